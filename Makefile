@@ -1,0 +1,51 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# rdma-rs: Rust implementations of pieces of the Linux RDMA core, as a
+# kernel-tree overlay plus a patch series against Linux 7.3.
+#
+#   make demo          set up, build, boot, bring up soft-RoCE, show the Rust code at work
+#   make test          build incrementally, boot, run every suite; ends "N passed, N failed"
+#   make test SUITE=smoke    one suite (kunit, selftests, smoke)
+#   make bench         the C vs Rust benchmarks on the plain (bench) kernel
+#   make export        the whole project as a git format-patch series against v7.3
+#   make check         clippy, rustfmt and checkpatch on the project's code
+#   make setup | build | shell
+
+SHELL := /bin/bash
+SUITE ?=
+
+.PHONY: all setup build demo test bench export check clippy rustfmtcheck checkpatch shell
+
+all: test
+
+setup:
+	scripts/setup.sh
+
+build:
+	scripts/build.sh
+
+demo:
+	scripts/demo.sh
+
+test:
+	scripts/test.sh $(SUITE)
+
+bench:
+	scripts/bench.sh
+
+export:
+	scripts/export-patches.sh
+
+check: clippy rustfmtcheck checkpatch
+
+clippy:
+	scripts/check.sh clippy
+
+rustfmtcheck:
+	scripts/check.sh rustfmt
+
+checkpatch:
+	scripts/check.sh checkpatch
+
+shell:
+	scripts/run-qemu.sh -t 86400 -- bash

@@ -1,0 +1,14 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The Rust half of `ib_core`.
+//!
+//! Each piece here sits beside its C original in this module and implements the same behaviour.
+//! A read-only module parameter of `ib_core` (see `include/rdma/rdma_impl.h`) chooses which of
+//! the two runs; the C side then calls the `rdma_rs_*` functions declared in `ib_core_rust.h`.
+//!
+//! - [`roce_gid_mgmt`]: RoCE GID table management, `ib_core.roce_gid_impl`.
+
+/// Prefix of this crate's log messages: the module, and so its `module!`, is C's.
+const __LOG_PREFIX: &[u8] = b"ib_core\0";
+
+mod roce_gid_mgmt;

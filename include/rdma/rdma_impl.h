@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Choosing between the C and the Rust implementation of an RDMA core piece.
+ *
+ * Pieces of the RDMA core that have a Rust implementation keep their C one
+ * beside it. Both are built; a read-only module parameter of the module that
+ * holds the piece chooses which one runs, with a default from Kconfig
+ * (CONFIG_INFINIBAND_RUST_DEFAULT).
+ */
+#ifndef _RDMA_IMPL_H
+#define _RDMA_IMPL_H
+
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/moduleparam.h>
+#include <linux/types.h>
+
+struct dentry;
+
+enum rdma_impl {
+	RDMA_IMPL_C,
+	RDMA_IMPL_RUST,
+};
+
+#define RDMA_IMPL_DEFAULT						\
+	(IS_ENABLED(CONFIG_INFINIBAND_RUST_DEFAULT) ? RDMA_IMPL_RUST :	\
+						      RDMA_IMPL_C)
+
+/* Parses "c" or "rust" into an int holding an enum rdma_impl. */
+extern const struct kernel_param_ops rdma_impl_param_ops;
+
+/**
+ * rdma_impl_param - declare the read-only parameter that chooses a piece
+ * @name: parameter name, such as roce_gid_impl
+ * @var: int variable holding an enum rdma_impl
+ * @desc: what the piece is
+ */
+#define rdma_impl_param(name, var, desc)				\
+	module_param_cb(name, &rdma_impl_param_ops, &(var), 0444);	\
+	MODULE_PARM_DESC(name, desc " implementation: c or rust")
+
+static inline bool rdma_impl_is_rust(int impl)
+{
+	return IS_ENABLED(CONFIG_INFINIBAND_RUST) && impl == RDMA_IMPL_RUST;
+}
+
+/**
+ * struct rdma_impl_bench - a benchmark that times both implementations
+ * @name: debugfs file name, under /sys/kernel/debug/rdma_impl/
+ * @help: what one iteration does and what <arg> is
+ * @run: runs @iters iterations with implementation @impl (RDMA_IMPL_C or
+ *	RDMA_IMPL_RUST) on @arg; returns 0 or a negative errno. May sleep.
+ *
+ * Writing "<c|rust> <iterations> [arg]" to the file runs the benchmark;
+ * reading it gives "<c|rust> <iterations> <nanoseconds> <result>" of the
+ * last run. scripts/bench runs both implementations in turn and prints the
+ * Rust/C ratio of the medians.
+ */
+struct rdma_impl_bench {
+	const char *name;
+	const char *help;
+	int (*run)(int impl, u64 iters, const char *arg);
+	/* private: */
+	struct list_head list;
+	struct dentry *dentry;
+	struct mutex lock;
+	int last_impl;
+	u64 last_iters;
+	u64 last_ns;
+	int last_ret;
+};
+
+void rdma_impl_bench_register(struct rdma_impl_bench *bench);
+void rdma_impl_bench_unregister(struct rdma_impl_bench *bench);
+
+#endif /* _RDMA_IMPL_H */

@@ -1,0 +1,191 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! RDMA core clients, `struct ib_client`.
+//!
+//! A client is told about every RDMA device that is registered while the client is registered,
+//! and about its removal. C header: [`include/rdma/ib_verbs.h`](srctree/include/rdma/ib_verbs.h).
+//!
+//! # Examples
+//!
+//! ```ignore
+//! use kernel::{prelude::*, rdma};
+//!
+//! struct Watcher;
+//!
+//! static WATCHER: rdma::Registration<Watcher> = rdma::Registration::new();
+//!
+//! impl rdma::Client for Watcher {
+//!     const NAME: &'static CStr = c"watcher";
+//!     type Data = KBox<u64>;
+//!
+//!     fn registration() -> &'static rdma::Registration<Self> {
+//!         &WATCHER
+//!     }
+//!
+//!     fn add(dev: &rdma::Device) -> Result<KBox<u64>> {
+//!         Ok(KBox::new(dev.node_guid(), GFP_KERNEL)?)
+//!     }
+//!
+//!     fn remove(_dev: &rdma::Device, _guid: KBox<u64>) {}
+//! }
+//!
+//! // In module init; dropping the guard unregisters the client.
+//! let guard = WATCHER.register()?;
+//! ```
+
+use super::device::Device;
+use crate::{
+    bindings,
+    error::{
+        to_result,
+        Result, //
+    },
+    prelude::*,
+    types::{
+        ForeignOwnable,
+        Opaque, //
+    },
+};
+use core::{
+    marker::PhantomData,
+    sync::atomic::{
+        AtomicBool,
+        Ordering, //
+    },
+};
+
+/// An RDMA core client.
+///
+/// The core calls [`Client::add`] for every registered device, under its device registration
+/// lock, and [`Client::remove`] when the device or the client goes away. Both may sleep.
+pub trait Client: Sized + 'static {
+    /// The client's name (`ib_client.name`), as `rdma` tools and netlink show it.
+    const NAME: &'static CStr;
+
+    /// Per-device data, owned by the core between `add` and `remove`.
+    type Data: ForeignOwnable + Send + Sync;
+
+    /// Returns the static registration of this client.
+    ///
+    /// The C callbacks do not say which client they are for; this is how they find it.
+    fn registration() -> &'static Registration<Self>;
+
+    /// Called for each RDMA device. An error means the client does not use this device: the core
+    /// then calls no more callbacks of this client for it.
+    fn add(dev: &Device) -> Result<Self::Data>;
+
+    /// Called when `dev` is unregistered or the client is, with the data `add` returned.
+    fn remove(dev: &Device, data: Self::Data);
+}
+
+/// The static registration of an RDMA core client.
+///
+/// It lives in a `static`, as C clients do; [`Registration::register`] registers it and returns
+/// the guard that unregisters it.
+///
+/// # Invariants
+///
+/// `client` holds the callbacks of `T` and `T::NAME`; `registered` is `true` exactly while the
+/// client is registered with the core.
+pub struct Registration<T: Client> {
+    client: Opaque<bindings::ib_client>,
+    registered: AtomicBool,
+    _p: PhantomData<T>,
+}
+
+// SAFETY: The C structure is only changed by `ib_register_client()`/`ib_unregister_client()`,
+// which serialise themselves; `registered` makes sure at most one guard exists.
+unsafe impl<T: Client> Sync for Registration<T> {}
+// SAFETY: As above; nothing in it is tied to a thread.
+unsafe impl<T: Client> Send for Registration<T> {}
+
+impl<T: Client> Default for Registration<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T: Client> Registration<T> {
+    /// Creates the registration, for a `static`.
+    pub const fn new() -> Self {
+        // SAFETY: All-zero is a valid `ib_client`: no callbacks, zero counters. The core
+        // initialises `uses`, `uses_zero` and `client_id` in `ib_register_client()`.
+        let mut client: bindings::ib_client = unsafe { core::mem::zeroed() };
+        client.name = T::NAME.as_ptr();
+        client.add = Some(Self::add_callback);
+        client.remove = Some(Self::remove_callback);
+        // INVARIANT: the callbacks and name of `T`; not registered yet.
+        Self {
+            client: Opaque::new(client),
+            registered: AtomicBool::new(false),
+            _p: PhantomData,
+        }
+    }
+
+    /// Registers the client (`ib_register_client()`); `add` runs for each existing device before
+    /// this returns. `EBUSY` if it is registered already.
+    #[inline]
+    pub fn register(&'static self) -> Result<ClientGuard<T>> {
+        if self.registered.swap(true, Ordering::AcqRel) {
+            return Err(EBUSY);
+        }
+        // SAFETY: `client` is valid and 'static, and not registered (checked above).
+        let ret = to_result(unsafe { bindings::ib_register_client(self.client.get()) });
+        if let Err(e) = ret {
+            self.registered.store(false, Ordering::Release);
+            return Err(e);
+        }
+        // INVARIANT: registered, and the only guard.
+        Ok(ClientGuard { reg: self })
+    }
+
+    /// Returns the raw `struct ib_client`, for C functions that take one.
+    pub fn as_raw(&self) -> *mut bindings::ib_client {
+        self.client.get()
+    }
+
+    unsafe extern "C" fn add_callback(ibdev: *mut bindings::ib_device) -> c_int {
+        // SAFETY: The core holds a reference on the device during the callback.
+        let dev = unsafe { Device::from_raw(ibdev) };
+        match T::add(dev) {
+            Ok(data) => {
+                let reg = T::registration();
+                // SAFETY: The client is registered (we are in its callback) and the device is
+                // being added to it; the core takes the pointer and hands it back to `remove`.
+                unsafe { bindings::ib_set_client_data(ibdev, reg.as_raw(), data.into_foreign()) };
+                0
+            }
+            Err(e) => e.to_errno(),
+        }
+    }
+
+    unsafe extern "C" fn remove_callback(ibdev: *mut bindings::ib_device, data: *mut c_void) {
+        // SAFETY: The core holds a reference on the device during the callback.
+        let dev = unsafe { Device::from_raw(ibdev) };
+        // `add` succeeded for this device, else the core would not call `remove`, so `data` is
+        // what `add_callback()` stored.
+        // SAFETY: `data` came from `into_foreign()` in `add_callback()` and the core hands it back
+        // exactly once.
+        let data = unsafe { T::Data::from_foreign(data) };
+        T::remove(dev, data);
+    }
+}
+
+/// A registered RDMA client; dropping it unregisters the client (`ib_unregister_client()`),
+/// which calls `remove` for every device the client was added to.
+///
+/// # Invariants
+///
+/// `reg` is registered with the core, and this is its only guard.
+pub struct ClientGuard<T: Client> {
+    reg: &'static Registration<T>,
+}
+
+impl<T: Client> Drop for ClientGuard<T> {
+    #[inline]
+    fn drop(&mut self) {
+        // SAFETY: By the type invariant the client is registered.
+        unsafe { bindings::ib_unregister_client(self.reg.as_raw()) };
+        self.reg.registered.store(false, Ordering::Release);
+    }
+}

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Benchmarks: build the plain kernel (PROFILE=bench: no memory or lock
+# checkers; built on demand, cached like the test kernel), boot it, and run
+# every registered benchmark with both implementations in one run.
+#   scripts/bench.sh [ITERATIONS] [REPEATS]
+set -euo pipefail
+export PROFILE=${PROFILE:-bench}
+. "$(dirname "$0")/lib.sh"
+
+B=$("$RDMA_RS_TOP/scripts/build.sh" | tail -1)
+R=$B/results/bench-$(date +%Y%m%d-%H%M%S)
+mkdir -p "$R"
+"$RDMA_RS_TOP/scripts/run-qemu.sh" -r "$R" -t 1800 -- \
+	bash "$RDMA_RS_TOP/scripts/guest/bench.sh" "$R" "$@" || die "benchmark run failed: $R/console.log"
+cat "$R/bench.txt"

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Static checks of the project's code:
+#   scripts/check.sh clippy       make CLIPPY=1 on the Rust code (rebuilds it with clippy)
+#   scripts/check.sh rustfmt      make rustfmtcheck, reported for the project's files
+#   scripts/check.sh checkpatch   checkpatch.pl --strict on the exported series
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+B=$(build_dir)
+rs_files() { (cd "$RDMA_RS_TOP" && git ls-files '*.rs'); }
+
+case "${1:-}" in
+clippy)
+	"$RDMA_RS_TOP/scripts/build.sh" >/dev/null
+	rust_env
+	# Rebuild the project's Rust objects through clippy; report their warnings only.
+	objs=()
+	for f in $(rs_files); do
+		case "$f" in rust/kernel/*) ;; *) objs+=("${f%.rs}.o") ;; esac
+	done
+	touch "$SRC_DIR/rust/kernel/lib.rs" $(for f in $(rs_files); do echo "$SRC_DIR/$f"; done)
+	make -C "$SRC_DIR" O="$B" -j"$JOBS" CLIPPY=1 prepare >/dev/null
+	make -C "$SRC_DIR" O="$B" -j"$JOBS" CLIPPY=1 rust/ "${objs[@]}" >"$B/clippy.log" 2>&1 ||
+		{ tail -40 "$B/clippy.log"; die "build with CLIPPY=1 failed"; }
+	pat=$(rs_files | sed 's/[.]/[.]/g' | paste -sd'|')
+	if grep -E -A12 '^(warning|error)' "$B/clippy.log" | grep -qE "$pat"; then
+		grep -E -B2 -A12 '^(warning|error)' "$B/clippy.log" >&2
+		die "clippy reported on the project's files (log: $B/clippy.log)"
+	fi
+	# Leave the objects built by rustc again for the next incremental build.
+	"$RDMA_RS_TOP/scripts/build.sh" >/dev/null
+	log "clippy: clean"
+	;;
+rustfmt)
+	"$RDMA_RS_TOP/scripts/prepare-tree.sh"
+	rust_env
+	bad=0
+	for f in $(rs_files); do
+		rustfmt --check --edition 2021 --config-path "$SRC_DIR/.rustfmt.toml" "$SRC_DIR/$f" >&2 || bad=1
+	done
+	[ $bad -eq 0 ] || die "rustfmt: the files above need formatting"
+	log "rustfmt: clean"
+	;;
+checkpatch)
+	out=$RDMA_RS_TOP/out/series
+	"$RDMA_RS_TOP/scripts/export-patches.sh" "$out"
+	bad=0
+	for p in "$out"/0*.patch; do
+		case "$p" in *0000-cover-letter.patch) continue ;; esac
+		"$SRC_DIR/scripts/checkpatch.pl" --strict --no-tree --root="$SRC_DIR" -q "$p" || bad=1
+	done
+	[ $bad -eq 0 ] || die "checkpatch --strict reported the problems above"
+	log "checkpatch --strict: clean"
+	;;
+*) die "usage: $0 clippy|rustfmt|checkpatch" ;;
+esac

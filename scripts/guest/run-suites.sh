@@ -1,0 +1,160 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Runs inside the QEMU guest (see scripts/run-qemu.sh):
+#
+#   run-suites.sh RESULTS_DIR KSRC SUITE...
+#
+# KSRC is the prepared kernel source (its tools/testing/selftests). Each suite
+# writes RESULTS_DIR/<suite>.ktap (its raw KTAP) and RESULTS_DIR/<suite>.res,
+# one "PASS|FAIL|SKIP<TAB>suite: test" line per test, which the host counts.
+#
+# Suites:
+#   kunit      KUnit suites of the RDMA code (built-in ones ran at boot,
+#              module ones run when their module loads)
+#   selftests  kselftests in tools/testing/selftests/rdma (ours and upstream's)
+#   smoke      rdma-core programs across two namespaces, once with each
+#              implementation
+#   kernel-log the memory and lock checkers: any report fails (always last)
+set -u
+R=$1
+KSRC=$2
+shift 2
+SELFTESTS=$KSRC/tools/testing/selftests/rdma
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
+
+say() { echo "[guest] $*"; }
+
+# ktap_to_res SUITE PREFIX < ktap: top-level and nested "ok"/"not ok" lines
+# of leaf tests into results lines.
+ktap_to_res() {
+	awk -v suite="$1" -v prefix="$2" '
+	{
+		line = $0
+		sub(/^[ \t#]*/, "", line)
+		if (line !~ /^(not )?ok [0-9]+ /)
+			next
+		status = (line ~ /^not ok/) ? "FAIL" : "PASS"
+		sub(/^(not )?ok [0-9]+ (- )?/, "", line)
+		if (line ~ /# *SKIP/) {
+			status = "SKIP"
+		}
+		sub(/ *# *(SKIP|TODO).*$/, "", line)
+		printf "%s\t%s: %s%s\n", status, suite, prefix, line
+	}'
+}
+
+suite_kunit() {
+	# Load the modules whose KUnit suites run at load time.
+	modprobe ib_core
+	local d n=0
+	: >"$R/kunit.ktap"
+	for d in /sys/kernel/debug/kunit/*/; do
+		d=${d%/}
+		case "${d##*/}" in
+		*rdma* | *ib_* | *roce* | *rxe*) ;;
+		*) continue ;;
+		esac
+		n=$((n + 1))
+		cat "$d/results" >>"$R/kunit.ktap"
+		# Leaf tests are the indented lines; the suite line sums them up.
+		grep -E '^[[:space:]]+(not )?ok ' "$d/results" |
+			ktap_to_res kunit "${d##*/}."
+	done >"$R/kunit.res"
+	[ $n -gt 0 ] || printf 'FAIL\tkunit: no RDMA KUnit suite ran\n' >"$R/kunit.res"
+}
+
+# run_script SUITE SCRIPT [ENV=VAL...]: one kselftest script; its KTAP test
+# lines are the results, or its exit code when it prints none.
+run_script() {
+	local suite=$1 script=$2 name rc
+	shift 2
+	name=${script##*/}
+	say "$suite: $name $*"
+	env "$@" RS_OUT="$R/out.${name%.sh}${1:+.${1#*=}}" timeout 600 bash "$SELFTESTS/$name" \
+		>"$R/tmp.ktap" 2>&1
+	rc=$?
+	{ echo "# ---- $name $*"; cat "$R/tmp.ktap"; } >>"$R/$suite.ktap"
+	local tag=${1:+ [${1#*=}]}
+	if grep -qE '^(not )?ok [0-9]+ ' "$R/tmp.ktap"; then
+		ktap_to_res "$suite" "${name%.sh}: " <"$R/tmp.ktap"
+		# A script that dies before its plan is complete fails.
+		if grep -q '^Bail out!' "$R/tmp.ktap" || { [ $rc -ne 0 ] && [ $rc -ne 4 ]; }; then
+			printf 'FAIL\t%s: %s%s exited %d\n' "$suite" "$name" "$tag" "$rc"
+		fi
+	else
+		case $rc in
+		0) printf 'PASS\t%s: %s%s\n' "$suite" "$name" "$tag" ;;
+		4) printf 'SKIP\t%s: %s%s\n' "$suite" "$name" "$tag" ;;
+		*) printf 'FAIL\t%s: %s%s (exit %d)\n' "$suite" "$name" "$tag" "$rc" ;;
+		esac
+	fi >>"$R/$suite.res"
+}
+
+suite_selftests() {
+	: >"$R/selftests.ktap"
+	: >"$R/selftests.res"
+	local t
+	# Ours first, then upstream's rxe tests.
+	for t in rdma_rs_impl.sh rdma_rs_client_sample.sh; do
+		run_script selftests "$t"
+	done
+	for t in "$SELFTESTS"/rxe_*.sh; do
+		run_script selftests "${t##*/}"
+	done
+}
+
+suite_smoke() {
+	: >"$R/smoke.ktap"
+	: >"$R/smoke.res"
+	local impl
+	for impl in c rust; do
+		run_script smoke rdma_rs_smoke.sh RS_IMPL=$impl
+	done
+}
+
+# The checkers' reports. Always run last.
+suite_kernel_log() {
+	local kml=/sys/kernel/debug/kmemleak
+	if [ -w $kml ]; then
+		echo scan >$kml
+		sleep 6
+		echo scan >$kml
+		cat $kml >"$R/kmemleak.txt"
+	fi
+	dmesg >"$R/dmesg.txt"
+	local pat='BUG:|WARNING:|Oops|general protection|Kernel panic|KFENCE:|UBSAN:|'
+	pat+='INFO: possible|INFO: task .* blocked|circular locking|inconsistent lock state|'
+	pat+='suspicious RCU usage|ODEBUG:|list_add corruption|list_del corruption|'
+	pat+='BUG kmalloc|Object padding overwritten|Redzone overwritten|Poison overwritten|'
+	pat+='rust_panic|panicked at|Call Trace:'
+	grep -E "$pat" "$R/dmesg.txt" >"$R/kernel-log.hits"
+	{
+		if [ -s "$R/kernel-log.hits" ]; then
+			printf 'FAIL\tkernel-log: no BUG/WARN/KFENCE/UBSAN/lockdep/ODEBUG/SLUB report\n'
+		else
+			printf 'PASS\tkernel-log: no BUG/WARN/KFENCE/UBSAN/lockdep/ODEBUG/SLUB report\n'
+		fi
+		if [ ! -e "$R/kmemleak.txt" ]; then
+			printf 'FAIL\tkernel-log: kmemleak not available\n'
+		elif [ -s "$R/kmemleak.txt" ]; then
+			printf 'FAIL\tkernel-log: kmemleak found no leak\n'
+		else
+			printf 'PASS\tkernel-log: kmemleak found no leak\n'
+		fi
+	} >"$R/kernel-log.res"
+}
+
+rm -f "$R"/*.res "$R"/*.ktap
+for s in "$@"; do
+	case $s in
+	kunit | selftests | smoke) say "suite $s"; "suite_$s" ;;
+	kernel-log) ;;
+	*) printf 'FAIL\t%s: unknown suite\n' "$s" >"$R/$s.res" ;;
+	esac
+done
+say "suite kernel-log"
+suite_kernel_log
+rm -f "$R/tmp.ktap"
+cat "$R"/*.res | sort -s -k1,1 | awk -F'\t' '{ n[$1]++ } END { printf "[guest] %d passed, %d failed, %d skipped\n", n["PASS"], n["FAIL"], n["SKIP"] }'

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Boot the cached kernel in QEMU and run one command inside it:
+#
+#   scripts/run-qemu.sh [-r RESULTS_DIR] [-t TIMEOUT_S] [-a KERNEL_ARG]... -- CMD...
+#
+# The guest runs on the host's root filesystem, read-only with a writable
+# overlay (virtme-ng), plus RESULTS_DIR shared read-write. Uses TCG: on this
+# kind of machine /dev/kvm opens but KVM guests hang; RDMA_RS_KVM=1 tries KVM
+# after a short probe boot proves it works. Exits with the command's status
+# (124 on timeout); the console log is RESULTS_DIR/console.log.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+results=
+tmo=1800
+kargs=()
+while [ $# -gt 0 ]; do
+	case "$1" in
+	-r) results=$2; shift 2 ;;
+	-t) tmo=$2; shift 2 ;;
+	-a) kargs+=(--append "$2"); shift 2 ;;
+	--) shift; break ;;
+	*) die "usage: $0 [-r dir] [-t secs] [-a karg]... -- cmd..." ;;
+	esac
+done
+[ $# -gt 0 ] || die "no command to run in the guest"
+B=$(build_dir)
+[ -e "$B/arch/x86/boot/bzImage" ] || die "no kernel in $B: run scripts/build.sh"
+[ -n "$results" ] || results=$(mktemp -d "$RESULTS_ROOT/run.XXXX")
+mkdir -p "$results"
+command -v vng >/dev/null || die "virtme-ng missing: run scripts/setup.sh"
+
+accel=(--disable-kvm)
+if [ "${RDMA_RS_KVM:-0}" = 1 ] && [ -w /dev/kvm ]; then
+	if timeout 60 vng --run "$B" --memory 512M --exec true >/dev/null 2>&1; then
+		accel=()
+	else
+		log "KVM probe boot failed; using TCG"
+	fi
+fi
+
+# Checkers' settings: SLUB debugging on every cache, frequent KFENCE samples.
+kargs+=(--append "slub_debug=FZPU kfence.sample_interval=10 kmemleak=on")
+kargs+=(--append "printk.devkmsg=on loglevel=6")
+
+cmd=$(printf '%q ' "$@")
+set +e
+timeout --foreground -k 10 "$tmo" \
+	vng --run "$B" "${accel[@]}" --cpus 2 --memory 3G --network user --no-dhcp \
+	--rwdir "$results" --verbose "${kargs[@]}" --exec "$cmd" \
+	</dev/null >"$results/console.log" 2>&1
+rc=$?
+set -e
+[ $rc -eq 124 ] && log "guest timed out after $tmo s (console: $results/console.log)"
+exit $rc

@@ -1,0 +1,86 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The C/Rust implementation switch of ib_core (<rdma/rdma_impl.h>): the
+# parameter, its validation, and the same GID tables and benchmark results
+# with either implementation.
+
+source "$(dirname "$0")/rdma_rs_lib.sh"
+
+rs_require_root
+rs_require_cmds rdma ip
+
+PARAM=/sys/module/ib_core/parameters/roce_gid_impl
+DEV=rs_rxi0
+
+ktap_print_header
+ktap_set_plan 7
+
+cleanup() {
+	rdma link del $DEV 2>/dev/null
+	ip link del rs_i0 2>/dev/null
+}
+trap cleanup EXIT
+
+mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
+
+# Default: the Kconfig default (CONFIG_INFINIBAND_RUST_DEFAULT=y: rust).
+rs_unload_stack || ktap_exit_fail_msg "cannot unload the RDMA stack"
+modprobe ib_core || ktap_exit_fail_msg "modprobe ib_core failed"
+ktap_test_result "roce_gid_impl defaults to rust" test "$(cat $PARAM)" = rust
+
+# The parameter is read-only at run time.
+ro() { [ "$(stat -c %a $PARAM)" = 444 ] && ! sh -c "echo c >$PARAM" 2>/dev/null; }
+ktap_test_result "roce_gid_impl is read-only at run time" ro
+
+# A bad value fails the load with EINVAL and says why.
+rs_unload_stack
+dmesg -C
+if modprobe ib_core roce_gid_impl=fortran 2>/dev/null; then
+	ktap_test_fail "roce_gid_impl=fortran is refused"
+else
+	ktap_test_result "roce_gid_impl=fortran is refused" \
+		sh -c "dmesg | grep -q \"roce_gid_impl: 'fortran' is neither 'c' nor 'rust'\""
+fi
+
+# The same GID table, entry for entry, with each implementation.
+gid_table_with() {
+	rs_reload_impl "$1" || return 1
+	[ "$(cat $PARAM)" = "$1" ] || return 1
+	ip link add rs_i0 type veth peer name rs_i1
+	ip link set rs_i0 address 52:54:00:ab:cd:02
+	ip addr add 10.79.0.1/24 dev rs_i0
+	ip addr add fd00:80::1/64 dev rs_i0 nodad
+	ip link set rs_i0 up
+	ip link set rs_i1 up
+	rdma link add $DEV type rxe netdev rs_i0 || return 1
+	rs_wait rs_gid_present $DEV "$(rs_ip_gid 10.79.0.1)" || return 1
+	rs_wait rs_gid_present $DEV fd00:0080:0000:0000:0000:0000:0000:0001 || return 1
+	rs_gid_table $DEV | awk '{ print $2, $3, $4 == 0 ? "-" : "ndev" }' | sort >"$RS_OUT/gids.$1"
+	[ -s "$RS_OUT/gids.$1" ]
+}
+bench_with() {
+	local f=/sys/kernel/debug/rdma_impl/roce_gid_type_mask
+	echo "$1 10000 $DEV" >$f && [ "$(cut -d' ' -f1,2,4 <$f)" = "$1 10000 0" ]
+}
+ok=1
+bench_ok=1
+for impl in c rust; do
+	gid_table_with $impl || { ok=0; rs_log "GID table with $impl failed"; }
+	bench_with $impl || { bench_ok=0; rs_log "benchmark with $impl failed"; }
+	cleanup
+done
+ktap_test_result "GID tables are built with both implementations" test $ok -eq 1
+if diff -u "$RS_OUT/gids.c" "$RS_OUT/gids.rust" >"$RS_OUT/gids.diff"; then
+	ktap_test_pass "C and Rust GID tables are identical ($(wc -l <"$RS_OUT/gids.c") entries)"
+else
+	sed 's/^/#   /' "$RS_OUT/gids.diff"
+	ktap_test_fail "C and Rust GID tables are identical"
+fi
+ktap_test_result "default GID and RoCE v2 types present" \
+	grep -q '^fe80:0000:0000:0000:5054:00ff:feab:cd02 RoCE v2 ndev$' "$RS_OUT/gids.rust"
+
+# The benchmark file runs each implementation and reports it.
+ktap_test_result "benchmark runs both implementations" test $bench_ok -eq 1
+
+ktap_finished

@@ -1,0 +1,164 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Shared helpers of the rdma-rs kselftests (rdma_rs_*.sh). Sourced.
+#
+# Topology for two-node tests: namespaces $RS_NS_A and $RS_NS_B joined by the
+# veth pair rs_va <-> rs_vb, with an rxe device on each end (rs_rxa, rs_rxb).
+
+source "$(dirname "$0")/../kselftest/ktap_helpers.sh"
+
+RS_NS_A=rdmars_a
+RS_NS_B=rdmars_b
+RS_IP_A=10.77.0.1
+RS_IP_B=10.77.0.2
+RS_IP6_A=fd00:77::1
+RS_IP6_B=fd00:77::2
+RS_TIMEOUT=${RS_TIMEOUT:-60}
+
+rs_log() { ktap_print_msg "$@"; }
+
+rs_require_root() {
+	if [ "$(id -u)" -ne 0 ]; then
+		ktap_skip_all "must be run as root"
+		exit "$KSFT_SKIP"
+	fi
+}
+
+rs_require_cmds() {
+	local c
+	for c in "$@"; do
+		if ! command -v "$c" >/dev/null; then
+			ktap_skip_all "$c not installed"
+			exit "$KSFT_SKIP"
+		fi
+	done
+}
+
+# Every module that holds ib_core, in unload order.
+RS_STACK="rust_rdma_client rdma_ucm ib_ipoib rdma_rxe ib_umad ib_uverbs rdma_cm iw_cm ib_cm mlx5_ib ib_core"
+
+# rs_unload_stack: unload ib_core and everything above it.
+rs_unload_stack() {
+	local m
+	for m in $RS_STACK; do
+		if [ -d "/sys/module/$m" ]; then
+			modprobe -r "$m" 2>/dev/null || rmmod "$m" 2>/dev/null
+		fi
+	done
+	[ ! -d /sys/module/ib_core ]
+}
+
+# rs_load_stack [ib_core params...]: load ib_core with the given parameters,
+# then rxe and the userspace interfaces.
+rs_load_stack() {
+	modprobe ib_core "$@" || return 1
+	local m
+	for m in ib_uverbs ib_umad rdma_cm rdma_ucm rdma_rxe; do
+		modprobe "$m" || return 1
+	done
+}
+
+# rs_reload_impl c|rust: reload the stack with every piece on one implementation.
+rs_reload_impl() {
+	rs_unload_stack || { rs_log "cannot unload the RDMA stack"; return 1; }
+	rs_load_stack roce_gid_impl="$1"
+}
+
+# rs_wait cmd...: retry a command for up to 10 s.
+rs_wait() {
+	local i
+	for i in $(seq 100); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# rs_gid_present dev gid: the GID is in port 1's table of dev.
+rs_gid_present() {
+	grep -qx "$2" /sys/class/infiniband/"$1"/ports/1/gids/* 2>/dev/null
+}
+
+# rs_ip_gid v4addr: the IPv4-mapped GID, as sysfs prints it.
+rs_ip_gid() {
+	local IFS=.
+	# shellcheck disable=SC2086
+	set -- $1
+	printf '0000:0000:0000:0000:0000:ffff:%02x%02x:%02x%02x\n' "$1" "$2" "$3" "$4"
+}
+
+# rs_gid_table dev [netns]: port 1's GID table as "index gid type ifindex"
+# lines, from sysfs, valid entries only; netns is where the net devices are.
+rs_gid_table() {
+	local d=/sys/class/infiniband/$1/ports/1 f i gid type ndev ifindex
+	for f in "$d"/gids/*; do
+		i=${f##*/}
+		gid=$(cat "$f") || continue
+		[ "$gid" = 0000:0000:0000:0000:0000:0000:0000:0000 ] && continue
+		type=$(cat "$d/gid_attrs/types/$i" 2>/dev/null) || continue
+		ndev=$(cat "$d/gid_attrs/ndevs/$i" 2>/dev/null) || ndev=
+		ifindex=0
+		if [ -n "$ndev" ] && [ -n "$2" ]; then
+			ifindex=$(ip netns exec "$2" cat /sys/class/net/"$ndev"/ifindex)
+		elif [ -n "$ndev" ]; then
+			ifindex=$(cat /sys/class/net/"$ndev"/ifindex)
+		fi
+		echo "$i $gid $type $ifindex"
+	done | sort -n
+}
+
+# rs_two_nodes_up: the two namespaces, the veth pair and an rxe on each end,
+# with IPv4 and IPv6 addresses whose GIDs are in the tables on return.
+rs_two_nodes_up() {
+	rs_two_nodes_down
+	ip netns add "$RS_NS_A" && ip netns add "$RS_NS_B" || return 1
+	ip link add rs_va netns "$RS_NS_A" type veth peer name rs_vb netns "$RS_NS_B" || return 1
+	ip -n "$RS_NS_A" link set lo up
+	ip -n "$RS_NS_B" link set lo up
+	ip -n "$RS_NS_A" addr add "$RS_IP_A/24" dev rs_va
+	ip -n "$RS_NS_B" addr add "$RS_IP_B/24" dev rs_vb
+	ip -n "$RS_NS_A" addr add "$RS_IP6_A/64" dev rs_va nodad
+	ip -n "$RS_NS_B" addr add "$RS_IP6_B/64" dev rs_vb nodad
+	ip -n "$RS_NS_A" link set rs_va up
+	ip -n "$RS_NS_B" link set rs_vb up
+	ip netns exec "$RS_NS_A" rdma link add rs_rxa type rxe netdev rs_va || return 1
+	ip netns exec "$RS_NS_B" rdma link add rs_rxb type rxe netdev rs_vb || return 1
+	rs_wait rs_gid_present rs_rxa "$(rs_ip_gid $RS_IP_A)" &&
+		rs_wait rs_gid_present rs_rxb "$(rs_ip_gid $RS_IP_B)"
+}
+
+rs_two_nodes_down() {
+	rdma link del rs_rxa 2>/dev/null
+	rdma link del rs_rxb 2>/dev/null
+	ip netns del "$RS_NS_A" 2>/dev/null
+	ip netns del "$RS_NS_B" 2>/dev/null
+	return 0
+}
+
+# rs_run_pair name server-cmd -- client-cmd: run a server in namespace A and
+# its client in namespace B; both must exit 0. Output goes to $RS_OUT/name.*.
+rs_run_pair() {
+	local name=$1 spid rc=0
+	shift
+	local -a srv=()
+	while [ "$1" != -- ]; do
+		srv+=("$1")
+		shift
+	done
+	shift
+	ip netns exec "$RS_NS_A" timeout "$RS_TIMEOUT" stdbuf -oL "${srv[@]}" \
+		>"$RS_OUT/$name.server" 2>&1 &
+	spid=$!
+	sleep 1
+	ip netns exec "$RS_NS_B" timeout "$RS_TIMEOUT" stdbuf -oL "$@" \
+		>"$RS_OUT/$name.client" 2>&1 || rc=1
+	wait "$spid" || rc=1
+	if [ $rc -ne 0 ]; then
+		sed 's/^/#   server: /' "$RS_OUT/$name.server" | tail -5
+		sed 's/^/#   client: /' "$RS_OUT/$name.client" | tail -5
+	fi
+	return $rc
+}
+
+RS_OUT=${RS_OUT:-$(mktemp -d /tmp/rdma_rs.XXXXXX)}
+mkdir -p "$RS_OUT"
