@@ -13,7 +13,7 @@ APT_PKGS=(
 	build-essential bc bison flex libelf-dev libssl-dev cpio kmod rsync
 	xz-utils zstd dwarves python3 python3-venv git
 	# guest and test userspace
-	qemu-system-x86 busybox-static iproute2 kmod procps
+	qemu-system-x86 busybox-static iproute2 iputils-ping kmod procps
 	rdma-core rdmacm-utils ibverbs-utils ibverbs-providers python3-pyverbs
 	coreutils util-linux
 )

@@ -70,37 +70,35 @@ impl DeviceInfo {
             dev.port_caps(port),
             dev.gid_type_mask(port),
         ) else {
-            return writeln!(f, "port {port} query failed");
+            return f.write_fmt(fmt!("port {port} query failed\n"));
         };
-        writeln!(
-            f,
-            "port {port} link_layer {} state {}:{} active_mtu {} gid_tbl_len {} caps {:#x}",
+        f.write_fmt(fmt!(
+            "port {port} link_layer {} state {}:{} active_mtu {} gid_tbl_len {} caps {:#x}\n",
             link.as_str(),
             attr.state as u32,
             attr.state.as_str(),
             attr.active_mtu_bytes(),
             attr.gid_tbl_len,
             caps.as_raw(),
-        )?;
+        ))?;
         f.write_str("gid_types")?;
         for t in types.iter() {
-            write!(f, " {}", t.as_str())?;
+            f.write_fmt(fmt!(" {}", t.as_str()))?;
         }
         f.write_str("\n")?;
         let mut res = Ok(());
         let walk = dev.for_each_gid(port, |gid| {
-            res = writeln!(
-                f,
-                "gid {port} {} {} {} {}",
+            res = f.write_fmt(fmt!(
+                "gid {port} {} {} {} {}\n",
                 gid.index(),
                 gid.gid(),
                 gid.gid_type().as_str(),
                 gid.ndev_ifindex().unwrap_or(0),
-            );
+            ));
             res.map_err(|_| ENOSPC)
         });
         if walk.is_err() && res.is_ok() {
-            writeln!(f, "port {port} gid table read failed")?;
+            f.write_fmt(fmt!("port {port} gid table read failed\n"))?;
         }
         res
     }
@@ -112,9 +110,8 @@ impl fmt::Debug for DeviceInfo {
         let dev = &self.dev;
         let guid = dev.node_guid();
         let ports = dev.ports();
-        writeln!(
-            f,
-            "device {} node_guid {:04x}:{:04x}:{:04x}:{:04x} ports {}-{}",
+        f.write_fmt(fmt!(
+            "device {} node_guid {:04x}:{:04x}:{:04x}:{:04x} ports {}-{}\n",
             dev.name(),
             guid >> 48,
             (guid >> 32) & 0xffff,
@@ -122,7 +119,7 @@ impl fmt::Debug for DeviceInfo {
             guid & 0xffff,
             ports.start(),
             ports.end(),
-        )?;
+        ))?;
         for port in ports {
             self.write_port(f, port)?;
         }
@@ -160,7 +157,7 @@ impl rdma::Client for SampleClient {
 }
 
 struct RustRdmaClient {
-    _client: rdma::client::ClientGuard<SampleClient>,
+    _client: rdma::ClientGuard<SampleClient>,
 }
 
 impl kernel::Module for RustRdmaClient {

@@ -7,8 +7,8 @@
 //! the two runs; the C side then calls the `rdma_rs_*` functions declared in `ib_core_rust.h`.
 //!
 //! - [`roce_gid_mgmt`]: RoCE GID table management, `ib_core.roce_gid_impl`.
-
-/// Prefix of this crate's log messages: the module, and so its `module!`, is C's.
-const __LOG_PREFIX: &[u8] = b"ib_core\0";
+//!
+//! The module, and so its `module!`, is C's: a piece that logs defines `__LOG_PREFIX` here
+//! for the `pr_*!` macros.
 
 mod roce_gid_mgmt;

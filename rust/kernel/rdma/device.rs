@@ -83,10 +83,8 @@ impl DeviceName {
 
 impl fmt::Display for DeviceName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for &b in self.as_bytes() {
-            write!(f, "{}", b as char)?;
-        }
-        Ok(())
+        // Device names are ASCII; a torn name read during a rename may not be UTF-8.
+        f.write_str(core::str::from_utf8(self.as_bytes()).unwrap_or("<renaming>"))
     }
 }
 

@@ -325,6 +325,7 @@ impl Drop for GidAttr {
 #[kunit_tests(rust_kernel_rdma_gid)]
 mod tests {
     use super::*;
+    use crate::str::CString;
 
     #[test]
     fn gid_ipv4_mapped() {

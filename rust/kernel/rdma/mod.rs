@@ -22,6 +22,7 @@ pub mod port;
 pub use self::{
     client::{
         Client,
+        ClientGuard,
         Registration, //
     },
     device::Device,

@@ -42,7 +42,7 @@ rs_wait rs_gid_present $DEV "$(rs_ip_gid 10.78.0.1)" || ktap_exit_fail_msg "no I
 
 # The device that is there before the client registers is added to it.
 modprobe rust_rdma_client || ktap_exit_fail_msg "modprobe rust_rdma_client failed"
-ktap_test_result "client added the existing device" test -r $DBG/$DEV/info
+rs_result "client added the existing device" test -r $DBG/$DEV/info
 
 # debugfs "gid" lines against sysfs.
 rust_gids() { awk '$1 == "gid" && $2 == 1 { $1 = ""; $2 = ""; print substr($0, 3) }' $DBG/$DEV/info; }
@@ -64,7 +64,7 @@ fi
 head -1 $DBG/$DEV/info >"$RS_OUT/dev.rust"
 guid=$(cat /sys/class/infiniband/$DEV/node_guid)
 want="device $DEV node_guid $guid ports 1-1"
-ktap_test_result "device line: name, node GUID, port range" test "$(cat "$RS_OUT/dev.rust")" = "$want"
+rs_result "device line: name, node GUID, port range" test "$(cat "$RS_OUT/dev.rust")" = "$want"
 
 port=$(grep '^port 1 ' $DBG/$DEV/info)
 ll=$(cat /sys/class/infiniband/$DEV/ports/1/link_layer)
@@ -74,7 +74,7 @@ ok=1
 case "$port" in *"link_layer $ll state $state "*) ;; *) ok=0 ;; esac
 [ "$gidtypes" = "gid_types RoCE v2" ] || ok=0
 [ $ok -eq 1 ] || rs_log "port line: '$port' / $gidtypes; sysfs: $ll $state"
-ktap_test_result "port line: link layer, state, GID types" test $ok -eq 1
+rs_result "port line: link layer, state, GID types" test $ok -eq 1
 
 # A new address shows up in both.
 ip addr add 10.78.1.1/24 dev rs_s0
@@ -100,9 +100,9 @@ fi
 
 # Device removal calls remove(), which drops the device's directory.
 rdma link del $DEV
-ktap_test_result "device removal removes its entry" test ! -e $DBG/$DEV
+rs_result "device removal removes its entry" test ! -e $DBG/$DEV
 
 modprobe -r rust_rdma_client
-ktap_test_result "module unload removes the debugfs root" test ! -e $DBG
+rs_result "module unload removes the debugfs root" test ! -e $DBG
 
 ktap_finished

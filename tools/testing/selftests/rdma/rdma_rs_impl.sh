@@ -27,11 +27,11 @@ mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
 # Default: the Kconfig default (CONFIG_INFINIBAND_RUST_DEFAULT=y: rust).
 rs_unload_stack || ktap_exit_fail_msg "cannot unload the RDMA stack"
 modprobe ib_core || ktap_exit_fail_msg "modprobe ib_core failed"
-ktap_test_result "roce_gid_impl defaults to rust" test "$(cat $PARAM)" = rust
+rs_result "roce_gid_impl defaults to rust" test "$(cat $PARAM)" = rust
 
 # The parameter is read-only at run time.
 ro() { [ "$(stat -c %a $PARAM)" = 444 ] && ! sh -c "echo c >$PARAM" 2>/dev/null; }
-ktap_test_result "roce_gid_impl is read-only at run time" ro
+rs_result "roce_gid_impl is read-only at run time" ro
 
 # A bad value fails the load with EINVAL and says why.
 rs_unload_stack
@@ -39,8 +39,8 @@ dmesg -C
 if modprobe ib_core roce_gid_impl=fortran 2>/dev/null; then
 	ktap_test_fail "roce_gid_impl=fortran is refused"
 else
-	ktap_test_result "roce_gid_impl=fortran is refused" \
-		sh -c "dmesg | grep -q \"roce_gid_impl: 'fortran' is neither 'c' nor 'rust'\""
+	rs_result "roce_gid_impl=fortran is refused" \
+		grep -q "roce_gid_impl: 'fortran' is neither 'c' nor 'rust'" <(dmesg)
 fi
 
 # The same GID table, entry for entry, with each implementation.
@@ -70,17 +70,17 @@ for impl in c rust; do
 	bench_with $impl || { bench_ok=0; rs_log "benchmark with $impl failed"; }
 	cleanup
 done
-ktap_test_result "GID tables are built with both implementations" test $ok -eq 1
+rs_result "GID tables are built with both implementations" test $ok -eq 1
 if diff -u "$RS_OUT/gids.c" "$RS_OUT/gids.rust" >"$RS_OUT/gids.diff"; then
 	ktap_test_pass "C and Rust GID tables are identical ($(wc -l <"$RS_OUT/gids.c") entries)"
 else
 	sed 's/^/#   /' "$RS_OUT/gids.diff"
 	ktap_test_fail "C and Rust GID tables are identical"
 fi
-ktap_test_result "default GID and RoCE v2 types present" \
+rs_result "default GID and RoCE v2 types present" \
 	grep -q '^fe80:0000:0000:0000:5054:00ff:feab:cd02 RoCE v2 ndev$' "$RS_OUT/gids.rust"
 
 # The benchmark file runs each implementation and reports it.
-ktap_test_result "benchmark runs both implementations" test $bench_ok -eq 1
+rs_result "benchmark runs both implementations" test $bench_ok -eq 1
 
 ktap_finished

@@ -17,6 +17,18 @@ RS_TIMEOUT=${RS_TIMEOUT:-60}
 
 rs_log() { ktap_print_msg "$@"; }
 
+# rs_result description cmd [args...]: one KTAP result from a command's exit
+# status (ktap_test_result word-splits its command; this keeps arguments whole).
+rs_result() {
+	local desc=$1
+	shift
+	if "$@"; then
+		ktap_test_pass "$desc"
+	else
+		ktap_test_fail "$desc"
+	fi
+}
+
 rs_require_root() {
 	if [ "$(id -u)" -ne 0 ]; then
 		ktap_skip_all "must be run as root"

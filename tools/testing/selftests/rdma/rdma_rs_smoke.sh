@@ -38,13 +38,13 @@ for d in rs_rxa rs_rxb; do
 	grep -q 'state:.*PORT_ACTIVE' "$RS_OUT/devinfo.$d" || ok=0
 	grep -q 'link_layer:.*Ethernet' "$RS_OUT/devinfo.$d" || ok=0
 done
-ktap_test_result "ibv_devinfo sees both rxe devices active [$impl]" test $ok -eq 1
+rs_result "ibv_devinfo sees both rxe devices active [$impl]" test $ok -eq 1
 
 # 2. rping: RC send/RDMA read/write with data validation, 10 iterations.
 if rs_run_pair rping rping -s -a "$RS_IP_A" -V -v -C 10 -- \
 	rping -c -a "$RS_IP_A" -V -v -C 10; then
 	n=$(grep -c 'ping data:' "$RS_OUT/rping.client")
-	ktap_test_result "rping RC with verification, 10 pings [$impl]" test "$n" -eq 10
+	rs_result "rping RC with verification, 10 pings [$impl]" test "$n" -eq 10
 else
 	ktap_test_fail "rping RC with verification, 10 pings [$impl]"
 fi
@@ -59,7 +59,7 @@ fi
 
 # 4. udaddy: UD QPs, address resolution, 10 messages each way.
 if rs_run_pair udaddy udaddy -b "$RS_IP_A" -C 10 -- udaddy -s "$RS_IP_A" -C 10; then
-	ktap_test_result "udaddy UD traffic [$impl]" grep -q 'test complete' "$RS_OUT/udaddy.client"
+	rs_result "udaddy UD traffic [$impl]" grep -q 'test complete' "$RS_OUT/udaddy.client"
 else
 	ktap_test_fail "udaddy UD traffic [$impl]"
 fi
@@ -67,7 +67,7 @@ fi
 # 5. ucmatose: 4 RC connections through the CM, 10 messages each.
 if rs_run_pair ucmatose ucmatose -b "$RS_IP_A" -c 4 -C 10 -- \
 	ucmatose -s "$RS_IP_A" -c 4 -C 10; then
-	ktap_test_result "ucmatose 4 RC connections [$impl]" grep -q 'test complete' "$RS_OUT/ucmatose.client"
+	rs_result "ucmatose 4 RC connections [$impl]" grep -q 'test complete' "$RS_OUT/ucmatose.client"
 else
 	ktap_test_fail "ucmatose 4 RC connections [$impl]"
 fi
@@ -90,14 +90,14 @@ mc_test() {
 	fi
 	return $rc
 }
-ktap_test_result "mckey multicast, 1 QP, 10 datagrams [$impl]" mc_test mckey1 239.1.2.3 10
-ktap_test_result "mckey multicast, 3 QPs, 10 datagrams each [$impl]" mc_test mckey3 239.1.2.4 10 -c 3
+rs_result "mckey multicast, 1 QP, 10 datagrams [$impl]" mc_test mckey1 239.1.2.3 10
+rs_result "mckey multicast, 3 QPs, 10 datagrams each [$impl]" mc_test mckey3 239.1.2.4 10 -c 3
 
 # 7. After the test the devices go away cleanly.
 rs_two_nodes_down
 ok=1
 [ -e /sys/class/infiniband/rs_rxa ] && ok=0
 [ -e /sys/class/infiniband/rs_rxb ] && ok=0
-ktap_test_result "rxe devices removed [$impl]" test $ok -eq 1
+rs_result "rxe devices removed [$impl]" test $ok -eq 1
 
 ktap_finished
