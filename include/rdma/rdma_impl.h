@@ -26,18 +26,13 @@ enum rdma_impl {
 	(IS_ENABLED(CONFIG_INFINIBAND_RUST_DEFAULT) ? RDMA_IMPL_RUST :	\
 						      RDMA_IMPL_C)
 
-/* Parses "c" or "rust" into an int holding an enum rdma_impl. */
-extern const struct kernel_param_ops rdma_impl_param_ops;
-
-/**
- * rdma_impl_param - declare the read-only parameter that chooses a piece
- * @name: parameter name, such as roce_gid_impl
- * @var: int variable holding an enum rdma_impl
- * @desc: what the piece is
+/*
+ * Parses "c" or "rust" into an int holding an enum rdma_impl. A piece
+ * declares its parameter read-only:
+ *
+ *	module_param_cb(foo_impl, &rdma_impl_param_ops, &foo_impl, 0444);
  */
-#define rdma_impl_param(name, var, desc)				\
-	module_param_cb(name, &rdma_impl_param_ops, &(var), 0444);	\
-	MODULE_PARM_DESC(name, desc " implementation: c or rust")
+extern const struct kernel_param_ops rdma_impl_param_ops;
 
 static inline bool rdma_impl_is_rust(int impl)
 {
@@ -63,7 +58,7 @@ struct rdma_impl_bench {
 	/* private: */
 	struct list_head list;
 	struct dentry *dentry;
-	struct mutex lock;
+	struct mutex lock;	/* serialises runs and the last_* results */
 	int last_impl;
 	u64 last_iters;
 	u64 last_ns;

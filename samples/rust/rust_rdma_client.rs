@@ -25,10 +25,7 @@ use kernel::{
     prelude::*,
     rdma,
     str::CString,
-    sync::{
-        aref::ARef,
-        Mutex, //
-    },
+    sync::aref::ARef,
 };
 
 module! {
@@ -70,10 +67,11 @@ impl DeviceInfo {
             dev.port_caps(port),
             dev.gid_type_mask(port),
         ) else {
-            return f.write_fmt(fmt!("port {port} query failed\n"));
+            return f.write_fmt(fmt!("port {} query failed\n", port));
         };
         f.write_fmt(fmt!(
-            "port {port} link_layer {} state {}:{} active_mtu {} gid_tbl_len {} caps {:#x}\n",
+            "port {} link_layer {} state {}:{} active_mtu {} gid_tbl_len {} caps {:#x}\n",
+            port,
             link.as_str(),
             attr.state as u32,
             attr.state.as_str(),
@@ -89,7 +87,8 @@ impl DeviceInfo {
         let mut res = Ok(());
         let walk = dev.for_each_gid(port, |gid| {
             res = f.write_fmt(fmt!(
-                "gid {port} {} {} {} {}\n",
+                "gid {} {} {} {} {}\n",
+                port,
                 gid.index(),
                 gid.gid(),
                 gid.gid_type().as_str(),
@@ -98,7 +97,7 @@ impl DeviceInfo {
             res.map_err(|_| ENOSPC)
         });
         if walk.is_err() && res.is_ok() {
-            f.write_fmt(fmt!("port {port} gid table read failed\n"))?;
+            f.write_fmt(fmt!("port {} gid table read failed\n", port))?;
         }
         res
     }

@@ -46,8 +46,8 @@ mkdir -p "$RS_OUT"
 rs_two_nodes_up || { echo "two-node setup failed"; exit 1; }
 run rdma link show
 echo "$ rping -c -a $RS_IP_A -V -v -C 3   (server in rdmars_a, client in rdmars_b)"
-rs_run_pair rping rping -s -a "$RS_IP_A" -V -v -C 3 -- rping -c -a "$RS_IP_A" -V -v -C 3 &&
-	cat "$RS_OUT/rping.client"
+rs_run_pair rc rping -s -a "$RS_IP_A" -V -v -C 3 -- rping -c -a "$RS_IP_A" -V -v -C 3 &&
+	cat "$RS_OUT/rc.client"
 echo "$ mckey -m 239.1.2.3 -C 3   (receiver in rdmars_a, sender in rdmars_b)"
 ip netns exec "$RS_NS_A" timeout 30 stdbuf -oL mckey -m 239.1.2.3 -b "$RS_IP_A" -C 3 >"$RS_OUT/mc.recv" 2>&1 &
 sleep 1

@@ -20,7 +20,7 @@ use kernel::{
 ///
 /// `ib_dev` must point to an `ib_device` that stays referenced during the call.
 #[no_mangle]
-pub unsafe extern "C" fn rdma_rs_roce_gid_type_mask_support(
+pub(crate) unsafe extern "C" fn rdma_rs_roce_gid_type_mask_support(
     ib_dev: *mut bindings::ib_device,
     port: u32,
 ) -> c_ulong {

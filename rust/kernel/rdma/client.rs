@@ -111,7 +111,7 @@ impl<T: Client> Registration<T> {
         // SAFETY: All-zero is a valid `ib_client`: no callbacks, zero counters. The core
         // initialises `uses`, `uses_zero` and `client_id` in `ib_register_client()`.
         let mut client: bindings::ib_client = unsafe { core::mem::zeroed() };
-        client.name = T::NAME.as_ptr();
+        client.name = T::NAME.as_ptr().cast();
         client.add = Some(Self::add_callback);
         client.remove = Some(Self::remove_callback);
         // INVARIANT: the callbacks and name of `T`; not registered yet.

@@ -58,12 +58,13 @@ unsafe impl Sync for Device {}
 unsafe impl AlwaysRefCounted for Device {
     fn inc_ref(&self) {
         // SAFETY: By the type invariant the device is referenced, so another one may be taken.
-        unsafe { bindings::get_device(&raw mut (*self.as_raw()).dev) };
+        unsafe { bindings::get_device(&raw mut (*self.as_raw()).__bindgen_anon_1.dev) };
     }
 
     unsafe fn dec_ref(obj: NonNull<Self>) {
+        let ibdev = obj.as_ptr().cast::<bindings::ib_device>();
         // SAFETY: The caller owns one reference, taken by `inc_ref()`.
-        unsafe { bindings::put_device(&raw mut (*obj.as_ptr().cast::<bindings::ib_device>()).dev) };
+        unsafe { bindings::put_device(&raw mut (*ibdev).__bindgen_anon_1.dev) };
     }
 }
 
@@ -232,9 +233,10 @@ impl Device {
         self.check_port(port)?;
         let index = i32::try_from(index).map_err(|_| EINVAL)?;
         // SAFETY: The device is valid and `port` is one of its ports.
-        let attr =
-            from_err_ptr(unsafe { bindings::rdma_get_gid_attr(self.as_raw(), port, index) })?;
-        let attr = NonNull::new(attr.cast_mut()).ok_or(EINVAL)?;
+        let attr = from_err_ptr(
+            unsafe { bindings::rdma_get_gid_attr(self.as_raw(), port, index) }.cast_mut(),
+        )?;
+        let attr = NonNull::new(attr).ok_or(EINVAL)?;
         // SAFETY: `rdma_get_gid_attr()` returned a referenced entry, which passes to `GidAttr`.
         Ok(unsafe { GidAttr::from_raw(attr) })
     }

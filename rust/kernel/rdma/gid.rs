@@ -322,7 +322,7 @@ impl Drop for GidAttr {
     }
 }
 
-#[kunit_tests(rust_kernel_rdma_gid)]
+#[macros::kunit_tests(rust_kernel_rdma_gid)]
 mod tests {
     use super::*;
     use crate::str::CString;

@@ -216,7 +216,7 @@ pub fn mtu_enum_to_bytes(mtu: u32) -> u32 {
     }
 }
 
-#[kunit_tests(rust_kernel_rdma_port)]
+#[macros::kunit_tests(rust_kernel_rdma_port)]
 mod tests {
     use super::*;
 

@@ -45,16 +45,20 @@ modprobe rust_rdma_client || ktap_exit_fail_msg "modprobe rust_rdma_client faile
 rs_result "client added the existing device" test -r $DBG/$DEV/info
 
 # debugfs "gid" lines against sysfs.
-rust_gids() { awk '$1 == "gid" && $2 == 1 { $1 = ""; $2 = ""; print substr($0, 3) }' $DBG/$DEV/info; }
+rust_gids() {
+	awk '$1 == "gid" && $2 == 1 { $1 = ""; $2 = ""; print substr($0, 3) }' $DBG/$DEV/info
+}
 same_gids() {
 	rust_gids >"$RS_OUT/gids.rust"
 	rs_gid_table $DEV >"$RS_OUT/gids.sysfs"
-	[ -s "$RS_OUT/gids.sysfs" ] && diff -u "$RS_OUT/gids.sysfs" "$RS_OUT/gids.rust" >"$RS_OUT/gids.diff"
+	[ -s "$RS_OUT/gids.sysfs" ] &&
+		diff -u "$RS_OUT/gids.sysfs" "$RS_OUT/gids.rust" >"$RS_OUT/gids.diff"
 }
 show_diff() { sed 's/^/#   /' "$RS_OUT/gids.diff"; }
 
 if same_gids; then
-	ktap_test_pass "GID table read through Rust equals sysfs ($(wc -l <"$RS_OUT/gids.rust") entries)"
+	n=$(wc -l <"$RS_OUT/gids.rust")
+	ktap_test_pass "GID table read through Rust equals sysfs ($n entries)"
 else
 	show_diff
 	ktap_test_fail "GID table read through Rust equals sysfs"

@@ -46,18 +46,27 @@ rs_require_cmds() {
 	done
 }
 
-# Every module that holds ib_core, in unload order.
-RS_STACK="rust_rdma_client rdma_ucm ib_ipoib rdma_rxe ib_umad ib_uverbs rdma_cm iw_cm ib_cm mlx5_ib ib_core"
-
-# rs_unload_stack: unload ib_core and everything above it.
-rs_unload_stack() {
-	local m
-	for m in $RS_STACK; do
-		if [ -d "/sys/module/$m" ]; then
-			modprobe -r "$m" 2>/dev/null || rmmod "$m" 2>/dev/null
-		fi
+# rs_rmmod_tree module: unload a module after every module that holds it.
+rs_rmmod_tree() {
+	local h
+	[ -d "/sys/module/$1" ] || return 0
+	for h in /sys/module/"$1"/holders/*; do
+		[ -e "$h" ] && rs_rmmod_tree "${h##*/}"
 	done
-	[ ! -d /sys/module/ib_core ]
+	rmmod "$1" 2>/dev/null
+}
+
+# rs_unload_stack: unload ib_core and everything above it. Device teardown
+# (rxe's in particular) drops module references asynchronously: retry a while.
+rs_unload_stack() {
+	local try
+	for try in $(seq 30); do
+		rs_rmmod_tree ib_core
+		[ -d /sys/module/ib_core ] || return 0
+		sleep 0.5
+	done
+	rs_log "ib_core still held: $(lsmod | grep -E '^(ib_|rdma_|iw_|rust_rdma)' | tr '\n' ' ')"
+	return 1
 }
 
 # rs_load_stack [ib_core params...]: load ib_core with the given parameters,
@@ -103,17 +112,21 @@ rs_ip_gid() {
 # lines, from sysfs, valid entries only; netns is where the net devices are.
 rs_gid_table() {
 	local d=/sys/class/infiniband/$1/ports/1 f i gid type ndev ifindex
+	local zero=0000:0000:0000:0000:0000:0000:0000:0000
+	# Builtin reads only: the table has up to 1024 slots and a fork each
+	# is slow in an emulated guest.
 	for f in "$d"/gids/*; do
 		i=${f##*/}
-		gid=$(cat "$f") || continue
-		[ "$gid" = 0000:0000:0000:0000:0000:0000:0000:0000 ] && continue
-		type=$(cat "$d/gid_attrs/types/$i" 2>/dev/null) || continue
-		ndev=$(cat "$d/gid_attrs/ndevs/$i" 2>/dev/null) || ndev=
+		read -r gid <"$f" || continue
+		[ "$gid" = $zero ] && continue
+		read -r type <"$d/gid_attrs/types/$i" 2>/dev/null || continue
+		ndev=
+		read -r ndev <"$d/gid_attrs/ndevs/$i" 2>/dev/null
 		ifindex=0
 		if [ -n "$ndev" ] && [ -n "$2" ]; then
 			ifindex=$(ip netns exec "$2" cat /sys/class/net/"$ndev"/ifindex)
 		elif [ -n "$ndev" ]; then
-			ifindex=$(cat /sys/class/net/"$ndev"/ifindex)
+			read -r ifindex </sys/class/net/"$ndev"/ifindex
 		fi
 		echo "$i $gid $type $ifindex"
 	done | sort -n

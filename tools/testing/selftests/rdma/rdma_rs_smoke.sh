@@ -41,16 +41,16 @@ done
 rs_result "ibv_devinfo sees both rxe devices active [$impl]" test $ok -eq 1
 
 # 2. rping: RC send/RDMA read/write with data validation, 10 iterations.
-if rs_run_pair rping rping -s -a "$RS_IP_A" -V -v -C 10 -- \
+if rs_run_pair rc4 rping -s -a "$RS_IP_A" -V -v -C 10 -- \
 	rping -c -a "$RS_IP_A" -V -v -C 10; then
-	n=$(grep -c 'ping data:' "$RS_OUT/rping.client")
+	n=$(grep -c 'ping data:' "$RS_OUT/rc4.client")
 	rs_result "rping RC with verification, 10 pings [$impl]" test "$n" -eq 10
 else
 	ktap_test_fail "rping RC with verification, 10 pings [$impl]"
 fi
 
 # 3. rping over IPv6.
-if rs_run_pair rping6 rping -s -a "$RS_IP6_A" -V -C 5 -- \
+if rs_run_pair rc6 rping -s -a "$RS_IP6_A" -V -C 5 -- \
 	rping -c -a "$RS_IP6_A" -V -C 5; then
 	ktap_test_pass "rping over IPv6 [$impl]"
 else
@@ -58,16 +58,17 @@ else
 fi
 
 # 4. udaddy: UD QPs, address resolution, 10 messages each way.
-if rs_run_pair udaddy udaddy -b "$RS_IP_A" -C 10 -- udaddy -s "$RS_IP_A" -C 10; then
-	rs_result "udaddy UD traffic [$impl]" grep -q 'test complete' "$RS_OUT/udaddy.client"
+if rs_run_pair ud udaddy -b "$RS_IP_A" -C 10 -- udaddy -s "$RS_IP_A" -C 10; then
+	rs_result "udaddy UD traffic [$impl]" grep -q 'test complete' "$RS_OUT/ud.client"
 else
 	ktap_test_fail "udaddy UD traffic [$impl]"
 fi
 
 # 5. ucmatose: 4 RC connections through the CM, 10 messages each.
-if rs_run_pair ucmatose ucmatose -b "$RS_IP_A" -c 4 -C 10 -- \
+if rs_run_pair cm ucmatose -b "$RS_IP_A" -c 4 -C 10 -- \
 	ucmatose -s "$RS_IP_A" -c 4 -C 10; then
-	rs_result "ucmatose 4 RC connections [$impl]" grep -q 'test complete' "$RS_OUT/ucmatose.client"
+	rs_result "ucmatose 4 RC connections [$impl]" \
+		grep -q 'test complete' "$RS_OUT/cm.client"
 else
 	ktap_test_fail "ucmatose 4 RC connections [$impl]"
 fi
@@ -81,7 +82,8 @@ mc_test() {
 	local rpid=$! rc=0
 	sleep 1
 	ip netns exec "$RS_NS_B" timeout "$RS_TIMEOUT" stdbuf -oL \
-		mckey -m "$group" -b "$RS_IP_B" -s -C "$count" "$@" >"$RS_OUT/$name.send" 2>&1 || rc=1
+		mckey -m "$group" -b "$RS_IP_B" -s -C "$count" "$@" \
+		>"$RS_OUT/$name.send" 2>&1 || rc=1
 	wait "$rpid" || rc=1
 	grep -q 'data transfers complete' "$RS_OUT/$name.recv" || rc=1
 	if [ $rc -ne 0 ]; then
