@@ -79,8 +79,13 @@ rs_load_stack() {
 	done
 }
 
-# rs_reload_impl c|rust: reload the stack with every piece on one implementation.
+# rs_reload_impl c|rust: the stack with every piece on one implementation;
+# reloaded only if it runs another one (a reload takes a minute when emulated).
 rs_reload_impl() {
+	if [ "$(cat /sys/module/ib_core/parameters/roce_gid_impl 2>/dev/null)" = "$1" ]; then
+		rs_load_stack
+		return
+	fi
 	rs_unload_stack || { rs_log "cannot unload the RDMA stack"; return 1; }
 	rs_load_stack roce_gid_impl="$1"
 }
