@@ -48,7 +48,7 @@ kargs+=(--append "printk.devkmsg=on loglevel=6")
 cmd=$(printf '%q ' "$@")
 set +e
 timeout --foreground -k 10 "$tmo" \
-	vng --run "$B" "${accel[@]}" --cpus 2 --memory 3G --network user --no-dhcp \
+	vng --run "$B" "${accel[@]}" --cpus "${RDMA_RS_CPUS:-2}" --memory 3G --network user --no-dhcp \
 	--rwdir "$results" --verbose "${kargs[@]}" --exec "$cmd" \
 	</dev/null >"$results/console.log" 2>&1
 rc=$?

@@ -111,7 +111,7 @@ impl<T: Client> Registration<T> {
         // SAFETY: All-zero is a valid `ib_client`: no callbacks, zero counters. The core
         // initialises `uses`, `uses_zero` and `client_id` in `ib_register_client()`.
         let mut client: bindings::ib_client = unsafe { core::mem::zeroed() };
-        client.name = T::NAME.as_ptr().cast();
+        client.name = crate::str::as_char_ptr_in_const_context(T::NAME);
         client.add = Some(Self::add_callback);
         client.remove = Some(Self::remove_callback);
         // INVARIANT: the callbacks and name of `T`; not registered yet.
@@ -144,6 +144,11 @@ impl<T: Client> Registration<T> {
         self.client.get()
     }
 
+    /// The `add` callback of `struct ib_client`.
+    ///
+    /// # Safety
+    ///
+    /// Called by the RDMA core only, with a device it holds a reference on.
     unsafe extern "C" fn add_callback(ibdev: *mut bindings::ib_device) -> c_int {
         // SAFETY: The core holds a reference on the device during the callback.
         let dev = unsafe { Device::from_raw(ibdev) };
@@ -159,6 +164,12 @@ impl<T: Client> Registration<T> {
         }
     }
 
+    /// The `remove` callback of `struct ib_client`.
+    ///
+    /// # Safety
+    ///
+    /// Called by the RDMA core only, with a device it holds a reference on and the client data
+    /// that `add_callback()` set for it.
     unsafe extern "C" fn remove_callback(ibdev: *mut bindings::ib_device, data: *mut c_void) {
         // SAFETY: The core holds a reference on the device during the callback.
         let dev = unsafe { Device::from_raw(ibdev) };
