@@ -42,7 +42,9 @@ if [ "${RDMA_RS_KVM:-0}" = 1 ] && [ -w /dev/kvm ]; then
 fi
 
 # Checkers' settings: SLUB debugging on every cache, frequent KFENCE samples.
-kargs+=(--append "slub_debug=FZPU kfence.sample_interval=10 kmemleak=on")
+if [ "$PROFILE" = test ]; then
+	kargs+=(--append "slub_debug=FZPU kfence.sample_interval=10 kmemleak=on")
+fi
 kargs+=(--append "printk.devkmsg=on loglevel=6")
 
 cmd=$(printf '%q ' "$@")

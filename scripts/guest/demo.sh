@@ -7,6 +7,9 @@ R=$1
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
 exec > >(tee "$R/demo.txt") 2>&1
+RS_OUT=$R/demo-out
+# The kselftest helpers: rxe and namespace setup, GID table dump.
+source "$2/tools/testing/selftests/rdma/rdma_rs_lib.sh" >/dev/null
 step() { printf '\n== %s\n' "$*"; }
 run() { printf '$ %s\n' "$*"; "$@"; }
 
@@ -25,34 +28,27 @@ sleep 1
 run rdma link show
 run ibv_devinfo -d rxe_"$nic"
 
-step "GID table of rxe_$nic, filled by ib_core (sysfs)"
-d=/sys/class/infiniband/rxe_$nic/ports/1
-for f in "$d"/gids/*; do
-	i=${f##*/}
-	g=$(cat "$f")
-	[ "$g" = 0000:0000:0000:0000:0000:0000:0000:0000 ] && continue
-	echo "  [$i] $g $(cat "$d/gid_attrs/types/$i") $(cat "$d/gid_attrs/ndevs/$i")"
-done
+step "GID table of rxe_$nic, filled by ib_core (sysfs: index, GID, type, net device ifindex)"
+rs_gid_table rxe_"$nic" | sed 's/^/  /'
 
 step "The Rust sample client reads the same device through rust/kernel/rdma"
 run modprobe rust_rdma_client
 run cat /sys/kernel/debug/rust_rdma_client/rxe_"$nic"/info
 
 step "Two nodes: namespaces rdmars_a and rdmars_b, veth, an rxe device in each"
-TOP=$2
-source "$TOP/tools/testing/selftests/rdma/rdma_rs_lib.sh" >/dev/null
-RS_OUT=$R/demo-out
-mkdir -p "$RS_OUT"
 rs_two_nodes_up || { echo "two-node setup failed"; exit 1; }
 run rdma link show
 echo "$ rping -c -a $RS_IP_A -V -v -C 3   (server in rdmars_a, client in rdmars_b)"
 rs_run_pair rc rping -s -a "$RS_IP_A" -V -v -C 3 -- rping -c -a "$RS_IP_A" -V -v -C 3 &&
 	cat "$RS_OUT/rc.client"
 echo "$ mckey -m 239.1.2.3 -C 3   (receiver in rdmars_a, sender in rdmars_b)"
-ip netns exec "$RS_NS_A" timeout 30 stdbuf -oL mckey -m 239.1.2.3 -b "$RS_IP_A" -C 3 >"$RS_OUT/mc.recv" 2>&1 &
+ip netns exec "$RS_NS_A" timeout 30 stdbuf -oL mckey -m 239.1.2.3 -b "$RS_IP_A" -C 3 \
+	>"$RS_OUT/mc.recv" 2>&1 &
+rpid=$!
 sleep 1
 ip netns exec "$RS_NS_B" timeout 30 mckey -m 239.1.2.3 -b "$RS_IP_B" -s -C 3 >"$RS_OUT/mc.send" 2>&1
-wait
+# Not a bare wait: that would wait for the tee of this script's output too.
+wait $rpid
 sed 's/^/  receiver: /' "$RS_OUT/mc.recv"
 rs_two_nodes_down
 

@@ -5,7 +5,7 @@
 # Topology for two-node tests: namespaces $RS_NS_A and $RS_NS_B joined by the
 # veth pair rs_va <-> rs_vb, with an rxe device on each end (rs_rxa, rs_rxb).
 
-source "$(dirname "$0")/../kselftest/ktap_helpers.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/../kselftest/ktap_helpers.sh"
 
 RS_NS_A=rdmars_a
 RS_NS_B=rdmars_b
@@ -128,7 +128,7 @@ rs_gid_table() {
 		ndev=
 		read -r ndev <"$d/gid_attrs/ndevs/$i" 2>/dev/null
 		ifindex=0
-		if [ -n "$ndev" ] && [ -n "$2" ]; then
+		if [ -n "$ndev" ] && [ -n "${2:-}" ]; then
 			ifindex=$(ip netns exec "$2" cat /sys/class/net/"$ndev"/ifindex)
 		elif [ -n "$ndev" ]; then
 			read -r ifindex </sys/class/net/"$ndev"/ifindex
