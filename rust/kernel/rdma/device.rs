@@ -233,10 +233,8 @@ impl Device {
         self.check_port(port)?;
         let index = i32::try_from(index).map_err(|_| EINVAL)?;
         // SAFETY: The device is valid and `port` is one of its ports.
-        let attr = from_err_ptr(
-            unsafe { bindings::rdma_get_gid_attr(self.as_raw(), port, index) }.cast_mut(),
-        )?;
-        let attr = NonNull::new(attr).ok_or(EINVAL)?;
+        let attr = unsafe { bindings::rdma_get_gid_attr(self.as_raw(), port, index) };
+        let attr = NonNull::new(from_err_ptr(attr.cast_mut())?).ok_or(EINVAL)?;
         // SAFETY: `rdma_get_gid_attr()` returned a referenced entry, which passes to `GidAttr`.
         Ok(unsafe { GidAttr::from_raw(attr) })
     }
