@@ -45,7 +45,10 @@ echo "$ mckey -m 239.1.2.3 -C 3   (receiver in rdmars_a, sender in rdmars_b)"
 ip netns exec "$RS_NS_A" timeout 30 stdbuf -oL mckey -m 239.1.2.3 -b "$RS_IP_A" -C 3 \
 	>"$RS_OUT/mc.recv" 2>&1 &
 rpid=$!
-sleep 1
+for i in $(seq 300); do
+	grep -q 'receiving data transfers' "$RS_OUT/mc.recv" && break
+	sleep 0.1
+done
 ip netns exec "$RS_NS_B" timeout 30 mckey -m 239.1.2.3 -b "$RS_IP_B" -s -C 3 >"$RS_OUT/mc.send" 2>&1
 # Not a bare wait: that would wait for the tee of this script's output too.
 wait $rpid

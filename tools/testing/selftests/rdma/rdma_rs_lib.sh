@@ -179,7 +179,8 @@ rs_run_pair() {
 	ip netns exec "$RS_NS_A" timeout "$RS_TIMEOUT" stdbuf -oL "${srv[@]}" \
 		>"$RS_OUT/$name.server" 2>&1 &
 	spid=$!
-	sleep 1
+	# The servers print nothing when they listen; give them time to.
+	sleep 2
 	ip netns exec "$RS_NS_B" timeout "$RS_TIMEOUT" stdbuf -oL "$@" \
 		>"$RS_OUT/$name.client" 2>&1 || rc=1
 	wait "$spid" || rc=1

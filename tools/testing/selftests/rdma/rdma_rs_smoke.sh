@@ -80,7 +80,15 @@ mc_test() {
 	ip netns exec "$RS_NS_A" timeout "$RS_TIMEOUT" stdbuf -oL \
 		mckey -m "$group" -b "$RS_IP_A" -C "$count" "$@" >"$RS_OUT/$name.recv" 2>&1 &
 	local rpid=$! rc=0
-	sleep 1
+	# Send only once the receiver's QP is attached to the group: mckey says
+	# "receiving data transfers" after ibv_attach_mcast(); UD datagrams sent
+	# earlier are lost and the receiver would wait for them forever.
+	local i
+	for i in $(seq 300); do
+		grep -q 'receiving data transfers' "$RS_OUT/$name.recv" && break
+		kill -0 $rpid 2>/dev/null || break
+		sleep 0.1
+	done
 	ip netns exec "$RS_NS_B" timeout "$RS_TIMEOUT" stdbuf -oL \
 		mckey -m "$group" -b "$RS_IP_B" -s -C "$count" "$@" \
 		>"$RS_OUT/$name.send" 2>&1 || rc=1
