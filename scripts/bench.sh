@@ -13,5 +13,6 @@ B=$("$RDMA_RS_TOP/scripts/build.sh" | tail -1)
 R=$B/results/bench-$(date +%Y%m%d-%H%M%S)
 mkdir -p "$R"
 "$RDMA_RS_TOP/scripts/run-qemu.sh" -r "$R" -t 1800 -- \
+	env RS_LIB="$SRC_DIR/tools/testing/selftests/rdma/rdma_rs_lib.sh" \
 	bash "$RDMA_RS_TOP/scripts/guest/bench.sh" "$R" "$@" || die "benchmark run failed: $R/console.log"
 cat "$R/bench.txt"

@@ -3,9 +3,13 @@
 #
 # Runs inside the guest: every benchmark registered under
 # /sys/kernel/debug/rdma_impl/, each implementation in turn, REPEATS times;
-# prints the median time per iteration of each and the Rust/C ratio.
+# prints the median time per iteration of each and the Rust/C ratio. Then
+# the GID convergence benchmark: 256 addresses on 32 VLANs of an rxe NIC,
+# added and removed in one batch each, timed until the GID table has
+# converged, with the stack loaded with each implementation in turn.
 #
 #   bench.sh RESULTS_DIR [ITERATIONS] [REPEATS]
+# RS_LIB is the kselftests' rdma_rs_lib.sh (stack loading helpers).
 set -u
 R=$1
 ITERS=${2:-200000}
@@ -25,6 +29,16 @@ sleep 1
 
 median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
+# row name c_samples rust_samples [unit]: one line of the table, from the
+# medians of two files of samples.
+row() {
+	local c r ratio
+	c=$(median <"$2")
+	r=$(median <"$3")
+	ratio=$(awk -v c="$c" -v r="$r" 'BEGIN { if (c > 0) printf "%.3f", r / c; else print "n/a" }')
+	printf '%-28s %12s %12s %8s\n' "$1" "$c${4:-}" "$r${4:-}" "$ratio" | tee -a "$R/bench.txt"
+}
+
 printf '%-28s %12s %12s %8s\n' benchmark "C ns/iter" "Rust ns/iter" Rust/C | tee "$R/bench.txt"
 for f in "$D"/*; do
 	[ -f "$f" ] || continue
@@ -41,11 +55,79 @@ for f in "$D"/*; do
 			[ "$ret" = 0 ] && echo "$ns $iters" | awk '{ printf "%.3f\n", $1 / $2 }' >>"$R/bench.$name.$impl"
 		done
 	done
-	c=$(median <"$R/bench.$name.c")
-	r=$(median <"$R/bench.$name.rust")
-	ratio=$(awk -v c="$c" -v r="$r" 'BEGIN { if (c > 0) printf "%.3f", r / c; else print "n/a" }')
-	printf '%-28s %12s %12s %8s\n' "$name" "$c" "$r" "$ratio" | tee -a "$R/bench.txt"
+	row "$name" "$R/bench.$name.c" "$R/bench.$name.rust"
 done
 echo "(medians of $REPEATS runs of $ITERS iterations, C and Rust alternating)" | tee -a "$R/bench.txt"
 rdma link del rs_bench0
 ip link del rs_b0
+
+# --- GID convergence -------------------------------------------------------
+# shellcheck disable=SC1090
+RS_OUT=$R/conv
+mkdir -p "$RS_OUT"
+source "$RS_LIB"
+CONV_REPEATS=${CONV_REPEATS:-3}
+
+# valid_gids dev: the number of valid entries in port 1's GID table.
+valid_gids() {
+	local f gid n=0 zero=0000:0000:0000:0000:0000:0000:0000:0000
+	for f in /sys/class/infiniband/"$1"/ports/1/gids/*; do
+		read -r gid <"$f" 2>/dev/null || continue
+		[ "$gid" != $zero ] && n=$((n + 1))
+	done
+	echo $n
+}
+
+# converge dev want: milliseconds until the table holds want entries.
+converge() {
+	local t0 i
+	t0=$(date +%s%N)
+	for i in $(seq 600); do
+		[ "$(valid_gids "$1")" -eq "$2" ] && break
+		sleep 0.05
+	done
+	echo $((($(date +%s%N) - t0) / 1000000))
+}
+
+conv_run() {
+	local impl=$1 v a
+	ip link add rs_c0 type veth peer name rs_c1
+	ip link set rs_c0 up
+	ip link set rs_c1 up
+	: >"$RS_OUT/add.batch"
+	: >"$RS_OUT/del.batch"
+	for v in $(seq 32); do
+		echo "link add link rs_c0 name rs_c0.$v type vlan id $v" >>"$RS_OUT/vlan.batch"
+		echo "link set rs_c0.$v up" >>"$RS_OUT/vlan.batch"
+		for a in $(seq 8); do
+			echo "addr add 10.91.$v.$a/16 dev rs_c0.$v" >>"$RS_OUT/add.batch"
+			echo "addr del 10.91.$v.$a/16 dev rs_c0.$v" >>"$RS_OUT/del.batch"
+		done
+	done
+	ip -batch "$RS_OUT/vlan.batch"
+	rm -f "$RS_OUT/vlan.batch"
+	rdma link add rs_conv type rxe netdev rs_c0
+	sleep 2
+	local base
+	base=$(valid_gids rs_conv)
+	for i in $(seq "$CONV_REPEATS"); do
+		ip -batch "$RS_OUT/add.batch" &
+		converge rs_conv $((base + 512)) >>"$RS_OUT/add.$impl"
+		wait $!
+		ip -batch "$RS_OUT/del.batch" &
+		converge rs_conv "$base" >>"$RS_OUT/del.$impl"
+		wait $!
+	done
+	rdma link del rs_conv
+	ip link del rs_c0
+}
+
+: >"$RS_OUT/add.c"; : >"$RS_OUT/del.c"; : >"$RS_OUT/add.rust"; : >"$RS_OUT/del.rust"
+for impl in c rust; do
+	rs_unload_stack && rs_load_stack roce_gid_impl=$impl || { echo "cannot load $impl" >&2; continue; }
+	conv_run $impl
+done
+for op in add del; do
+	row "gid_converge_256_$op" "$RS_OUT/$op.c" "$RS_OUT/$op.rust" ms
+done
+echo "(GID convergence: 256 IPv4 addresses on 32 VLANs, 512 GIDs; medians of $CONV_REPEATS)" | tee -a "$R/bench.txt"

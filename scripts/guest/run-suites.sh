@@ -14,8 +14,9 @@
 #              module ones run when their module loads)
 #   selftests  our kselftests in tools/testing/selftests/rdma
 #   upstream   upstream's rxe_*.sh kselftests there (not in the default run)
-#   smoke      rdma-core programs across two namespaces, once with each
-#              implementation
+#   smoke      GID table steps (C compared with Rust), rdma-core's pyverbs
+#              device and address tests, and rdma-core programs across two
+#              namespaces, once with each implementation
 #   kernel-log the memory and lock checkers: any report fails (always last)
 set -u
 R=$1
@@ -118,7 +119,10 @@ suite_smoke() {
 	: >"$R/smoke.res"
 	local impl
 	# Rust first: the selftests leave the stack on Rust, so one reload is saved.
+	# The GID steps of the C run are compared with those of the Rust run.
 	for impl in rust c; do
+		run_script smoke rdma_rs_gid.sh RS_IMPL=$impl RS_GID_DIR="$R/gid"
+		run_script smoke rdma_rs_pyverbs.sh RS_IMPL=$impl
 		run_script smoke rdma_rs_smoke.sh RS_IMPL=$impl
 	done
 }

@@ -1,16 +1,54 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Functions of ib_core's Rust half (ib_core_rust.rs), called from its C half.
- * Only called when CONFIG_INFINIBAND_RUST is set and the piece's *_impl
- * module parameter is "rust" (rdma_impl_is_rust()).
+ * Functions of ib_core's Rust half (ib_core_rust.rs), called from its C half,
+ * and the C glue they call back (roce_gid_mgmt_glue.c). The rdma_rs_*
+ * entry points are only called when CONFIG_INFINIBAND_RUST is set and the
+ * piece's *_impl module parameter is "rust" (rdma_impl_is_rust()).
  */
 #ifndef _IB_CORE_RUST_H
 #define _IB_CORE_RUST_H
 
+#include <linux/netdevice.h>
 #include <rdma/ib_verbs.h>
 
 /* roce_gid_mgmt.rs */
 unsigned long rdma_rs_roce_gid_type_mask_support(struct ib_device *ib_dev,
 						 u32 port);
+int rdma_rs_roce_gid_mgmt_init(void **state);
+void rdma_rs_roce_gid_mgmt_cleanup(void *state);
+void rdma_rs_roce_rescan_device(struct ib_device *ib_dev);
+void rdma_rs_roce_rescan_port(struct ib_device *ib_dev, u32 port);
+void rdma_rs_roce_del_all_netdev_gids(struct ib_device *ib_dev, u32 port,
+				      struct net_device *ndev);
+
+/* roce_gid_mgmt_glue.c, for roce_gid_mgmt/shim.rs */
+typedef void (*rdma_rs_port_cb)(void *ctx, struct ib_device *ib_dev, u32 port,
+				struct net_device *rdma_ndev);
+typedef void (*rdma_rs_ndev_cb)(void *ctx, struct net_device *ndev);
+typedef void (*rdma_rs_addr_cb)(void *ctx, const u8 *addr, u32 len);
+
+int rdma_rs_gid_add(struct ib_device *ib_dev, u32 port, const u8 *gid,
+		    struct net_device *ndev, u32 gid_type);
+int rdma_rs_gid_del(struct ib_device *ib_dev, u32 port, const u8 *gid,
+		    struct net_device *ndev, u32 gid_type);
+void rdma_rs_gid_set_default(struct ib_device *ib_dev, u32 port,
+			     struct net_device *ndev,
+			     unsigned long gid_type_mask, bool set);
+void rdma_rs_gid_del_all_netdev(struct ib_device *ib_dev, u32 port,
+				struct net_device *ndev);
+void rdma_rs_for_each_roce_port(struct ib_device *ib_dev, rdma_rs_port_cb cb,
+				void *ctx);
+struct net_device *rdma_rs_roce_port_netdev(struct ib_device *ib_dev,
+					    u32 port);
+bool rdma_rs_is_upper_dev_rcu(struct net_device *dev,
+			      struct net_device *upper);
+struct net_device *rdma_rs_vlan_real_dev(struct net_device *dev);
+struct net_device *rdma_rs_bond_active_slave_rcu(struct net_device *bond);
+struct net_device *rdma_rs_master_upper_rcu(struct net_device *dev);
+void rdma_rs_ndev_for_each_addr(struct net_device *ndev, rdma_rs_addr_cb cb,
+				void *ctx);
+void rdma_rs_ndev_for_each_upper(struct net_device *ndev, rdma_rs_ndev_cb cb,
+				 void *ctx);
+void rdma_rs_for_each_netdev(rdma_rs_ndev_cb cb, void *ctx);
 
 #endif /* _IB_CORE_RUST_H */

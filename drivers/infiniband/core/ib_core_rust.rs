@@ -6,7 +6,8 @@
 //! A read-only module parameter of `ib_core` (see `include/rdma/rdma_impl.h`) chooses which of
 //! the two runs; the C side then calls the `rdma_rs_*` functions declared in `ib_core_rust.h`.
 //!
-//! - [`roce_gid_mgmt`]: RoCE GID table management, `ib_core.roce_gid_impl`.
+//! - [`roce_gid_mgmt`]: RoCE GID table management (`roce_gid_mgmt.c`), `ib_core.roce_gid_impl`:
+//!   net device and address notifiers, the device rescan, default and IP-based GIDs.
 //!
 //! The module, and so its `module!`, is C's: a piece that logs defines `__LOG_PREFIX` here
 //! for the `pr_*!` macros.

@@ -90,6 +90,16 @@ rs_reload_impl() {
 	rs_load_stack roce_gid_impl="$1"
 }
 
+# rs_stack_up: the stack with every piece on $RS_IMPL (c|rust) if it is set,
+# else as it is loaded (or with the defaults).
+rs_stack_up() {
+	if [ -n "${RS_IMPL:-}" ]; then
+		rs_reload_impl "$RS_IMPL"
+	else
+		rs_load_stack
+	fi
+}
+
 # rs_wait cmd...: retry a command for up to 10 s.
 rs_wait() {
 	local i

@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! What an event does to the GID tables: the commands of `roce_gid_mgmt.c`.
+//!
+//! A net device event turns into up to three commands, run in order on the ordered workqueue.
+//! Each command visits every RoCE port, keeps those its [`Filter`] selects for `filter_ndev`,
+//! and applies its [`Action`] with `ndev`.
+
+use kernel::{
+    net::device::{NetDevice, RegState},
+    rdma::{Gid, GidTypeMask},
+    sync::{aref::ARef, rcu},
+};
+
+use super::{
+    filter::{bond_join_deletes_defaults, Filter, NetRel},
+    shim::{self, Rcu, RocePort},
+};
+
+/// What a command does on each port it selects.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Action {
+    /// `add_netdev_ips()`: the GIDs of the addresses of `ndev`.
+    AddIps,
+    /// `add_netdev_upper_ips()`: the same for `ndev` and each of its upper devices.
+    AddUpperIps,
+    /// `del_netdev_ips()`: remove every GID of `ndev`.
+    DelIps,
+    /// `del_netdev_upper_ips()`: the same for `ndev` and each of its upper devices.
+    DelUpperIps,
+    /// `add_default_gids()`: the default GIDs of `ndev`.
+    AddDefaultGids,
+    /// `del_default_gids()`: remove the default GIDs of `ndev`.
+    DelDefaultGids,
+    /// `del_netdev_default_ips_join()`: a port device joined a bond; its default GIDs go.
+    DelDefaultGidsOnJoin,
+}
+
+/// One command: an action on the ports a filter selects.
+pub(crate) struct Cmd {
+    pub(crate) filter: Filter,
+    pub(crate) filter_ndev: ARef<NetDevice>,
+    pub(crate) action: Action,
+    pub(crate) ndev: ARef<NetDevice>,
+}
+
+impl Cmd {
+    /// A command whose filter and action both use `ndev`.
+    pub(crate) fn on(filter: Filter, action: Action, ndev: &NetDevice) -> Self {
+        Self::with(filter, ndev, action, ndev)
+    }
+
+    /// A command with a filter device and an action device.
+    pub(crate) fn with(
+        filter: Filter,
+        filter_ndev: &NetDevice,
+        action: Action,
+        ndev: &NetDevice,
+    ) -> Self {
+        Self {
+            filter,
+            filter_ndev: filter_ndev.into(),
+            action,
+            ndev: ndev.into(),
+        }
+    }
+
+    /// Runs the command on every RoCE port (`ib_enum_all_roce_netdevs()`).
+    pub(crate) fn run(&self) {
+        shim::for_each_roce_port(None, |p| {
+            if selects(self.filter, p, &self.filter_ndev) {
+                apply(self.action, p, &self.ndev);
+            }
+        });
+    }
+}
+
+/// Whether `filter` selects port `p` for an event of `event`.
+pub(crate) fn selects(filter: Filter, p: &RocePort<'_>, event: &NetDevice) -> bool {
+    let guard = rcu::read_lock();
+    filter.matches(&Rcu::new(&guard), p.ndev, event)
+}
+
+/// Adds (`add`) or deletes `gid` of `ndev` with every GID type of the port (`update_gid()`).
+pub(crate) fn update_gid(p: &RocePort<'_>, add: bool, gid: &Gid, ndev: &NetDevice) {
+    let types = p.gid_types();
+    if add {
+        p.add_gid(gid, ndev, types);
+    } else {
+        p.del_gid(gid, ndev, types);
+    }
+}
+
+/// The GIDs of every address of `ndev` (`_add_netdev_ips()`).
+pub(crate) fn add_ips(p: &RocePort<'_>, ndev: &NetDevice) {
+    if ndev.reg_state() >= RegState::Unregistering {
+        return;
+    }
+    for a in shim::addresses(ndev).iter() {
+        update_gid(p, true, &a.gid(), ndev);
+    }
+}
+
+/// The default GIDs of `ndev` on the port, set or deleted, for every GID type of the port.
+pub(crate) fn default_gids(p: &RocePort<'_>, ndev: &NetDevice, set: bool) {
+    let types: GidTypeMask = p.gid_types();
+    p.set_default_gids(ndev, types, set);
+}
+
+/// Runs `f` on `ndev`, then on each of its upper devices (`handle_netdev_upper()`).
+fn with_uppers(ndev: &NetDevice, mut f: impl FnMut(&NetDevice)) {
+    let uppers = shim::uppers(ndev);
+    f(ndev);
+    for u in uppers.iter() {
+        f(u);
+    }
+}
+
+/// Applies `action` with `ndev` on the port `p`.
+pub(crate) fn apply(action: Action, p: &RocePort<'_>, ndev: &NetDevice) {
+    match action {
+        Action::AddIps => add_ips(p, ndev),
+        Action::AddUpperIps => with_uppers(ndev, |d| add_ips(p, d)),
+        Action::DelIps => p.del_all_gids_of(ndev),
+        Action::DelUpperIps => with_uppers(ndev, |d| p.del_all_gids_of(d)),
+        Action::AddDefaultGids => default_gids(p, ndev, true),
+        Action::DelDefaultGids => default_gids(p, ndev, false),
+        Action::DelDefaultGidsOnJoin => {
+            let Some(rdma) = p.ndev else {
+                return;
+            };
+            let master: Option<ARef<NetDevice>> = {
+                let guard = rcu::read_lock();
+                let r = Rcu::new(&guard);
+                r.master_upper(rdma).map(ARef::from)
+            };
+            let Some(master) = master else {
+                return;
+            };
+            let deletes = {
+                let guard = rcu::read_lock();
+                bond_join_deletes_defaults(&Rcu::new(&guard), rdma, &master)
+            };
+            if deletes {
+                default_gids(p, rdma, false);
+            }
+        }
+    }
+}
