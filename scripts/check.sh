@@ -18,7 +18,14 @@ clippy)
 	# Rebuild the project's Rust objects through clippy; report their warnings only.
 	objs=()
 	for f in $(rs_files); do
-		case "$f" in rust/kernel/*) ;; *) objs+=("${f%.rs}.o") ;; esac
+		case "$f" in rust/kernel/*) continue ;; esac
+		# Crate roots only: not a module of a file beside it or above it.
+		d=${f%/*}
+		n=${f##*/}
+		n=${n%.rs}
+		[ -e "$RDMA_RS_TOP/$d.rs" ] && continue
+		grep -qE "^[[:space:]]*(pub(\([a-z]+\))? )?mod $n;" "$RDMA_RS_TOP/$d"/*.rs && continue
+		objs+=("${f%.rs}.o")
 	done
 	touch "$SRC_DIR/rust/kernel/lib.rs" $(for f in $(rs_files); do echo "$SRC_DIR/$f"; done)
 	make -C "$SRC_DIR" O="$B" -j"$JOBS" CLIPPY=1 prepare >/dev/null

@@ -55,7 +55,7 @@ suite_kunit() {
 	for d in /sys/kernel/debug/kunit/*/; do
 		d=${d%/}
 		case "${d##*/}" in
-		*rdma* | *ib_* | *roce* | *rxe*) ;;
+		*rdma* | *ib_* | *roce* | *rxe* | rust_kernel_net_* | rust_kernel_workqueue_owned) ;;
 		*) continue ;;
 		esac
 		n=$((n + 1))

@@ -22,11 +22,6 @@ void rdma_rs_roce_del_all_netdev_gids(struct ib_device *ib_dev, u32 port,
 				      struct net_device *ndev);
 
 /* roce_gid_mgmt_glue.c, for roce_gid_mgmt/shim.rs */
-typedef void (*rdma_rs_port_cb)(void *ctx, struct ib_device *ib_dev, u32 port,
-				struct net_device *rdma_ndev);
-typedef void (*rdma_rs_ndev_cb)(void *ctx, struct net_device *ndev);
-typedef void (*rdma_rs_addr_cb)(void *ctx, const u8 *addr, u32 len);
-
 int rdma_rs_gid_add(struct ib_device *ib_dev, u32 port, const u8 *gid,
 		    struct net_device *ndev, u32 gid_type);
 int rdma_rs_gid_del(struct ib_device *ib_dev, u32 port, const u8 *gid,
@@ -36,8 +31,10 @@ void rdma_rs_gid_set_default(struct ib_device *ib_dev, u32 port,
 			     unsigned long gid_type_mask, bool set);
 void rdma_rs_gid_del_all_netdev(struct ib_device *ib_dev, u32 port,
 				struct net_device *ndev);
-void rdma_rs_for_each_roce_port(struct ib_device *ib_dev, rdma_rs_port_cb cb,
-				void *ctx);
+void rdma_rs_walk_roce_ports(struct ib_device *ib_dev,
+			     void (*cb)(void *ctx, struct ib_device *ib_dev,
+					u32 port, struct net_device *rdma_ndev),
+			     void *ctx);
 struct net_device *rdma_rs_roce_port_netdev(struct ib_device *ib_dev,
 					    u32 port);
 bool rdma_rs_is_upper_dev_rcu(struct net_device *dev,
@@ -45,10 +42,13 @@ bool rdma_rs_is_upper_dev_rcu(struct net_device *dev,
 struct net_device *rdma_rs_vlan_real_dev(struct net_device *dev);
 struct net_device *rdma_rs_bond_active_slave_rcu(struct net_device *bond);
 struct net_device *rdma_rs_master_upper_rcu(struct net_device *dev);
-void rdma_rs_ndev_for_each_addr(struct net_device *ndev, rdma_rs_addr_cb cb,
-				void *ctx);
-void rdma_rs_ndev_for_each_upper(struct net_device *ndev, rdma_rs_ndev_cb cb,
-				 void *ctx);
-void rdma_rs_for_each_netdev(rdma_rs_ndev_cb cb, void *ctx);
+void rdma_rs_ndev_walk_addrs(struct net_device *ndev,
+			     void (*cb)(void *ctx, const u8 *addr, u32 len),
+			     void *ctx);
+void rdma_rs_ndev_walk_uppers(struct net_device *ndev,
+			      void (*cb)(void *ctx, struct net_device *upper),
+			      void *ctx);
+void rdma_rs_walk_netdevs(void (*cb)(void *ctx, struct net_device *ndev),
+			  void *ctx);
 
 #endif /* _IB_CORE_RUST_H */

@@ -236,9 +236,9 @@ impl GidMgmt {
         KBox::try_pin_init(
             try_pin_init!(Self {
                 wq: wq.clone(),
-                inet <- InetaddrRegistration::new(events(&wq)),
-                inet6 <- Inet6addrRegistration::new(events(&wq)),
-                netdev <- NetdevRegistration::new(events(&wq)),
+                inet <- InetaddrRegistration::new(events(wq)),
+                inet6 <- Inet6addrRegistration::new(events(wq)),
+                netdev <- NetdevRegistration::new(events(wq)),
             }),
             GFP_KERNEL,
         )

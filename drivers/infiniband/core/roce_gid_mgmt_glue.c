@@ -68,7 +68,8 @@ void rdma_rs_gid_del_all_netdev(struct ib_device *ib_dev, u32 port,
 /* RoCE ports ------------------------------------------------------------ */
 
 struct rdma_rs_port_walk {
-	rdma_rs_port_cb cb;
+	void (*cb)(void *ctx, struct ib_device *ib_dev, u32 port,
+		   struct net_device *rdma_ndev);
 	void *ctx;
 };
 
@@ -90,8 +91,10 @@ static void rdma_rs_port_walk_cb(struct ib_device *ib_dev, u32 port,
  * Calls @cb for each RoCE port of @ib_dev, or of every registered device if
  * @ib_dev is NULL, with the port's net device (or NULL) held.
  */
-void rdma_rs_for_each_roce_port(struct ib_device *ib_dev, rdma_rs_port_cb cb,
-				void *ctx)
+void rdma_rs_walk_roce_ports(struct ib_device *ib_dev,
+			     void (*cb)(void *ctx, struct ib_device *ib_dev,
+					u32 port, struct net_device *rdma_ndev),
+			     void *ctx)
 {
 	struct rdma_rs_port_walk walk = { .cb = cb, .ctx = ctx };
 
@@ -141,8 +144,9 @@ struct net_device *rdma_rs_master_upper_rcu(struct net_device *dev)
  * Calls @cb with each IPv4, then IPv6, address of @ndev (4 or 16 bytes), in
  * atomic context; nothing once @ndev is unregistering.
  */
-void rdma_rs_ndev_for_each_addr(struct net_device *ndev, rdma_rs_addr_cb cb,
-				void *ctx)
+void rdma_rs_ndev_walk_addrs(struct net_device *ndev,
+			     void (*cb)(void *ctx, const u8 *addr, u32 len),
+			     void *ctx)
 {
 	const struct in_ifaddr *ifa;
 	struct inet6_ifaddr *ifp;
@@ -172,7 +176,7 @@ void rdma_rs_ndev_for_each_addr(struct net_device *ndev, rdma_rs_addr_cb cb,
 }
 
 struct rdma_rs_ndev_walk {
-	rdma_rs_ndev_cb cb;
+	void (*cb)(void *ctx, struct net_device *ndev);
 	void *ctx;
 };
 
@@ -186,8 +190,9 @@ static int rdma_rs_upper_walk_cb(struct net_device *upper,
 }
 
 /* Calls @cb for each upper device of @ndev, all levels, under RCU. */
-void rdma_rs_ndev_for_each_upper(struct net_device *ndev, rdma_rs_ndev_cb cb,
-				 void *ctx)
+void rdma_rs_ndev_walk_uppers(struct net_device *ndev,
+			      void (*cb)(void *ctx, struct net_device *upper),
+			      void *ctx)
 {
 	struct rdma_rs_ndev_walk walk = { .cb = cb, .ctx = ctx };
 	struct netdev_nested_priv priv = { .data = &walk };
@@ -201,7 +206,8 @@ void rdma_rs_ndev_for_each_upper(struct net_device *ndev, rdma_rs_ndev_cb cb,
  * Calls @cb for every net device of every namespace, under RTNL and
  * net_rwsem so that they cannot move between namespaces; @cb may sleep.
  */
-void rdma_rs_for_each_netdev(rdma_rs_ndev_cb cb, void *ctx)
+void rdma_rs_walk_netdevs(void (*cb)(void *ctx, struct net_device *ndev),
+			  void *ctx)
 {
 	struct net_device *ndev;
 	struct net *net;

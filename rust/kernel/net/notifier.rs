@@ -181,6 +181,12 @@ notifier_registration!(
 );
 
 impl<T: NetdevHandler> NetdevRegistration<T> {
+    /// The notifier callback.
+    ///
+    /// # Safety
+    ///
+    /// Called by the notifier chain only, with the block of a live registration and a
+    /// `netdev_notifier_info` as `ptr`.
     unsafe extern "C" fn netdev_call(
         nb: *mut bindings::notifier_block,
         event: c_ulong,
@@ -222,6 +228,12 @@ impl<T: NetdevHandler> NetdevRegistration<T> {
 }
 
 impl<T: InetaddrHandler> InetaddrRegistration<T> {
+    /// The notifier callback.
+    ///
+    /// # Safety
+    ///
+    /// Called by the notifier chain only, with the block of a live registration and an
+    /// `in_ifaddr` as `ptr`.
     unsafe extern "C" fn inetaddr_call(
         nb: *mut bindings::notifier_block,
         event: c_ulong,
@@ -245,6 +257,12 @@ impl<T: InetaddrHandler> InetaddrRegistration<T> {
 }
 
 impl<T: Inet6addrHandler> Inet6addrRegistration<T> {
+    /// The notifier callback.
+    ///
+    /// # Safety
+    ///
+    /// Called by the notifier chain only, with the block of a live registration and an
+    /// `inet6_ifaddr` as `ptr`.
     unsafe extern "C" fn inet6addr_call(
         nb: *mut bindings::notifier_block,
         event: c_ulong,
@@ -264,5 +282,70 @@ impl<T: Inet6addrHandler> Inet6addrRegistration<T> {
         this.handler
             .event(AddrEvent::from_raw(event as u64), addr, dev);
         bindings::NOTIFY_DONE as c_int
+    }
+}
+
+#[macros::kunit_tests(rust_kernel_net_notifier)]
+mod tests {
+    use super::*;
+    use crate::alloc::flags::GFP_KERNEL;
+    use core::sync::atomic::{AtomicU32, Ordering::Relaxed};
+
+    /// Counts the replayed `REGISTER` events of the loopback device of the initial namespace,
+    /// and checks what a `&NetDevice` gives for it.
+    #[derive(Default)]
+    struct Loopback {
+        registers: AtomicU32,
+        bad: AtomicU32,
+    }
+
+    impl NetdevHandler for Loopback {
+        fn event(&self, event: NetdevEvent<'_>, dev: &NetDevice) {
+            if dev.name().as_bytes() != b"lo" || dev.ifindex() != 1 {
+                return;
+            }
+            if let NetdevEvent::Register = event {
+                self.registers.fetch_add(1, Relaxed);
+            }
+            if dev.is_ether() || u32::from(dev.hw_type()) != bindings::ARPHRD_LOOPBACK {
+                self.bad.fetch_add(1, Relaxed);
+            }
+        }
+    }
+
+    struct Nothing;
+
+    impl InetaddrHandler for Nothing {
+        fn event(&self, _event: AddrEvent, _addr: [u8; 4], _dev: &NetDevice) {}
+    }
+
+    #[test]
+    fn netdev_registration_replays_existing_devices() -> Result {
+        let reg = KBox::pin_init(NetdevRegistration::new(Loopback::default()), GFP_KERNEL)?;
+        assert_eq!(reg.handler().registers.load(Relaxed), 1);
+        assert_eq!(reg.handler().bad.load(Relaxed), 0);
+        Ok(())
+    }
+
+    #[test]
+    fn inetaddr_registration_registers_and_drops() -> Result {
+        let reg = KBox::pin_init(InetaddrRegistration::new(Nothing), GFP_KERNEL)?;
+        drop(reg);
+        // A second registration of a new block works after the first one is gone.
+        let _reg = KBox::pin_init(InetaddrRegistration::new(Nothing), GFP_KERNEL)?;
+        Ok(())
+    }
+
+    #[test]
+    fn addr_event_values() {
+        assert_eq!(
+            AddrEvent::from_raw(u64::from(bindings::netdev_cmd_NETDEV_UP)),
+            AddrEvent::Up
+        );
+        assert_eq!(
+            AddrEvent::from_raw(u64::from(bindings::netdev_cmd_NETDEV_DOWN)),
+            AddrEvent::Down
+        );
+        assert_eq!(AddrEvent::from_raw(9999), AddrEvent::Other(9999));
     }
 }

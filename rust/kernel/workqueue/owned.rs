@@ -76,3 +76,91 @@ impl Drop for OwnedQueue {
         unsafe { bindings::destroy_workqueue(self.ptr.as_ptr()) };
     }
 }
+
+#[macros::kunit_tests(rust_kernel_workqueue_owned)]
+mod tests {
+    use super::*;
+    use crate::{
+        alloc::flags::GFP_KERNEL,
+        sync::Arc,
+        workqueue::{Work, WorkItem},
+    };
+    use core::sync::atomic::{AtomicBool, AtomicU32, Ordering::Relaxed};
+
+    struct Hits {
+        n: AtomicU32,
+        last: AtomicU32,
+        in_order: AtomicBool,
+    }
+
+    #[pin_data]
+    struct Bump {
+        hits: Arc<Hits>,
+        order: u32,
+        #[pin]
+        work: Work<Bump>,
+    }
+
+    crate::impl_has_work! {
+        impl HasWork<Self> for Bump { self.work }
+    }
+
+    impl WorkItem for Bump {
+        type Pointer = Pin<KBox<Self>>;
+
+        fn run(this: Pin<KBox<Self>>) {
+            if this.hits.last.swap(this.order, Relaxed) + 1 != this.order {
+                this.hits.in_order.store(false, Relaxed);
+            }
+            this.hits.n.fetch_add(1, Relaxed);
+        }
+    }
+
+    fn bump(wq: &OwnedQueue, hits: &Arc<Hits>, order: u32) -> Result {
+        wq.enqueue(KBox::pin_init(
+            pin_init!(Bump {
+                hits: hits.clone(),
+                order,
+                work <- crate::new_work!("owned::tests::Bump"),
+            }),
+            GFP_KERNEL,
+        )?);
+        Ok(())
+    }
+
+    fn hits() -> Result<Arc<Hits>> {
+        Ok(Arc::new(
+            Hits {
+                n: AtomicU32::new(0),
+                last: AtomicU32::new(0),
+                in_order: AtomicBool::new(true),
+            },
+            GFP_KERNEL,
+        )?)
+    }
+
+    #[test]
+    fn ordered_queue_runs_in_order_and_flushes() -> Result {
+        let wq = OwnedQueue::new_ordered(c"kunit-owned-wq")?;
+        let hits = hits()?;
+        for i in 1..=32 {
+            bump(&wq, &hits, i)?;
+        }
+        wq.flush();
+        assert_eq!(hits.n.load(Relaxed), 32);
+        assert!(hits.in_order.load(Relaxed));
+        Ok(())
+    }
+
+    #[test]
+    fn drop_runs_queued_work() -> Result {
+        let hits = hits()?;
+        let wq = OwnedQueue::new_ordered(c"kunit-owned-wq")?;
+        for i in 1..=8 {
+            bump(&wq, &hits, i)?;
+        }
+        drop(wq);
+        assert_eq!(hits.n.load(Relaxed), 8);
+        Ok(())
+    }
+}

@@ -54,7 +54,7 @@ extern "C" {
         port: u32,
         ndev: *mut bindings::net_device,
     );
-    fn rdma_rs_for_each_roce_port(ib_dev: *mut bindings::ib_device, cb: PortCb, ctx: *mut c_void);
+    fn rdma_rs_walk_roce_ports(ib_dev: *mut bindings::ib_device, cb: PortCb, ctx: *mut c_void);
     fn rdma_rs_roce_port_netdev(
         ib_dev: *mut bindings::ib_device,
         port: u32,
@@ -66,9 +66,9 @@ extern "C" {
     fn rdma_rs_vlan_real_dev(dev: *mut bindings::net_device) -> *mut bindings::net_device;
     fn rdma_rs_bond_active_slave_rcu(bond: *mut bindings::net_device) -> *mut bindings::net_device;
     fn rdma_rs_master_upper_rcu(dev: *mut bindings::net_device) -> *mut bindings::net_device;
-    fn rdma_rs_ndev_for_each_addr(ndev: *mut bindings::net_device, cb: AddrCb, ctx: *mut c_void);
-    fn rdma_rs_ndev_for_each_upper(ndev: *mut bindings::net_device, cb: NdevCb, ctx: *mut c_void);
-    fn rdma_rs_for_each_netdev(cb: NdevCb, ctx: *mut c_void);
+    fn rdma_rs_ndev_walk_addrs(ndev: *mut bindings::net_device, cb: AddrCb, ctx: *mut c_void);
+    fn rdma_rs_ndev_walk_uppers(ndev: *mut bindings::net_device, cb: NdevCb, ctx: *mut c_void);
+    fn rdma_rs_walk_netdevs(cb: NdevCb, ctx: *mut c_void);
 }
 
 /// Turns a possibly null net device pointer into a reference.
@@ -174,7 +174,7 @@ pub(super) fn for_each_roce_port<F: FnMut(&RocePort<'_>)>(dev: Option<&rdma::Dev
     }
     let raw = dev.map_or(ptr::null_mut(), |d| d.as_raw());
     // SAFETY: `raw` is null or a referenced device; `tramp::<F>` gets `&mut f` back.
-    unsafe { rdma_rs_for_each_roce_port(raw, tramp::<F>, (&raw mut f).cast()) };
+    unsafe { rdma_rs_walk_roce_ports(raw, tramp::<F>, (&raw mut f).cast()) };
 }
 
 /// The net device of `port` of `dev` if the port runs RoCE, referenced.
@@ -224,7 +224,7 @@ pub(super) fn addresses(ndev: &NetDevice) -> KVec<IpAddr> {
     }
     let mut v = KVec::new();
     // SAFETY: `ndev` is referenced by the caller; `tramp` gets `&mut v` back.
-    unsafe { rdma_rs_ndev_for_each_addr(ndev.as_raw(), tramp, (&raw mut v).cast()) };
+    unsafe { rdma_rs_ndev_walk_addrs(ndev.as_raw(), tramp, (&raw mut v).cast()) };
     v
 }
 
@@ -243,7 +243,7 @@ pub(super) fn uppers(ndev: &NetDevice) -> KVec<ARef<NetDevice>> {
     }
     let mut v = KVec::new();
     // SAFETY: `ndev` is referenced by the caller; `tramp` gets `&mut v` back.
-    unsafe { rdma_rs_ndev_for_each_upper(ndev.as_raw(), tramp, (&raw mut v).cast()) };
+    unsafe { rdma_rs_ndev_walk_uppers(ndev.as_raw(), tramp, (&raw mut v).cast()) };
     v
 }
 
@@ -262,7 +262,7 @@ pub(super) fn for_each_netdev<F: FnMut(&NetDevice)>(mut f: F) {
         f(unsafe { NetDevice::from_raw(ndev) });
     }
     // SAFETY: `tramp::<F>` gets `&mut f` back.
-    unsafe { rdma_rs_for_each_netdev(tramp::<F>, (&raw mut f).cast()) };
+    unsafe { rdma_rs_walk_netdevs(tramp::<F>, (&raw mut f).cast()) };
 }
 
 /// The net device relations, read under the RCU read lock.

@@ -189,7 +189,8 @@ fi
 if [ -n "$WATCH" ]; then
 	kill $WATCH 2>/dev/null
 	wait $WATCH 2>/dev/null
-	rs_result "ibv_asyncwatch sees IBV_EVENT_GID_CHANGE [$IMPL]" grep -q GID_CHANGE "$RS_OUT/async.$IMPL"
+	rs_result "ibv_asyncwatch sees IBV_EVENT_GID_CHANGE [$IMPL]" \
+		grep -q GID_CHANGE "$RS_OUT/async.$IMPL"
 else
 	ktap_test_skip "ibv_asyncwatch sees IBV_EVENT_GID_CHANGE [$IMPL]: not installed"
 fi
@@ -214,7 +215,10 @@ step link-up c_up
 # address stays until the link goes down, and its GID with it.)
 gn link set rs_g0 address 02:00:00:00:88:77
 LL2=$(llgid 02:00:00:00:88:77)
-c_mac() { has "$1" "$LL2" rs_g0 && has "$1" "$A4" rs_g0 && [ "$(awk '{print $2}' "$1" | head -1)" = "$LL2" ]; }
+c_mac() {
+	has "$1" "$LL2" rs_g0 && has "$1" "$A4" rs_g0 &&
+		[ "$(awk '{ print $2; exit }' "$1")" = "$LL2" ]
+}
 step mac-change c_mac
 
 # 9-11. A VLAN on the rxe NIC: its addresses, with the VLAN as ndev.

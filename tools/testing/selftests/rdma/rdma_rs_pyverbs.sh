@@ -48,22 +48,33 @@ gunzip -f "$PV"/*.gz
 	>"$RS_OUT/pyverbs.log" 2>&1
 rc=$?
 
-# "test_x (tests.test_device.DeviceTest.test_x) ... ok|skipped '...'|FAIL|ERROR"
-mapfile -t lines < <(grep -E '^test_.* \.\.\. ' "$RS_OUT/pyverbs.log")
+# unittest -v prints "test_x (tests.test_device.DeviceTest.test_x)", then,
+# after the docstring if there is one, " ... ok|skipped '...'|FAIL|ERROR".
+mapfile -t lines < <(awk '
+	/^test_[A-Za-z0-9_]+ \(/ {
+		name = $1
+		cls = $2
+		gsub(/[()]/, "", cls)
+		sub(/^tests\./, "", cls)
+		sub(/\.[^.]*$/, "", cls)
+	}
+	name != "" && / \.\.\. / {
+		res = $0
+		sub(/.* \.\.\. /, "", res)
+		print cls "." name "\t" res
+		name = ""
+	}' "$RS_OUT/pyverbs.log")
 if [ ${#lines[@]} -eq 0 ]; then
 	tail -20 "$RS_OUT/pyverbs.log" | sed 's/^/# /'
 	ktap_exit_fail_msg "no pyverbs test ran (exit $rc)"
 fi
 ktap_set_plan ${#lines[@]}
 for l in "${lines[@]}"; do
-	name=${l%% (*}
-	cls=${l#*(}
-	cls=${cls%%)*}
-	cls=${cls#tests.}
-	desc="${cls%.*}.$name [$impl]"
-	case $l in
-	*" ... ok") ktap_test_pass "$desc" ;;
-	*" ... skipped"*) ktap_test_skip "$desc: ${l##*skipped }" ;;
+	desc="${l%%$'\t'*} [$impl]"
+	res=${l#*$'\t'}
+	case $res in
+	ok) ktap_test_pass "$desc" ;;
+	skipped*) ktap_test_skip "$desc: ${res#skipped }" ;;
 	*) ktap_test_fail "$desc" ;;
 	esac
 done
