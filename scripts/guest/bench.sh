@@ -78,13 +78,21 @@ valid_gids() {
 	echo $n
 }
 
-# converge dev want: milliseconds until the table holds want entries.
+# converge dev slot set|clear: milliseconds until GID slot `slot` of port 1 is
+# set (or cleared). The GID cache fills the lowest free slot and the events
+# are handled in order, so the last address's slot is the last to change.
 converge() {
-	local t0 i
+	local t0 i gid f=/sys/class/infiniband/$1/ports/1/gids/$2
+	local zero=0000:0000:0000:0000:0000:0000:0000:0000
 	t0=$(date +%s%N)
-	for i in $(seq 600); do
-		[ "$(valid_gids "$1")" -eq "$2" ] && break
-		sleep 0.05
+	for i in $(seq 6000); do
+		read -r gid <"$f"
+		if [ "$3" = set ]; then
+			[ "$gid" != $zero ] && break
+		else
+			[ "$gid" = $zero ] && break
+		fi
+		sleep 0.01
 	done
 	echo $((($(date +%s%N) - t0) / 1000000))
 }
@@ -99,29 +107,36 @@ conv_run() {
 	ip link set rs_c1 up
 	: >"$RS_OUT/add.batch"
 	: >"$RS_OUT/del.batch"
+	# /32 each: deleting the primary address of a shared subnet would take
+	# its secondaries with it.
 	for v in $(seq 32); do
 		echo "link add link rs_c0 name rs_c0.$v type vlan id $v" >>"$RS_OUT/vlan.batch"
 		echo "link set rs_c0.$v up" >>"$RS_OUT/vlan.batch"
 		for a in $(seq 8); do
-			echo "addr add 10.91.$v.$a/16 dev rs_c0.$v" >>"$RS_OUT/add.batch"
-			echo "addr del 10.91.$v.$a/16 dev rs_c0.$v" >>"$RS_OUT/del.batch"
+			echo "addr add 10.91.$v.$a/32 dev rs_c0.$v" >>"$RS_OUT/add.batch"
+			echo "addr del 10.91.$v.$a/32 dev rs_c0.$v" >>"$RS_OUT/del.batch"
 		done
 	done
 	ip -batch "$RS_OUT/vlan.batch"
 	rm -f "$RS_OUT/vlan.batch"
 	rdma link add rs_conv type rxe netdev rs_c0
 	sleep 2
-	local base ntypes d=/sys/class/infiniband/rs_conv/ports/1
+	local base ntypes last n d=/sys/class/infiniband/rs_conv/ports/1
 	base=$(valid_gids rs_conv)
 	# One entry per GID type of the port: as many as the default GID has.
 	ntypes=$(grep -lx "$(cat $d/gids/0)" $d/gids/* | wc -l)
 	for i in $(seq "$CONV_REPEATS"); do
-		ip -batch "$RS_OUT/add.batch" &
-		converge rs_conv $((base + 256 * ntypes)) >>"$RS_OUT/add.$impl"
+		last=$((base + 256 * ntypes - 1))
+		ip -force -batch "$RS_OUT/add.batch" &
+		converge rs_conv $last set >>"$RS_OUT/add.$impl"
 		wait $!
-		ip -batch "$RS_OUT/del.batch" &
-		converge rs_conv "$base" >>"$RS_OUT/del.$impl"
+		n=$(valid_gids rs_conv)
+		[ "$n" -eq $((last + 1)) ] || echo "$impl: $n GIDs after adding, not $((last + 1))" >&2
+		ip -force -batch "$RS_OUT/del.batch" &
+		converge rs_conv $last clear >>"$RS_OUT/del.$impl"
 		wait $!
+		n=$(valid_gids rs_conv)
+		[ "$n" -eq "$base" ] || echo "$impl: $n GIDs after removing, not $base" >&2
 	done
 	rdma link del rs_conv
 	ip link del rs_c0
