@@ -83,12 +83,7 @@ pub(crate) fn selects(filter: Filter, p: &RocePort<'_>, event: &NetDevice) -> bo
 
 /// Adds (`add`) or deletes `gid` of `ndev` with every GID type of the port (`update_gid()`).
 pub(crate) fn update_gid(p: &RocePort<'_>, add: bool, gid: &Gid, ndev: &NetDevice) {
-    let types = p.gid_types();
-    if add {
-        p.add_gid(gid, ndev, types);
-    } else {
-        p.del_gid(gid, ndev, types);
-    }
+    p.update_gid(add, gid, ndev, p.gid_types());
 }
 
 /// The GIDs of every address of `ndev` (`_add_netdev_ips()`).
@@ -129,17 +124,13 @@ pub(crate) fn apply(action: Action, p: &RocePort<'_>, ndev: &NetDevice) {
             let Some(rdma) = p.ndev else {
                 return;
             };
-            let master: Option<ARef<NetDevice>> = {
-                let guard = rcu::read_lock();
-                let r = Rcu::new(&guard);
-                r.master_upper(rdma).map(ARef::from)
-            };
-            let Some(master) = master else {
-                return;
-            };
+            // Only `rdma`'s default GIDs are touched: the master is needed
+            // just for the check, inside one RCU read-side section.
             let deletes = {
                 let guard = rcu::read_lock();
-                bond_join_deletes_defaults(&Rcu::new(&guard), rdma, &master)
+                let r = Rcu::new(&guard);
+                r.master_upper(rdma)
+                    .is_some_and(|master| bond_join_deletes_defaults(&r, rdma, master))
             };
             if deletes {
                 default_gids(p, rdma, false);

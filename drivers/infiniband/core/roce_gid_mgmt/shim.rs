@@ -96,29 +96,18 @@ impl RocePort<'_> {
             .unwrap_or(GidTypeMask::EMPTY)
     }
 
-    /// Adds `gid` of `ndev` to the GID table, once for each type in `types`.
-    pub(super) fn add_gid(&self, gid: &Gid, ndev: &NetDevice, types: GidTypeMask) {
+    /// Adds (`add`) or deletes `gid` of `ndev`, once for each type in `types`.
+    pub(super) fn update_gid(&self, add: bool, gid: &Gid, ndev: &NetDevice, types: GidTypeMask) {
+        let op = if add {
+            rdma_rs_gid_add
+        } else {
+            rdma_rs_gid_del
+        };
         for t in types.iter() {
             // SAFETY: The device and `ndev` are referenced during the call; `gid` is 16 bytes.
-            // Failures (a full table, an existing entry) are ignored, as in C.
+            // Failures (a full table, an existing or missing entry) are ignored, as in C.
             let _ = unsafe {
-                rdma_rs_gid_add(
-                    self.dev.as_raw(),
-                    self.port,
-                    gid.0.as_ptr(),
-                    ndev.as_raw(),
-                    t as u32,
-                )
-            };
-        }
-    }
-
-    /// Deletes `gid` of `ndev` from the GID table, once for each type in `types`.
-    pub(super) fn del_gid(&self, gid: &Gid, ndev: &NetDevice, types: GidTypeMask) {
-        for t in types.iter() {
-            // SAFETY: As in `add_gid()`.
-            let _ = unsafe {
-                rdma_rs_gid_del(
+                op(
                     self.dev.as_raw(),
                     self.port,
                     gid.0.as_ptr(),
