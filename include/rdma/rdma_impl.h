@@ -44,7 +44,8 @@ static inline bool rdma_impl_is_rust(int impl)
  * @name: debugfs file name, under /sys/kernel/debug/rdma_impl/
  * @help: what one iteration does and what <arg> is
  * @run: runs @iters iterations with implementation @impl (RDMA_IMPL_C or
- *	RDMA_IMPL_RUST) on @arg; returns 0 or a negative errno. May sleep.
+ *	RDMA_IMPL_RUST) on @arg; returns a result (>= 0, e.g. a count of
+ *	what the run did) or a negative errno. May sleep.
  *
  * Writing "<c|rust> <iterations> [arg]" to the file runs the benchmark;
  * reading it gives "<c|rust> <iterations> <nanoseconds> <result>" of the

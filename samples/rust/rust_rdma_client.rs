@@ -99,7 +99,20 @@ impl DeviceInfo {
         if walk.is_err() && res.is_ok() {
             f.write_fmt(fmt!("port {} gid table read failed\n", port))?;
         }
-        res
+        res?;
+        // The IPv4 broadcast group of IPoIB (P_Key 0xffff), as the port's SA member record
+        // has it: its MLID, or the errno (ENODEV on a port without an SA).
+        let bcast = rdma::Gid([
+            0xff, 0x12, 0x40, 0x1b, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff,
+        ]);
+        match rdma::sa::mcmember_rec(dev, port, &bcast) {
+            Ok(rec) => f.write_fmt(fmt!(
+                "sa_mcast port {} broadcast mlid {:#06x}\n",
+                port,
+                rec.mlid()
+            )),
+            Err(e) => f.write_fmt(fmt!("sa_mcast port {} broadcast {}\n", port, e.to_errno())),
+        }
     }
 }
 

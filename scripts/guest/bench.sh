@@ -43,6 +43,8 @@ printf '%-28s %12s %12s %8s\n' benchmark "C ns/iter" "Rust ns/iter" Rust/C | tee
 for f in "$D"/*; do
 	[ -f "$f" ] || continue
 	name=${f##*/}
+	# sa_mcast has its own rows below.
+	[ "$name" = sa_mcast ] && continue
 	: >"$R/bench.$name.c"
 	: >"$R/bench.$name.rust"
 	for i in $(seq "$REPEATS"); do
@@ -58,6 +60,33 @@ for f in "$D"/*; do
 	row "$name" "$R/bench.$name.c" "$R/bench.$name.rust"
 done
 echo "(medians of $REPEATS runs of $ITERS iterations, C and Rust alternating)" | tee -a "$R/bench.txt"
+
+# SA multicast through the software SA of multicast.c/multicast.rs: N joins
+# then N leaves, one operation each; the time per operation and the SA
+# messages per operation.
+mcast_row() { # name N members|groups
+	local f=$D/sa_mcast impl i msgs
+	: >"$R/bench.$1.c"
+	: >"$R/bench.$1.rust"
+	for i in $(seq "$REPEATS"); do
+		for impl in c rust; do
+			echo "$impl $2 $3" >"$f" || { echo "$1: $impl run failed" >&2; continue; }
+			read -r _ _ ns msgs <"$f"
+			echo "$ns $2" | awk '{ printf "%.1f\n", $1 / (2 * $2) }' >>"$R/bench.$1.$impl"
+			echo "$msgs" >"$R/bench.$1.$impl.msgs"
+		done
+	done
+	row "$1" "$R/bench.$1.c" "$R/bench.$1.rust"
+	printf '  SA messages per operation: C %s, Rust %s\n' \
+		"$(awk -v n="$2" '{ printf "%.4f (%d)", $1 / (2 * n), $1 }' "$R/bench.$1.c.msgs")" \
+		"$(awk -v n="$2" '{ printf "%.4f (%d)", $1 / (2 * n), $1 }' "$R/bench.$1.rust.msgs")" |
+		tee -a "$R/bench.txt"
+}
+if [ -f "$D/sa_mcast" ]; then
+	mcast_row sa_mcast_10000_members 10000 members
+	mcast_row sa_mcast_1000_groups 1000 groups
+	echo "(SA multicast: ns per join or leave through a software SA; medians of $REPEATS)" | tee -a "$R/bench.txt"
+fi
 rdma link del rs_bench0
 ip link del rs_b0
 
@@ -145,7 +174,7 @@ conv_run() {
 
 : >"$RS_OUT/add.c"; : >"$RS_OUT/del.c"; : >"$RS_OUT/add.rust"; : >"$RS_OUT/del.rust"
 for impl in c rust; do
-	rs_unload_stack && rs_load_stack roce_gid_impl=$impl || { echo "cannot load $impl" >&2; continue; }
+	rs_unload_stack && rs_load_stack roce_gid_impl=$impl sa_mcast_impl=$impl || { echo "cannot load $impl" >&2; continue; }
 	conv_run $impl
 done
 for op in add del; do

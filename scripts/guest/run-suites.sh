@@ -124,6 +124,7 @@ suite_smoke() {
 		run_script smoke rdma_rs_gid.sh RS_IMPL=$impl RS_GID_DIR="$R/gid"
 		run_script smoke rdma_rs_pyverbs.sh RS_IMPL=$impl
 		run_script smoke rdma_rs_smoke.sh RS_IMPL=$impl
+		run_script smoke rdma_rs_sa_mcast.sh RS_IMPL=$impl
 	done
 }
 

@@ -8,8 +8,11 @@
 //!
 //! - [`roce_gid_mgmt`]: RoCE GID table management (`roce_gid_mgmt.c`), `ib_core.roce_gid_impl`:
 //!   net device and address notifiers, the device rescan, default and IP-based GIDs.
+//! - [`multicast`]: SA multicast join/leave reference counting (`multicast.c`),
+//!   `ib_core.sa_mcast_impl`: the four `ib_sa_*multicast*` exports used by rdma_cm and IPoIB.
 //!
 //! The module, and so its `module!`, is C's: a piece that logs defines `__LOG_PREFIX` here
 //! for the `pr_*!` macros.
 
+mod multicast;
 mod roce_gid_mgmt;

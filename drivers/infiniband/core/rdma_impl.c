@@ -89,7 +89,7 @@ static ssize_t rdma_impl_bench_write(struct file *file, const char __user *ubuf,
 	bench->last_ns = ns;
 	bench->last_ret = ret;
 	mutex_unlock(&bench->lock);
-	return ret ?: count;
+	return ret < 0 ? ret : count;
 }
 
 static ssize_t rdma_impl_bench_read(struct file *file, char __user *ubuf,

@@ -144,6 +144,29 @@ impl<T: Client> Registration<T> {
         self.client.get()
     }
 
+    /// The data that [`Client::add`] gave `dev` (`ib_get_client_data()`), if any.
+    ///
+    /// # Safety
+    ///
+    /// [`Client::remove`] for `dev` must not run while the returned value is used: the caller
+    /// is itself a client of `dev` registered later (ib_core removes clients in reverse order)
+    /// or otherwise excludes the removal.
+    #[inline]
+    pub unsafe fn client_data<'a>(
+        &'a self,
+        dev: &'a Device,
+    ) -> Option<<T::Data as ForeignOwnable>::Borrowed<'a>> {
+        // SAFETY: `dev` is a valid device and `self.client` a valid client.
+        let p = unsafe { bindings::ib_get_client_data(dev.as_raw(), self.client.get()) };
+        if p.is_null() {
+            return None;
+        }
+        // SAFETY: A non-null client data pointer of this client is what `add_callback()` set
+        // from `T::Data::into_foreign()`; the caller guarantees that `remove_callback()` does
+        // not take it back while the borrow lives.
+        Some(unsafe { T::Data::borrow(p) })
+    }
+
     /// The `add` callback of `struct ib_client`.
     ///
     /// # Safety

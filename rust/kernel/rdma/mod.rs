@@ -2,8 +2,9 @@
 
 //! RDMA core (InfiniBand, RoCE, iWARP) abstractions.
 //!
-//! C headers: [`include/rdma/ib_verbs.h`](srctree/include/rdma/ib_verbs.h) and
-//! [`include/rdma/ib_cache.h`](srctree/include/rdma/ib_cache.h).
+//! C headers: [`include/rdma/ib_verbs.h`](srctree/include/rdma/ib_verbs.h),
+//! [`include/rdma/ib_cache.h`](srctree/include/rdma/ib_cache.h) and
+//! [`include/rdma/ib_sa.h`](srctree/include/rdma/ib_sa.h).
 //!
 //! # `ib_core` may be a module
 //!
@@ -16,8 +17,10 @@
 
 pub mod client;
 pub mod device;
+pub mod event;
 pub mod gid;
 pub mod port;
+pub mod sa;
 
 pub use self::{
     client::{

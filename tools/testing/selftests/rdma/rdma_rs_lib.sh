@@ -79,15 +79,24 @@ rs_load_stack() {
 	done
 }
 
+# The implementation parameters of ib_core, one per piece.
+RS_IB_CORE_IMPLS="roce_gid_impl sa_mcast_impl"
+
 # rs_reload_impl c|rust: the stack with every piece on one implementation;
 # reloaded only if it runs another one (a reload takes a minute when emulated).
 rs_reload_impl() {
-	if [ "$(cat /sys/module/ib_core/parameters/roce_gid_impl 2>/dev/null)" = "$1" ]; then
+	local p args="" same=1
+	for p in $RS_IB_CORE_IMPLS; do
+		[ "$(cat /sys/module/ib_core/parameters/$p 2>/dev/null)" = "$1" ] || same=0
+		args="$args $p=$1"
+	done
+	if [ $same = 1 ]; then
 		rs_load_stack
 		return
 	fi
 	rs_unload_stack || { rs_log "cannot unload the RDMA stack"; return 1; }
-	rs_load_stack roce_gid_impl="$1"
+	# shellcheck disable=SC2086
+	rs_load_stack $args
 }
 
 # rs_stack_up: the stack with every piece on $RS_IMPL (c|rust) if it is set,

@@ -1,0 +1,228 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The multicast groups of one port (`struct mcast_port`).
+
+use super::{
+    backend::SaBackend,
+    group::{Group, GroupInner, State},
+};
+use kernel::{
+    prelude::*,
+    rbtree::{RBTree, RBTreeNodeReservation},
+    rdma::{sa::McMemberRec, Gid},
+    sync::{
+        atomic::{Atomic, Relaxed},
+        Arc, Completion, Refcount, SpinLock,
+    },
+    workqueue::OwnedQueue,
+};
+
+/// The place of a group in its port's table: the MGID, and for the groups whose MGID the SA
+/// has not assigned yet (MGID 0) or that share an assigned one, a sequence number. Ordered by
+/// MGID bytes like `memcmp()`, so lookups of an MGID find the sequence-0 group.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
+pub(crate) struct Key {
+    pub(crate) mgid: [u8; 16],
+    seq: u64,
+}
+
+impl Key {
+    fn of(mgid: Gid) -> Self {
+        Self {
+            mgid: mgid.0,
+            seq: 0,
+        }
+    }
+}
+
+struct Table {
+    groups: RBTree<Key, Arc<Group>>,
+    /// The last sequence number given out.
+    seq: u64,
+}
+
+/// Live object counters of a port, for tests and the debugfs view.
+pub(crate) struct Stats {
+    groups: Atomic<i64>,
+    members: Atomic<i64>,
+}
+
+impl Stats {
+    pub(crate) fn member_born(&self) {
+        self.members.fetch_add(1, Relaxed);
+    }
+
+    pub(crate) fn member_died(&self) {
+        self.members.fetch_sub(1, Relaxed);
+    }
+
+    /// Live groups and members.
+    pub(crate) fn live(&self) -> (i64, i64) {
+        (self.groups.load(Relaxed), self.members.load(Relaxed))
+    }
+}
+
+/// The multicast groups of one port.
+#[pin_data]
+pub(crate) struct Port {
+    pub(crate) num: u32,
+    pub(crate) sa: Arc<dyn SaBackend>,
+    pub(crate) wq: Arc<OwnedQueue>,
+    pub(crate) stats: Stats,
+    #[pin]
+    table: SpinLock<Table>,
+    /// One for the port plus one per group (`mcast_port.refcount`).
+    refs: Refcount,
+    #[pin]
+    gone: Completion,
+}
+
+impl Port {
+    /// A port without groups.
+    pub(crate) fn new(num: u32, sa: Arc<dyn SaBackend>, wq: Arc<OwnedQueue>) -> Result<Arc<Self>> {
+        Arc::pin_init(
+            pin_init!(Self {
+                num,
+                sa,
+                wq,
+                stats: Stats {
+                    groups: Atomic::new(0),
+                    members: Atomic::new(0),
+                },
+                table <- kernel::new_spinlock!(
+                    Table { groups: RBTree::new(), seq: 0 },
+                    "Port::table"
+                ),
+                refs: Refcount::new(1),
+                gone <- Completion::new(),
+            }),
+            GFP_KERNEL,
+        )
+    }
+
+    /// The group of `mgid` with one more user, created if needed (`acquire_group()`). Every
+    /// join of MGID 0 gets a group of its own.
+    pub(crate) fn acquire_group(
+        self: &Arc<Self>,
+        mgid: Gid,
+        flags: kernel::alloc::Flags,
+    ) -> Result<Arc<Group>> {
+        let zero = mgid.is_zero();
+        if !zero {
+            if let Some(g) = self.table.lock().groups.get(&Key::of(mgid)) {
+                g.users.inc();
+                return Ok(g.clone());
+            }
+        }
+        let node = RBTreeNodeReservation::new(flags)?;
+        let new = Arc::pin_init(Group::new(self.clone(), Key::of(mgid)), flags)?;
+        let mut t = self.table.lock();
+        let mut key = Key::of(mgid);
+        if zero {
+            t.seq += 1;
+            key.seq = t.seq;
+            new.inner.lock().key = key;
+        } else if let Some(g) = t.groups.get(&key) {
+            g.users.inc();
+            return Ok(g.clone());
+        }
+        t.groups.insert(node.into_node(key, new.clone()));
+        self.refs.inc();
+        self.stats.groups.fetch_add(1, Relaxed);
+        Ok(new)
+    }
+
+    /// Drops one user of `group`; the last one takes it out of the table (`release_group()`).
+    pub(crate) fn release_group(&self, group: &Group) {
+        let mut t = self.table.lock();
+        if !group.users.dec_and_test() {
+            return;
+        }
+        let key = group.inner.lock().key;
+        let node = t.groups.remove_node(&key);
+        drop(t);
+        drop(node);
+        self.stats.groups.fetch_sub(1, Relaxed);
+        self.deref();
+    }
+
+    /// Runs `f` on `group` under the table lock and re-files the group if `f` changed its
+    /// MGID (the SA assigned one to an MGID 0 join, or answered with another).
+    pub(crate) fn update_group(&self, group: &Arc<Group>, f: impl FnOnce(&mut GroupInner)) {
+        let mut t = self.table.lock();
+        let mut g = group.inner.lock();
+        let old = g.key;
+        f(&mut g);
+        let mgid = g.rec.mgid();
+        if mgid.0 == old.mgid {
+            return;
+        }
+        let Some(node) = t.groups.remove_node(&old) else {
+            return;
+        };
+        let mut key = Key::of(mgid);
+        if mgid.is_zero() || t.groups.get(&key).is_some() {
+            t.seq += 1;
+            key.seq = t.seq;
+        }
+        g.key = key;
+        drop(g);
+        // The node just removed is reused: no allocation under the lock.
+        t.groups
+            .insert(node.into_reservation().into_node(key, group.clone()));
+    }
+
+    /// A port event for every group (`mcast_groups_event()`): idle groups start their
+    /// machine, and all but those already in error take `state`.
+    pub(crate) fn groups_event(&self, state: State) {
+        let t = self.table.lock();
+        for (_, group) in t.groups.iter() {
+            let mut g = group.inner.lock();
+            if g.state == State::Idle {
+                group.users.inc();
+                let _ = self.wq.enqueue(group.clone());
+            }
+            if g.state != State::Error {
+                g.state = state;
+            }
+        }
+    }
+
+    /// The record of the group of `mgid` (`ib_sa_get_mcmember_rec()`).
+    pub(crate) fn find_rec(&self, mgid: Gid) -> Result<McMemberRec> {
+        let t = self.table.lock();
+        match t.groups.get(&Key::of(mgid)) {
+            Some(g) => Ok(g.inner.lock().rec),
+            None => Err(EADDRNOTAVAIL),
+        }
+    }
+
+    /// Drops the port's own count and waits until its last group is gone
+    /// (`mcast_remove_one()`); the caller flushed the queue.
+    pub(crate) fn shut_down(&self) {
+        self.deref();
+        self.gone.wait_for_completion();
+    }
+
+    fn deref(&self) {
+        if self.refs.dec_and_test() {
+            self.gone.complete_all();
+        }
+    }
+
+    /// Writes the port, its groups and their members.
+    pub(crate) fn show(&self, w: &mut dyn core::fmt::Write) -> core::fmt::Result {
+        let (groups, members) = self.stats.live();
+        w.write_fmt(fmt!(
+            "port {} groups {} members {}\n",
+            self.num,
+            groups,
+            members
+        ))?;
+        let t = self.table.lock();
+        for (_, g) in t.groups.iter() {
+            g.show(w)?;
+        }
+        Ok(())
+    }
+}
