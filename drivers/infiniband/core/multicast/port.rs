@@ -41,6 +41,18 @@ struct Table {
     seq: u64,
 }
 
+impl Table {
+    /// The first group of `mgid` (`mcast_find()`): the sequence-0 one if there is one, else
+    /// one that shares an MGID the SA assigned.
+    fn find(&self, mgid: Gid) -> Option<&Arc<Group>> {
+        let key = *self.groups.cursor_lower_bound(&Key::of(mgid))?.current().0;
+        if key.mgid != mgid.0 {
+            return None;
+        }
+        self.groups.get(&key)
+    }
+}
+
 /// Live object counters of a port, for tests and the debugfs view.
 pub(crate) struct Stats {
     groups: Atomic<i64>,
@@ -109,7 +121,7 @@ impl Port {
     ) -> Result<Arc<Group>> {
         let zero = mgid.is_zero();
         if !zero {
-            if let Some(g) = self.table.lock().groups.get(&Key::of(mgid)) {
+            if let Some(g) = self.table.lock().find(mgid) {
                 g.users.inc();
                 return Ok(g.clone());
             }
@@ -122,7 +134,7 @@ impl Port {
             t.seq += 1;
             key.seq = t.seq;
             new.inner.lock().key = key;
-        } else if let Some(g) = t.groups.get(&key) {
+        } else if let Some(g) = t.find(mgid) {
             g.users.inc();
             return Ok(g.clone());
         }
@@ -191,7 +203,7 @@ impl Port {
     /// The record of the group of `mgid` (`ib_sa_get_mcmember_rec()`).
     pub(crate) fn find_rec(&self, mgid: Gid) -> Result<McMemberRec> {
         let t = self.table.lock();
-        match t.groups.get(&Key::of(mgid)) {
+        match t.find(mgid) {
             Some(g) => Ok(g.inner.lock().rec),
             None => Err(EADDRNOTAVAIL),
         }
