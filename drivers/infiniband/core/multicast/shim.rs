@@ -54,11 +54,11 @@ pub(super) fn sa_query(
     group: Arc<Group>,
 ) -> Result {
     let mut rec = *rec;
+    let (raw, mask) = (dev.as_raw(), comp.raw());
     let ctx = Arc::into_raw(group).cast_mut().cast::<c_void>();
     // SAFETY: `dev` is a registered device; `rec` is valid for the call (the query copies it);
     // `ctx` is an `Arc<Group>` that the completion takes back.
-    let ret =
-        unsafe { rdma_rs_mcast_sa_query(dev.as_raw(), port, method, &mut rec.0, comp.raw(), ctx) };
+    let ret = unsafe { rdma_rs_mcast_sa_query(raw, port, method, &mut rec.0, mask, ctx) };
     if ret < 0 {
         // SAFETY: The query was not sent, so the completion will not take the reference back.
         drop(unsafe { Arc::<Group>::from_raw(ctx.cast::<Group>()) });
