@@ -103,6 +103,14 @@ impl Ports {
     fn iter(&self) -> impl Iterator<Item = &Arc<Port>> {
         self.ports.iter().flatten()
     }
+
+    /// Writes the groups and members of every port, for the device's debugfs file.
+    fn show(&self, w: &mut dyn core::fmt::Write) -> core::fmt::Result {
+        for p in self.iter() {
+            p.show(w)?;
+        }
+        Ok(())
+    }
 }
 
 /// The event handler of a device: port events reset groups (`mcast_event_handler()`).
@@ -378,16 +386,6 @@ pub(crate) unsafe extern "C" fn rdma_rs_sa_mcast_cleanup(state: *mut c_void) {
 struct Running {
     _client: kernel::rdma::ClientGuard<McastClient>,
     _glue: shim::Glue,
-}
-
-impl Ports {
-    /// Writes the groups and members of every port, for the device's debugfs file.
-    fn show(&self, w: &mut dyn core::fmt::Write) -> core::fmt::Result {
-        for p in self.iter() {
-            p.show(w)?;
-        }
-        Ok(())
-    }
 }
 
 /// Benchmark through the fake SA (`multicast.c`'s `sa_mcast` benchmark): `groups` false

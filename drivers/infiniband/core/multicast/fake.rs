@@ -110,14 +110,8 @@ impl FakeSa {
     /// Answers the oldest waiting query with `status` (0 or a negative errno) and the SA's
     /// record, changed by `edit`; returns whether there was one.
     pub(crate) fn answer_with(&self, status: i32, edit: impl FnOnce(&mut McMemberRec)) -> bool {
-        let q = {
-            let mut f = self.inner.lock();
-            if f.queries.is_empty() {
-                return false;
-            }
-            f.queries.remove(0)
-        };
-        let Ok(q) = q else {
+        // `remove()` fails only on an empty list: then there is nothing to answer.
+        let Ok(q) = self.inner.lock().queries.remove(0) else {
             return false;
         };
         let mut r = self.response(&q);
