@@ -43,8 +43,8 @@ printf '%-28s %12s %12s %8s\n' benchmark "C ns/iter" "Rust ns/iter" Rust/C | tee
 for f in "$D"/*; do
 	[ -f "$f" ] || continue
 	name=${f##*/}
-	# sa_mcast has its own rows below.
-	[ "$name" = sa_mcast ] && continue
+	# sa_mcast and cma_mcast have their own rows below.
+	case $name in sa_mcast | cma_mcast) continue ;; esac
 	: >"$R/bench.$name.c"
 	: >"$R/bench.$name.rust"
 	for i in $(seq "$REPEATS"); do
@@ -86,6 +86,26 @@ if [ -f "$D/sa_mcast" ]; then
 	mcast_row sa_mcast_10000_members 10000 members
 	mcast_row sa_mcast_1000_groups 1000 groups
 	echo "(SA multicast: ns per join or leave through a software SA; medians of $REPEATS)" | tee -a "$R/bench.txt"
+fi
+
+# rdma_cm multicast: join, join event, leave, on rs_bench0's IPv4 address.
+if [ -f "$D/cma_mcast" ]; then
+	CMA_ITERS=${CMA_ITERS:-200}
+	: >"$R/bench.cma_mcast.c"
+	: >"$R/bench.cma_mcast.rust"
+	for i in $(seq "$REPEATS"); do
+		for impl in c rust; do
+			echo "$impl $CMA_ITERS 10.90.0.1" >"$D/cma_mcast" ||
+				{ echo "cma_mcast: $impl run failed" >&2; continue; }
+			read -r _ iters ns joins <"$D/cma_mcast"
+			[ "$joins" = "$iters" ] ||
+				{ echo "cma_mcast: $impl: $joins of $iters joins" >&2; continue; }
+			echo "$ns $iters" | awk '{ printf "%.1f\n", $1 / $2 }' >>"$R/bench.cma_mcast.$impl"
+		done
+	done
+	row "cma_mcast_join_event_leave" "$R/bench.cma_mcast.c" "$R/bench.cma_mcast.rust"
+	echo "(rdma_cm multicast on rxe: ns per join + join event + leave; medians of $REPEATS x $CMA_ITERS)" |
+		tee -a "$R/bench.txt"
 fi
 rdma link del rs_bench0
 ip link del rs_b0
@@ -174,7 +194,7 @@ conv_run() {
 
 : >"$RS_OUT/add.c"; : >"$RS_OUT/del.c"; : >"$RS_OUT/add.rust"; : >"$RS_OUT/del.rust"
 for impl in c rust; do
-	rs_unload_stack && rs_load_stack roce_gid_impl=$impl sa_mcast_impl=$impl || { echo "cannot load $impl" >&2; continue; }
+	rs_unload_stack && rs_load_stack "$impl" || { echo "cannot load $impl" >&2; continue; }
 	conv_run $impl
 done
 for op in add del; do

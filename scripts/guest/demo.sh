@@ -41,6 +41,8 @@ run rdma link show
 echo "$ rping -c -a $RS_IP_A -V -v -C 3   (server in rdmars_a, client in rdmars_b)"
 rs_run_pair rc rping -s -a "$RS_IP_A" -V -v -C 3 -- rping -c -a "$RS_IP_A" -V -v -C 3 &&
 	cat "$RS_OUT/rc.client"
+echo "rdma_cm.mcast_impl = $(cat /sys/module/rdma_cm/parameters/mcast_impl)" \
+	"(rdma_join_multicast() and its RoCE IGMP join run in Rust)"
 echo "$ mckey -m 239.1.2.3 -C 3   (receiver in rdmars_a, sender in rdmars_b)"
 ip netns exec "$RS_NS_A" timeout 30 stdbuf -oL mckey -m 239.1.2.3 -b "$RS_IP_A" -C 3 \
 	>"$RS_OUT/mc.recv" 2>&1 &
@@ -49,6 +51,8 @@ for i in $(seq 300); do
 	grep -q 'receiving data transfers' "$RS_OUT/mc.recv" && break
 	sleep 0.1
 done
+echo "  IGMP membership the join took on rs_va (/proc/net/igmp in rdmars_a, 239.1.2.3 = 030201EF):"
+ip netns exec "$RS_NS_A" cat /proc/net/igmp | grep -E 'rs_va|030201EF' | sed 's/^/    /'
 ip netns exec "$RS_NS_B" timeout 30 mckey -m 239.1.2.3 -b "$RS_IP_B" -s -C 3 >"$RS_OUT/mc.send" 2>&1
 # Not a bare wait: that would wait for the tee of this script's output too.
 wait $rpid

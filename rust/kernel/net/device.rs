@@ -129,6 +129,13 @@ impl NetDevice {
         self.raw().type_
     }
 
+    /// The MTU (`mtu`), as it is at the time of the read.
+    pub fn mtu(&self) -> u32 {
+        // SAFETY: `mtu` is a plain field; writers use `WRITE_ONCE()`, so a racing read sees
+        // the old or the new value.
+        unsafe { core::ptr::read_volatile(&raw const (*self.as_raw()).mtu) }
+    }
+
     /// `true` for an Ethernet device (`ARPHRD_ETHER`).
     pub fn is_ether(&self) -> bool {
         u32::from(self.hw_type()) == bindings::ARPHRD_ETHER

@@ -69,34 +69,36 @@ rs_unload_stack() {
 	return 1
 }
 
-# rs_load_stack [ib_core params...]: load ib_core with the given parameters,
-# then rxe and the userspace interfaces.
+# The implementation parameters, one per piece, as module:parameter.
+RS_IMPL_PARAMS="ib_core:roce_gid_impl ib_core:sa_mcast_impl rdma_cm:mcast_impl"
+
+# rs_load_stack [c|rust]: load ib_core, rxe and the userspace interfaces, with
+# every piece on the given implementation (else the modules' defaults).
 rs_load_stack() {
-	modprobe ib_core "$@" || return 1
-	local m
-	for m in ib_uverbs ib_umad rdma_cm rdma_ucm rdma_rxe; do
-		modprobe "$m" || return 1
+	local m p args
+	for m in ib_core ib_uverbs ib_umad rdma_cm rdma_ucm rdma_rxe; do
+		args=""
+		for p in $RS_IMPL_PARAMS; do
+			[ -n "${1:-}" ] && [ "${p%%:*}" = "$m" ] && args="$args ${p#*:}=$1"
+		done
+		# shellcheck disable=SC2086
+		modprobe "$m" $args || return 1
 	done
 }
-
-# The implementation parameters of ib_core, one per piece.
-RS_IB_CORE_IMPLS="roce_gid_impl sa_mcast_impl"
 
 # rs_reload_impl c|rust: the stack with every piece on one implementation;
 # reloaded only if it runs another one (a reload takes a minute when emulated).
 rs_reload_impl() {
-	local p args="" same=1
-	for p in $RS_IB_CORE_IMPLS; do
-		[ "$(cat /sys/module/ib_core/parameters/$p 2>/dev/null)" = "$1" ] || same=0
-		args="$args $p=$1"
+	local p same=1
+	for p in $RS_IMPL_PARAMS; do
+		[ "$(cat "/sys/module/${p%%:*}/parameters/${p#*:}" 2>/dev/null)" = "$1" ] || same=0
 	done
 	if [ $same = 1 ]; then
 		rs_load_stack
 		return
 	fi
 	rs_unload_stack || { rs_log "cannot unload the RDMA stack"; return 1; }
-	# shellcheck disable=SC2086
-	rs_load_stack $args
+	rs_load_stack "$1"
 }
 
 # rs_stack_up: the stack with every piece on $RS_IMPL (c|rust) if it is set,
@@ -197,6 +199,12 @@ rs_two_nodes_down() {
 	return 0
 }
 
+# rs_two_nodes_removed: take the two nodes down; both rxe devices are gone.
+rs_two_nodes_removed() {
+	rs_two_nodes_down
+	[ ! -e /sys/class/infiniband/rs_rxa ] && [ ! -e /sys/class/infiniband/rs_rxb ]
+}
+
 # rs_run_pair name server-cmd -- client-cmd: run a server in namespace A and
 # its client in namespace B; both must exit 0. Output goes to $RS_OUT/name.*.
 rs_run_pair() {
@@ -219,6 +227,61 @@ rs_run_pair() {
 	if [ $rc -ne 0 ]; then
 		sed 's/^/#   server: /' "$RS_OUT/$name.server" | tail -5
 		sed 's/^/#   client: /' "$RS_OUT/$name.client" | tail -5
+	fi
+	return $rc
+}
+
+# rs_mc_test name group count [mckey args...]: an mckey receiver in A gets
+# count datagrams of group from a sender in B (both with the extra args, the
+# sender's after them: "-- args" gives the sender args of its own).
+rs_mc_test() {
+	local name=$1 group=$2 count=$3
+	shift 3
+	local -a both=() snd=()
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do
+		both+=("$1")
+		shift
+	done
+	[ "${1:-}" = -- ] && shift
+	snd=("$@")
+	ip netns exec "$RS_NS_A" timeout "$RS_TIMEOUT" stdbuf -oL \
+		mckey -m "$group" -b "$RS_IP_A" -C "$count" "${both[@]}" \
+		>"$RS_OUT/$name.recv" 2>&1 &
+	local rpid=$! rc=0
+	# Send only once the receiver's QP is attached to the group: mckey says
+	# "receiving data transfers" after ibv_attach_mcast(); UD datagrams sent
+	# earlier are lost and the receiver would wait for them forever.
+	local i
+	for i in $(seq 300); do
+		grep -q 'receiving data transfers' "$RS_OUT/$name.recv" && break
+		kill -0 $rpid 2>/dev/null || break
+		sleep 0.1
+	done
+	# mckey's sender posts its datagrams unsignaled, then leaves and exits at
+	# once; rxe sends from a work item, and destroying the QP drops what it
+	# has not sent yet. In an emulated guest that can be most of them (a
+	# sender of 10 was seen to get 1 to 3 out). So the sender posts ten
+	# times the receiver's count, and runs again (a new join each time)
+	# until the receiver has its count; the receiver drops what it has no
+	# receive posted for.
+	local try
+	: >"$RS_OUT/$name.send"
+	for try in 1 2 3 4 5; do
+		ip netns exec "$RS_NS_B" timeout "$RS_TIMEOUT" stdbuf -oL \
+			mckey -m "$group" -b "$RS_IP_B" -s -C $((count * 10)) \
+			"${both[@]}" "${snd[@]}" \
+			>>"$RS_OUT/$name.send" 2>&1 || rc=1
+		grep -q 'data transfers complete' "$RS_OUT/$name.recv" && break
+		kill -0 $rpid 2>/dev/null || break
+		sleep 1
+		grep -q 'data transfers complete' "$RS_OUT/$name.recv" && break
+	done
+	[ "$try" -gt 1 ] && rs_log "$name: the sender ran $try times"
+	wait "$rpid" || rc=1
+	grep -q 'data transfers complete' "$RS_OUT/$name.recv" || rc=1
+	if [ $rc -ne 0 ]; then
+		sed 's/^/#   recv: /' "$RS_OUT/$name.recv" | tail -5
+		sed 's/^/#   send: /' "$RS_OUT/$name.send" | tail -5
 	fi
 	return $rc
 }

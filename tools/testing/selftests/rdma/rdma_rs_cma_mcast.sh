@@ -1,0 +1,219 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# rdma_cm multicast (rdma_join_multicast() and rdma_leave_multicast()) with
+# unmodified rdma-core programs between two network namespaces over rxe:
+# several groups with several QPs each, send-only joins, the IGMP membership
+# a RoCE v2 join takes and gives back, repeated joins and leaves, ids
+# destroyed with a join in flight, and the joins rxe refuses (an IPv6 group on
+# RoCE v2, the IPoIB port space on RoCE), all as the C implementation does.
+#
+# RS_IMPL=c|rust reloads the RDMA stack with that implementation first.
+
+source "$(dirname "$0")/rdma_rs_lib.sh"
+
+rs_require_root
+rs_require_cmds rdma mckey stdbuf gcc
+
+TR=/sys/kernel/tracing
+
+ktap_print_header
+ktap_set_plan 12
+
+cleanup() {
+	[ -w $TR/kprobe_events ] && {
+		echo 0 2>/dev/null >$TR/events/kprobes/enable
+		echo >$TR/kprobe_events
+	}
+	rs_two_nodes_down
+}
+trap cleanup EXIT
+
+mountpoint -q $TR || mount -t tracefs nodev $TR
+rs_stack_up || ktap_exit_fail_msg "cannot load the RDMA stack${RS_IMPL:+ with $RS_IMPL}"
+impl=$(cat /sys/module/rdma_cm/parameters/mcast_impl)
+rs_log "rdma_cm.mcast_impl=$impl"
+rs_result "rdma_cm.mcast_impl is ${RS_IMPL:-$impl}" test "$impl" = "${RS_IMPL:-$impl}"
+
+rs_two_nodes_up || ktap_exit_fail_msg "two-node rxe setup failed"
+
+# The IPv4 group as /proc/net/igmp shows it.
+igmp_hex() {
+	local IFS=.
+	# shellcheck disable=SC2086
+	set -- $1
+	printf '%02X%02X%02X%02X' "$4" "$3" "$2" "$1"
+}
+# in_igmp ns group: the group is joined on the rxe's net device in ns.
+in_igmp() {
+	ip netns exec "$1" cat /proc/net/igmp | grep -q "$(igmp_hex "$2")"
+}
+
+# 1. Three groups at once, two QPs each; the joins go through rdma_cm's
+# exported rdma_join_multicast() and, with Rust, its Rust implementation.
+hits() { awk -v p="$1" '$1 == p { print $2 }' $TR/kprobe_profile; }
+groups() {
+	echo 'p:rs_cm_c rdma_cm:rdma_join_multicast' >>$TR/kprobe_events &&
+		echo 'p:rs_cm_rs rdma_cm:rdma_rs_cma_join_multicast' >>$TR/kprobe_events ||
+		return 1
+	echo 1 >$TR/events/kprobes/enable || return 1
+	local g pids=() rc=0
+	for g in 1 2 3; do
+		rs_mc_test "groups$g" "239.2.0.$g" 5 -c 2 &
+		pids+=($!)
+	done
+	for g in "${pids[@]}"; do
+		wait "$g" || rc=1
+	done
+	echo 0 >$TR/events/kprobes/enable
+	local c r
+	c=$(hits rs_cm_c)
+	r=$(hits rs_cm_rs)
+	echo >$TR/kprobe_events
+	rs_log "rdma_join_multicast: $c calls, rdma_rs_cma_join_multicast: $r calls"
+	[ $rc -eq 0 ] && [ "${c:-0}" -ge 12 ] || return 1
+	if [ "$impl" = rust ]; then
+		[ "$r" = "$c" ]
+	else
+		[ "${r:-0}" = 0 ]
+	fi
+}
+rs_result "mckey 3 groups x 2 QPs, data received, joins run the $impl code [$impl]" groups
+
+# 2. A send-only full member sends to full members.
+rs_result "mckey send-only sender (-o), data received [$impl]" \
+	rs_mc_test sendonly 239.2.1.1 10 -- -o
+
+# 3. A RoCE v2 full-member join of an IPv4 group joins it with IGMP on the
+# net device and the leave drops it; a send-only join sends no IGMP.
+# wait_mckey_joined file: mckey says it joined (or gave up).
+wait_mckey_joined() {
+	rs_wait grep -q 'receiving data\|failure\|error' "$1"
+}
+igmp() {
+	local g=239.2.2.1 pid ok=1
+	ip netns exec "$RS_NS_A" timeout 30 stdbuf -oL mckey -m $g -b "$RS_IP_A" -C 1 \
+		>"$RS_OUT/igmp.full" 2>&1 &
+	pid=$!
+	wait_mckey_joined "$RS_OUT/igmp.full" && rs_wait in_igmp "$RS_NS_A" $g || ok=0
+	ip netns exec "$RS_NS_A" cat /proc/net/igmp >"$RS_OUT/igmp.proc"
+	kill -INT $pid 2>/dev/null
+	wait $pid
+	rs_wait eval "! in_igmp $RS_NS_A $g" || ok=0
+	[ $ok = 1 ] || { rs_log "full member: IGMP join or leave missing"; return 1; }
+	ip netns exec "$RS_NS_A" timeout 30 stdbuf -oL mckey -m $g -b "$RS_IP_A" -C 1 -o \
+		>"$RS_OUT/igmp.sendonly" 2>&1 &
+	pid=$!
+	wait_mckey_joined "$RS_OUT/igmp.sendonly" || ok=0
+	sleep 1
+	in_igmp "$RS_NS_A" $g && ok=0
+	kill -INT $pid 2>/dev/null
+	wait $pid
+	[ $ok = 1 ] || rs_log "send-only member: joined with IGMP"
+	[ $ok = 1 ]
+}
+rs_result "IGMP: full-member join and leave, none for send-only [$impl]" igmp
+
+# 4. Repeated joins and leaves: 10 senders in turn, each joins, sends, leaves.
+repeat() {
+	local i g=239.2.3.1
+	for i in $(seq 10); do
+		ip netns exec "$RS_NS_B" timeout 30 mckey -m $g -b "$RS_IP_B" -s -C 2 \
+			>>"$RS_OUT/repeat.send" 2>&1 || return 1
+	done
+	[ "$(grep -c 'data transfers complete' "$RS_OUT/repeat.send")" -eq 10 ] &&
+		! in_igmp "$RS_NS_B" $g
+}
+rs_result "10 join/send/leave cycles, no membership left [$impl]" repeat
+
+# 5. Ids destroyed with a join in flight: mckey killed at once, 20 times; the
+# joins must be gone (no IGMP membership) and rxe must let its device go.
+inflight() {
+	local i pid g=239.2.4.1
+	for i in $(seq 20); do
+		ip netns exec "$RS_NS_A" mckey -m $g -b "$RS_IP_A" -C 1 -c 2 \
+			>/dev/null 2>&1 &
+		pid=$!
+		sleep "0.$((i % 5))"
+		kill -KILL $pid 2>/dev/null
+		wait $pid 2>/dev/null
+	done
+	rs_wait eval "! in_igmp $RS_NS_A $g"
+}
+rs_result "20 ids destroyed with joins in flight, nothing left [$impl]" inflight
+
+# 6. An IPv6 group on RoCE v2 is refused (ENOTSUPP, 524), as C does.
+v6() {
+	! ip netns exec "$RS_NS_A" timeout 30 mckey -m ff0e::1:2 -b "$RS_IP6_A" -C 1 \
+		>"$RS_OUT/v6.out" 2>&1 &&
+		grep -q 'failure joining\|error: -524\|Unknown error 524' "$RS_OUT/v6.out"
+}
+rs_result "mckey IPv6 group on RoCE v2 refused [$impl]" v6
+
+# 7. The IPoIB port space (mckey -p 2) on RoCE: rdma_cm refuses it at bind
+# (EINVAL), before any join, with both implementations.
+ipoib_ps() {
+	! ip netns exec "$RS_NS_A" timeout 30 mckey -m 239.2.5.1 -b "$RS_IP_A" -p 2 -C 1 \
+		>"$RS_OUT/ps_ipoib.out" 2>&1 &&
+		grep -q 'bind' "$RS_OUT/ps_ipoib.out"
+}
+rs_result "mckey -p 2 (RDMA_PS_IPOIB) refused at bind [$impl]" ipoib_ps
+
+# 8. Threads racing create, bind, join, leave and destroy of ids and close()
+# of the file (rdma_rs_ucma_race.c, in the spirit of LTP's ucma_uaf01): every
+# command works or fails with an allowed errno, and no id is left after. The
+# kernel-log suite checks the checkers' reports afterwards.
+RACE="$(dirname "$0")/rdma_rs_ucma_race"
+if [ ! -x "$RACE" ]; then
+	RACE=$RS_OUT/rdma_rs_ucma_race
+	gcc -O2 -pthread -o "$RACE" "$(dirname "$0")/rdma_rs_ucma_race.c" ||
+		ktap_exit_fail_msg "cannot build rdma_rs_ucma_race"
+fi
+race() {
+	local bin=$RACE
+	ip netns exec "$RS_NS_A" timeout 120 "$bin" "$RS_IP_A" 15 >"$RS_OUT/race.out" 2>&1 ||
+		{ tail -5 "$RS_OUT/race.out" | sed 's/^/#   /'; return 1; }
+	rs_log "race: $(grep -E '^(join_mcast|leave_mcast|destroy_id|close) ' "$RS_OUT/race.out" |
+		tr '\n' ';')"
+	grep -q '^join_mcast ok [1-9]' "$RS_OUT/race.out" &&
+		grep -q '^leave_mcast ok [1-9]' "$RS_OUT/race.out" &&
+		rs_wait eval '[ -z "$(rdma res show cm_id 2>/dev/null)" ]'
+}
+rs_result "create/bind/join/leave/destroy/close race, no id left [$impl]" race
+
+# 9. What the race found in 7.3's C: two joins of one address on one id, the
+# first left, and the second's join event reached a freed ucma multicast. A
+# second join of an address is refused (EADDRINUSE); after a leave it works.
+dup() {
+	ip netns exec "$RS_NS_A" "$RACE" --dup "$RS_IP_A" >"$RS_OUT/dup.out" 2>&1
+	local rc=$?
+	rs_log "$(cat "$RS_OUT/dup.out")"
+	return $rc
+}
+rs_result "second join of one address on one id refused with EADDRINUSE [$impl]" dup
+
+# 10. An in-kernel rdma_cm user (the cma_mcast benchmark of cma.c: a UD id
+# bound to an rxe address joins, waits for its join event, leaves) gets its
+# 10 join events from each implementation, whichever mcast_impl is.
+kernel_user() {
+	local f=/sys/kernel/debug/rdma_impl/cma_mcast i out
+	ip link add rs_cm0 type veth peer name rs_cm1 || return 1
+	ip addr add 10.97.0.1/24 dev rs_cm0
+	ip link set rs_cm0 up
+	ip link set rs_cm1 up
+	rdma link add rs_rxc type rxe netdev rs_cm0 || return 1
+	rs_wait rs_gid_present rs_rxc "$(rs_ip_gid 10.97.0.1)" || return 1
+	for i in c rust; do
+		echo "$i 10 10.97.0.1" >$f || return 1
+		out=$(cut -d' ' -f1,2,4 <$f)
+		rs_log "cma_mcast $i: $out"
+		[ "$out" = "$i 10 10" ] || return 1
+	done
+}
+rs_result "in-kernel user: 10 joins, join events and leaves with C and Rust [$impl]" kernel_user
+rdma link del rs_rxc 2>/dev/null
+ip link del rs_cm0 2>/dev/null
+
+rs_result "rxe devices removed [$impl]" rs_two_nodes_removed
+
+ktap_finished
