@@ -65,7 +65,8 @@ fi
 set -e
 t2=$(date +%s)
 
-res=$R/summary.res
+# Built aside: the summary is a .res file in the results folder itself.
+res=$R/.summary
 : >"$res"
 for g in "${guests[@]}"; do
 	d=${g%:*}
@@ -74,9 +75,9 @@ for g in "${guests[@]}"; do
 	name=${name#/}
 	if [ -n "$name" ]; then
 		# Both guests check their own kernel log.
-		sed "s/\tkernel-log: /\tkernel-log ($name guest): /" "$d"/*.res 2>/dev/null >>"$res"
+		sed "s/\tkernel-log: /\tkernel-log ($name guest): /" "$d"/*.res 2>/dev/null >>"$res" || true
 	else
-		cat "$d"/*.res 2>/dev/null >>"$res"
+		cat "$d"/*.res 2>/dev/null >>"$res" || true
 	fi
 	if [ ! -e "$d/kernel-log.res" ]; then
 		printf 'FAIL\tguest %s: did not finish (exit %d); see %s\n' "$name" "$rc" "$d/console.log" >>"$res"
@@ -118,6 +119,8 @@ for g in "${guests[@]}"; do
 		head -20 "$d/kmemleak.txt" >&2
 	fi
 done
+mv "$res" "$R/summary.res"
+res=$R/summary.res
 passed=$(grep -c '^PASS' "$res" || true)
 failed=$(grep -c '^FAIL' "$res" || true)
 skipped=$(grep -c '^SKIP' "$res" || true)
