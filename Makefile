@@ -6,6 +6,7 @@
 #   make demo          set up, build, boot, bring up soft-RoCE, show the Rust code at work
 #   make test          build incrementally, boot, run every suite; ends "N passed, N failed"
 #   make test SUITE=smoke    one suite (kunit, selftests, smoke)
+#   make test FRESH=1  run every unit, also those that passed before with the same inputs
 #   make bench         the C vs Rust benchmarks on the plain (bench) kernel
 #   make export        the whole project as a git format-patch series against v7.3
 #   make check         clippy, rustfmt and checkpatch on the project's code
@@ -13,6 +14,7 @@
 
 SHELL := /bin/bash
 SUITE ?=
+FRESH ?=
 
 .PHONY: all setup build demo test bench export check clippy rustfmtcheck checkpatch shell
 
@@ -28,7 +30,7 @@ demo:
 	scripts/demo.sh
 
 test:
-	scripts/test.sh $(SUITE)
+	$(if $(FRESH),RDMA_RS_FRESH=1 )scripts/test.sh $(SUITE)
 
 bench:
 	scripts/bench.sh

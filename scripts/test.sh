@@ -7,124 +7,165 @@
 #   scripts/test.sh                 all suites
 #   scripts/test.sh smoke           one suite (kunit, selftests, smoke)
 #
-# All suites run in one guest with two vCPUs, one implementation after the
-# other (the C GID steps are compared with the Rust ones in the guest).
-# RDMA_RS_SPLIT=1 runs them in two guests at once, one vCPU each: one runs
-# KUnit, the selftests and the smoke suite with every piece on Rust, the other
-# the smoke suite on C, and the GID tables are compared here afterwards. On 2
-# host cores that is not faster: each guest runs about 2.2 times slower.
+# The suites are made of units (scripts/units.sh): the KUnit suites, or one
+# kselftest script with one implementation. Each unit is keyed by its inputs:
+# everything that is built or run except the project's Rust sources, plus the
+# Rust sources the unit runs. A unit that passed with the same key, in a run
+# whose kernel log stayed clean, is not run again: its results are taken from
+# that run and counted, and the output says which ones. RDMA_RS_FRESH=1 runs
+# every unit (CI does).
 #
-# Results are kept in <build folder>/results/<date>/ (with a folder per guest
-# when split); the last line is "N passed, N failed", with ", N skipped" when
-# a test was skipped.
+# All units run in one guest with two vCPUs. Results are kept in
+# <build folder>/results/<date>/; the passed units' keys and results in
+# <build folder>/results/passed/. The last line is "N passed, N failed", with
+# ", N skipped" when a test was skipped.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=scripts/units.sh
+. "$RDMA_RS_TOP/scripts/units.sh"
 
 suites=("$@")
-split=0
-if [ ${#suites[@]} -eq 0 ]; then
-	suites=(kunit selftests smoke)
-	[ "${RDMA_RS_SPLIT:-0}" = 1 ] && split=1
-fi
+[ ${#suites[@]} -gt 0 ] || suites=(kunit selftests smoke)
 
 t0=$(date +%s)
 B=$("$RDMA_RS_TOP/scripts/build.sh" | tail -1)
 t1=$(date +%s)
 R=$B/results/$(date +%Y%m%d-%H%M%S)
-mkdir -p "$R"
+P=$B/results/passed
+mkdir -p "$R/units" "$P"
 ln -sfn "$R" "$B/results/latest"
-# guest DIR SUITE...: one guest running the suites, results in DIR.
-guest() {
-	local d=$1
-	shift
-	mkdir -p "$d"
-	"$RDMA_RS_TOP/scripts/run-qemu.sh" -r "$d" -t "${RDMA_RS_TEST_TIMEOUT:-3600}" -- \
-		bash "$RDMA_RS_TOP/scripts/guest/run-suites.sh" "$d" "$SRC_DIR" "$@"
+
+# The race test's program, built here: gcc in the emulated guest is slow.
+sel=$SRC_DIR/tools/testing/selftests/rdma
+if [ ! -x "$sel/rdma_rs_ucma_race" ] || [ "$sel/rdma_rs_ucma_race.c" -nt "$sel/rdma_rs_ucma_race" ]; then
+	gcc -O2 -Wall -pthread -o "$sel/rdma_rs_ucma_race" "$sel/rdma_rs_ucma_race.c"
+fi
+
+# rust_sources: the project's Rust files, as paths in the repository.
+rust_sources() {
+	(cd "$RDMA_RS_TOP" && find drivers rust samples -name '*.rs' -type f 2>/dev/null | sort)
 }
 
+# base_key: every input of a unit but the project's Rust sources: the kernel
+# (version, profile, .config, the image), the repository's other files (C,
+# patches, config fragments, scripts, tests), the guest's userspace and QEMU.
+base_key() {
+	{
+		echo "$KVER $PROFILE"
+		rustc --version
+		gcc --version | head -1
+		sha256sum "$B/.config" "$B/arch/x86/boot/bzImage" | cut -d' ' -f1
+		(cd "$RDMA_RS_TOP" && find . -path ./.git -prune -o -path ./Documentation -prune \
+			-o -type f ! -name '*.md' ! -name '*.rs' -print | sort | xargs sha256sum)
+		dpkg-query -W rdma-core rdmacm-utils ibverbs-utils ibverbs-providers \
+			python3-pyverbs iproute2 qemu-system-x86 2>/dev/null || true
+	} | sha256sum | cut -c1-16
+}
+
+# unit_key BASE DEPS...: the key of a unit that runs the Rust sources under
+# DEPS (path prefixes; "*" all, "-" none).
+unit_key() {
+	local base=$1 f d
+	shift
+	{
+		echo "$base $*"
+		[ "$1" = - ] && return
+		rust_sources | while read -r f; do
+			for d in "$@"; do
+				if [ "$d" = "*" ] || [ "${f#"$d"}" != "$f" ]; then
+					(cd "$RDMA_RS_TOP" && sha256sum "$f")
+					break
+				fi
+			done
+		done
+	} | sha256sum | cut -c1-16
+}
+
+# The units of the selected suites, their keys, and which can be reused.
+base=$(base_key)
+declare -A key
+reused=()
+: >"$R/reuse.list"
+while read -r unit suite script envs deps; do
+	[[ " ${suites[*]} " == *" $suite "* ]] || continue
+	# The list is split into words, never expanded as a pattern ("*").
+	set -f
+	# shellcheck disable=SC2086
+	key[$unit]=$(unit_key "$base" $deps)
+	set +f
+	[ "${RDMA_RS_FRESH:-0}" = 1 ] && continue
+	[ "$(cat "$P/$unit/key" 2>/dev/null)" = "${key[$unit]}" ] || continue
+	cp "$P/$unit/res" "$R/units/$unit.res"
+	# The GID steps of one implementation are compared with the other's.
+	if [ -d "$P/$unit/gid" ]; then
+		mkdir -p "$R/gid"
+		cp -r "$P/$unit/gid/." "$R/gid/"
+	fi
+	echo "$unit" >>"$R/reuse.list"
+	reused+=("$unit ($(cat "$P/$unit/from"))")
+done < <(rs_units)
+
+log "running ${suites[*]} in QEMU; results in $R"
+[ ${#reused[@]} -eq 0 ] || log "not run again (passed with the same inputs): ${reused[*]}"
 set +e
-if [ $split = 1 ]; then
-	log "running kunit selftests smoke-rust and smoke-c in two guests; results in $R"
-	export RDMA_RS_CPUS=1
-	guest "$R/rust" kunit selftests smoke-rust &
-	pa=$!
-	# virtme-ng prepares the module tree of the build on its first boot.
-	sleep 30
-	guest "$R/c" smoke-c &
-	pb=$!
-	wait $pa
-	rca=$?
-	wait $pb
-	rcb=$?
-	guests=("$R/rust:$rca" "$R/c:$rcb")
-else
-	log "running ${suites[*]} in QEMU; results in $R"
-	guest "$R" "${suites[@]}"
-	guests=("$R:$?")
-fi
+"$RDMA_RS_TOP/scripts/run-qemu.sh" -r "$R" -t "${RDMA_RS_TEST_TIMEOUT:-3600}" -- \
+	bash "$RDMA_RS_TOP/scripts/guest/run-suites.sh" "$R" "$SRC_DIR" "${suites[@]}"
+rc=$?
 set -e
 t2=$(date +%s)
 
 # Built aside: the summary is a .res file in the results folder itself.
 res=$R/.summary
-: >"$res"
-for g in "${guests[@]}"; do
-	d=${g%:*}
-	rc=${g##*:}
-	name=${d#"$R"}
-	name=${name#/}
-	if [ -n "$name" ]; then
-		# Both guests check their own kernel log.
-		sed "s/\tkernel-log: /\tkernel-log ($name guest): /" "$d"/*.res 2>/dev/null >>"$res" || true
-	else
-		cat "$d"/*.res 2>/dev/null >>"$res" || true
-	fi
-	if [ ! -e "$d/kernel-log.res" ]; then
-		printf 'FAIL\tguest %s: did not finish (exit %d); see %s\n' "$name" "$rc" "$d/console.log" >>"$res"
-		tail -30 "$d/console.log" | sed 's/^/    /' >&2 || true
-	elif [ "$rc" -ne 0 ]; then
-		printf 'FAIL\tguest %s: run-suites exited %d\n' "$name" "$rc" >>"$res"
-	fi
-done
-
-# The GID tables of the C guest, step by step, against the Rust guest's.
-if [ $split = 1 ]; then
-	n=0
-	for f in "$R"/c/gid/c/*; do
-		[ -e "$f" ] || continue
-		b=${f##*/}
-		[ -e "$R/rust/gid/rust/$b" ] || continue
-		n=$((n + 1))
-		if cmp -s "$f" "$R/rust/gid/rust/$b"; then
-			printf 'PASS\tsmoke: rdma_rs_gid: %s [c], identical to rust\n' "${b#*-}"
-		else
-			printf 'FAIL\tsmoke: rdma_rs_gid: %s [c], identical to rust\n' "${b#*-}"
-			diff "$R/rust/gid/rust/$b" "$f" | head -10 | sed 's/^/    /' >&2
-		fi
-	done >>"$res"
-	[ $n -gt 0 ] || printf 'FAIL\tsmoke: rdma_rs_gid: no GID step to compare\n' >>"$res"
+cat "$R"/*.res 2>/dev/null >"$res" || true
+if [ ! -e "$R/kernel-log.res" ]; then
+	printf 'FAIL\tguest: did not finish (exit %d); see %s\n' "$rc" "$R/console.log" >>"$res"
+	tail -30 "$R/console.log" | sed 's/^/    /' >&2 || true
+elif [ "$rc" -ne 0 ]; then
+	printf 'FAIL\tguest: run-suites exited %d\n' "$rc" >>"$res"
 fi
 
 while IFS=$'\t' read -r status name; do
 	printf '%-4s %s\n' "$status" "$name"
 done <"$res"
-for g in "${guests[@]}"; do
-	d=${g%:*}
-	if [ -s "$d/kernel-log.hits" ]; then
-		log "kernel log reports in $d (first 20 lines):"
-		head -20 "$d/kernel-log.hits" >&2
-	fi
-	if [ -s "$d/kmemleak.txt" ]; then
-		log "kmemleak report in $d (first 20 lines):"
-		head -20 "$d/kmemleak.txt" >&2
-	fi
-done
+if [ -s "$R/kernel-log.hits" ]; then
+	log "kernel log reports (first 20 lines):"
+	head -20 "$R/kernel-log.hits" >&2
+fi
+if [ -s "$R/kmemleak.txt" ]; then
+	log "kmemleak report (first 20 lines):"
+	head -20 "$R/kmemleak.txt" >&2
+fi
 mv "$res" "$R/summary.res"
 res=$R/summary.res
+
+# Keep the units that ran and passed, if the kernel log stayed clean.
+if [ -e "$R/kernel-log.res" ] && ! grep -q '^FAIL' "$R/kernel-log.res" && [ "$rc" -eq 0 ]; then
+	for unit in "${!key[@]}"; do
+		f=$R/units/$unit.res
+		grep -qx "$unit" "$R/reuse.list" && continue
+		[ -s "$f" ] && ! grep -q '^FAIL' "$f" || continue
+		rm -rf "${P:?}/$unit"
+		mkdir -p "$P/$unit"
+		cp "$f" "$P/$unit/res"
+		case $unit in
+		smoke.rdma_rs_gid.*)
+			mkdir -p "$P/$unit/gid"
+			cp -r "$R/gid/${unit##*.}" "$P/$unit/gid/"
+			;;
+		esac
+		echo "${R##*/}" >"$P/$unit/from"
+		echo "${key[$unit]}" >"$P/$unit/key"
+	done
+fi
+
 passed=$(grep -c '^PASS' "$res" || true)
 failed=$(grep -c '^FAIL' "$res" || true)
 skipped=$(grep -c '^SKIP' "$res" || true)
 log "build $((t1 - t0)) s, guest $((t2 - t1)) s"
+if [ ${#reused[@]} -gt 0 ]; then
+	n=$(while read -r unit; do cat "$R/units/$unit.res"; done <"$R/reuse.list" | grep -c . || true)
+	log "$n of these $((passed + failed + skipped)) results are from earlier runs with the same inputs (RDMA_RS_FRESH=1 runs all)"
+fi
 if [ "$skipped" -gt 0 ]; then
 	echo "$passed passed, $failed failed, $skipped skipped"
 else

@@ -9,23 +9,29 @@
 # writes RESULTS_DIR/<suite>.ktap (its raw KTAP) and RESULTS_DIR/<suite>.res,
 # one "PASS|FAIL|SKIP<TAB>suite: test" line per test, which the host counts.
 #
-# Suites:
+# Suites (their units, one script with one implementation each, are listed
+# in scripts/units.sh):
 #   kunit      KUnit suites of the RDMA code (built-in ones ran at boot,
 #              module ones run when their module loads)
 #   selftests  our kselftests in tools/testing/selftests/rdma
 #   upstream   upstream's rxe_*.sh kselftests there (not in the default run)
-#   smoke      GID table steps (C compared with Rust), rdma-core's pyverbs
-#              device, address and rdma_cm tests, rdma-core programs across
-#              two namespaces, SA and rdma_cm multicast, once with each
-#              implementation
-#   smoke-rust, smoke-c
-#              the smoke suite with one implementation (two guests at once)
+#   smoke      rdma-core's pyverbs device, address and rdma_cm tests and
+#              rdma-core programs across two namespaces with every piece on
+#              Rust; the GID table steps, SA and rdma_cm multicast with their
+#              piece on Rust; then all of them on C (the GID steps of C are
+#              compared with those of Rust)
 #   kernel-log the memory and lock checkers: any report fails (always last)
+#
+# A unit named in RESULTS_DIR/reuse.list is not run: scripts/test.sh put the
+# results of its last passing run with the same inputs in
+# RESULTS_DIR/units/<unit>.res. Each unit run leaves its results there too.
 set -u
 R=$1
 KSRC=$2
 shift 2
 SELFTESTS=$KSRC/tools/testing/selftests/rdma
+# shellcheck source=scripts/units.sh
+source "$(dirname "$0")/../units.sh"
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
 
@@ -67,18 +73,18 @@ suite_kunit() {
 		# Leaf tests are the indented lines; the suite line sums them up.
 		grep -E '^[[:space:]]+(not )?ok ' "$d/results" |
 			ktap_to_res kunit "${d##*/}."
-	done >"$R/kunit.res"
-	[ $n -gt 0 ] || printf 'FAIL\tkunit: no RDMA KUnit suite ran\n' >"$R/kunit.res"
+	done >"$R/units/kunit.res"
+	[ $n -gt 0 ] || printf 'FAIL\tkunit: no RDMA KUnit suite ran\n' >"$R/units/kunit.res"
 }
 
-# run_script SUITE SCRIPT [ENV=VAL...]: one kselftest script; its KTAP test
-# lines are the results, or its exit code when it prints none.
+# run_script UNIT SUITE SCRIPT [ENV=VAL...]: one kselftest script; its KTAP
+# test lines are the results, or its exit code when it prints none.
 run_script() {
-	local suite=$1 script=$2 name rc
-	shift 2
+	local unit=$1 suite=$2 script=$3 name rc
+	shift 3
 	name=${script##*/}
 	say "$suite: $name $*"
-	env "$@" RS_OUT="$R/out.${name%.sh}${1:+.${1#*=}}" timeout 1200 bash "$SELFTESTS/$name" \
+	env "$@" RS_OUT="$R/out.${unit#*.}" timeout 1200 bash "$SELFTESTS/$name" \
 		>"$R/tmp.ktap" 2>&1
 	rc=$?
 	{ echo "# ---- $name $*"; cat "$R/tmp.ktap"; } >>"$R/$suite.ktap"
@@ -95,16 +101,30 @@ run_script() {
 		4) printf 'SKIP\t%s: %s%s\n' "$suite" "$name" "$tag" ;;
 		*) printf 'FAIL\t%s: %s%s (exit %d)\n' "$suite" "$name" "$tag" "$rc" ;;
 		esac
-	fi >>"$R/$suite.res"
+	fi >"$R/units/$unit.res"
 }
 
-suite_selftests() {
-	: >"$R/selftests.ktap"
-	: >"$R/selftests.res"
-	local t
-	for t in rdma_rs_impl.sh rdma_rs_client_sample.sh; do
-		run_script selftests "$t"
-	done
+# run_suite SUITE: the suite's units in order, each run or reused.
+run_suite() {
+	local suite=$1 unit s script envs deps
+	: >"$R/$suite.ktap"
+	: >"$R/$suite.res"
+	while read -r unit s script envs deps; do
+		[ "$s" = "$suite" ] || continue
+		if grep -qx "$unit" "$R/reuse.list" 2>/dev/null; then
+			say "$suite: $unit: passed before with the same inputs, not run again"
+			echo "# ---- $unit: reused" >>"$R/$suite.ktap"
+		elif [ "$script" = - ]; then
+			"suite_$suite" </dev/null
+		else
+			[ "$envs" = - ] && envs=
+			[ "$script" = rdma_rs_gid.sh ] && envs="$envs,RS_GID_DIR=$R/gid"
+			# shellcheck disable=SC2086
+			run_script "$unit" "$suite" "$script" ${envs//,/ } </dev/null
+		fi
+		cat "$R/units/$unit.res" >>"$R/$suite.res" 2>/dev/null ||
+			printf 'FAIL\t%s: %s left no result\n' "$suite" "$unit" >>"$R/$suite.res"
+	done < <(rs_units)
 }
 
 # Upstream's rxe kselftests, on the default implementation. Not in the
@@ -112,42 +132,12 @@ suite_selftests() {
 suite_upstream() {
 	: >"$R/upstream.ktap"
 	: >"$R/upstream.res"
-	local t
+	local t u
 	for t in "$SELFTESTS"/rxe_*.sh; do
-		run_script upstream "${t##*/}"
+		u=upstream.${t##*/}
+		run_script "${u%.sh}" upstream "${t##*/}"
+		cat "$R/units/${u%.sh}.res" >>"$R/upstream.res"
 	done
-}
-
-# smoke_impl c|rust: the smoke scripts with every piece on one implementation.
-smoke_impl() {
-	run_script smoke rdma_rs_gid.sh RS_IMPL=$1 RS_GID_DIR="$R/gid"
-	run_script smoke rdma_rs_pyverbs.sh RS_IMPL=$1
-	run_script smoke rdma_rs_smoke.sh RS_IMPL=$1
-	run_script smoke rdma_rs_sa_mcast.sh RS_IMPL=$1
-	run_script smoke rdma_rs_cma_mcast.sh RS_IMPL=$1
-}
-
-suite_smoke() {
-	: >"$R/smoke.ktap"
-	: >"$R/smoke.res"
-	# Rust first: the selftests leave the stack on Rust, so one reload is saved.
-	# The GID steps of the C run are compared with those of the Rust run.
-	smoke_impl rust
-	smoke_impl c
-}
-
-# Half of the smoke suite, for two guests at once (scripts/test.sh); the GID
-# tables of the two halves are compared on the host afterwards.
-suite_smoke_rust() {
-	: >"$R/smoke.ktap"
-	: >"$R/smoke.res"
-	smoke_impl rust
-}
-
-suite_smoke_c() {
-	: >"$R/smoke.ktap"
-	: >"$R/smoke.res"
-	smoke_impl c
 }
 
 # The checkers' reports. Always run last.
@@ -183,11 +173,16 @@ suite_kernel_log() {
 }
 
 rm -f "$R"/*.res "$R"/*.ktap "$R/progress.log"
+mkdir -p "$R/units"
 for s in "$@"; do
 	case $s in
-	kunit | selftests | smoke | smoke-rust | smoke-c | upstream)
+	kunit | selftests | smoke)
 		say "suite $s"
-		"suite_${s//-/_}"
+		run_suite "$s"
+		;;
+	upstream)
+		say "suite $s"
+		suite_upstream
 		;;
 	kernel-log) ;;
 	*) printf 'FAIL\t%s: unknown suite\n' "$s" >"$R/$s.res" ;;

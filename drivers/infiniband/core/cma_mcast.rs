@@ -92,11 +92,13 @@ impl Joins {
     /// so `id` may not have a join at `addr` already (`EADDRINUSE`): leaving one of two
     /// would end the other's, whose context its user then frees.
     fn reserve(&self, id: CmId, addr: &McAddr) -> Result {
-        let node = RBTreeNodeReservation::new(GFP_KERNEL)?;
         let mut ids = self.ids.lock();
         let e = match ids.entry(id.key()) {
             kernel::rbtree::Entry::Occupied(o) => o.into_mut(),
-            kernel::rbtree::Entry::Vacant(v) => v.insert(IdJoins::default(), node),
+            // A mutex is held: the node may be allocated here, on a miss only.
+            kernel::rbtree::Entry::Vacant(v) => {
+                v.insert(IdJoins::default(), RBTreeNodeReservation::new(GFP_KERNEL)?)
+            }
         };
         if e.joins.iter().any(|m| m.addr.matches(addr)) {
             return Err(EADDRINUSE);

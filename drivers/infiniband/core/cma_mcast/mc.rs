@@ -103,12 +103,12 @@ impl Mc {
             return Ok(());
         }
         let q = match qkey::default_for(id.ps()) {
-            qkey::Default::Udp => qkey::UDP_QKEY,
-            qkey::Default::Broadcast => {
+            qkey::QkeySource::Udp => qkey::UDP_QKEY,
+            qkey::QkeySource::Broadcast => {
                 let dev = id.device().ok_or(ENODEV)?;
                 mcmember_rec(dev, id.port(), &id.broadcast_mgid())?.qkey()
             }
-            qkey::Default::None => return Ok(()),
+            qkey::QkeySource::None => return Ok(()),
         };
         id.store_qkey(q);
         Ok(())

@@ -15,7 +15,7 @@ pub(crate) fn set(current: u32, new: u32) -> Result<u32> {
 
 /// Where the default Q_Key of an id comes from (`cma_set_default_qkey()`).
 #[derive(Debug, PartialEq, Eq)]
-pub(crate) enum Default {
+pub(crate) enum QkeySource {
     /// `RDMA_UDP_QKEY`, for the UDP and IB port spaces.
     Udp,
     /// The Q_Key of the IPoIB broadcast group of the id's port (`RDMA_PS_IPOIB`).
@@ -25,13 +25,13 @@ pub(crate) enum Default {
 }
 
 /// The default Q_Key of port space `ps`.
-pub(crate) fn default_for(ps: u32) -> Default {
+pub(crate) fn default_for(ps: u32) -> QkeySource {
     match ps {
         bindings::rdma_ucm_port_space_RDMA_PS_UDP | bindings::rdma_ucm_port_space_RDMA_PS_IB => {
-            Default::Udp
+            QkeySource::Udp
         }
-        bindings::rdma_ucm_port_space_RDMA_PS_IPOIB => Default::Broadcast,
-        _ => Default::None,
+        bindings::rdma_ucm_port_space_RDMA_PS_IPOIB => QkeySource::Broadcast,
+        _ => QkeySource::None,
     }
 }
 

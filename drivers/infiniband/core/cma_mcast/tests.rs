@@ -134,19 +134,19 @@ mod cases {
         assert_eq!(qkey::set(0, 0), Err(EINVAL));
         assert_eq!(
             qkey::default_for(bindings::rdma_ucm_port_space_RDMA_PS_UDP),
-            qkey::Default::Udp
+            qkey::QkeySource::Udp
         );
         assert_eq!(
             qkey::default_for(bindings::rdma_ucm_port_space_RDMA_PS_IB),
-            qkey::Default::Udp
+            qkey::QkeySource::Udp
         );
         assert_eq!(
             qkey::default_for(bindings::rdma_ucm_port_space_RDMA_PS_IPOIB),
-            qkey::Default::Broadcast
+            qkey::QkeySource::Broadcast
         );
         assert_eq!(
             qkey::default_for(bindings::rdma_ucm_port_space_RDMA_PS_TCP),
-            qkey::Default::None
+            qkey::QkeySource::None
         );
         assert_eq!(qkey::UDP_QKEY, 0x0123_4567);
     }

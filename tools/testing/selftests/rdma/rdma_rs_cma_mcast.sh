@@ -194,7 +194,8 @@ rs_result "second join of one address on one id refused with EADDRINUSE [$impl]"
 
 # 10. An in-kernel rdma_cm user (the cma_mcast benchmark of cma.c: a UD id
 # bound to an rxe address joins, waits for its join event, leaves) gets its
-# 10 join events from each implementation, whichever mcast_impl is.
+# 10 join events from each implementation, whichever mcast_impl is (the run
+# on C runs the C code only, so that it runs no Rust at all).
 kernel_user() {
 	local f=/sys/kernel/debug/rdma_impl/cma_mcast i out
 	ip link add rs_cm0 type veth peer name rs_cm1 || return 1
@@ -203,14 +204,15 @@ kernel_user() {
 	ip link set rs_cm1 up
 	rdma link add rs_rxc type rxe netdev rs_cm0 || return 1
 	rs_wait rs_gid_present rs_rxc "$(rs_ip_gid 10.97.0.1)" || return 1
-	for i in c rust; do
+	for i in c $([ "$impl" = rust ] && echo rust); do
 		echo "$i 10 10.97.0.1" >$f || return 1
 		out=$(cut -d' ' -f1,2,4 <$f)
 		rs_log "cma_mcast $i: $out"
 		[ "$out" = "$i 10 10" ] || return 1
 	done
 }
-rs_result "in-kernel user: 10 joins, join events and leaves with C and Rust [$impl]" kernel_user
+rs_result "in-kernel user: 10 joins, join events and leaves with C$([ "$impl" = rust ] && echo " and Rust") [$impl]" \
+	kernel_user
 rdma link del rs_rxc 2>/dev/null
 ip link del rs_cm0 2>/dev/null
 

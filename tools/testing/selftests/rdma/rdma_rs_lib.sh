@@ -17,14 +17,22 @@ RS_TIMEOUT=${RS_TIMEOUT:-60}
 
 rs_log() { ktap_print_msg "$@"; }
 
+# rs_sleep secs: sleep without starting a process (a fork and exec takes about
+# 0.4 s in the emulated guest): a read that times out on a pipe no one writes.
+exec {RS_SLEEP_FD}<> <(:)
+rs_sleep() { read -r -t "$1" -u "$RS_SLEEP_FD" _ || true; }
+
 # rs_result description cmd [args...]: one KTAP result from a command's exit
 # status (ktap_test_result word-splits its command; this keeps arguments whole).
+# The seconds each test took go to the log, to show where a run's time goes.
 rs_result() {
-	local desc=$1
+	local desc=$1 t0=$SECONDS
 	shift
 	if "$@"; then
+		rs_log "$((SECONDS - t0)) s"
 		ktap_test_pass "$desc"
 	else
+		rs_log "$((SECONDS - t0)) s"
 		ktap_test_fail "$desc"
 	fi
 }
@@ -59,11 +67,12 @@ rs_rmmod_tree() {
 # rs_unload_stack: unload ib_core and everything above it. Device teardown
 # (rxe's in particular) drops module references asynchronously: retry a while.
 rs_unload_stack() {
-	local try
-	for try in $(seq 30); do
+	local end=$((SECONDS + 30))
+	while :; do
 		rs_rmmod_tree ib_core
 		[ -d /sys/module/ib_core ] || return 0
-		sleep 0.5
+		[ $SECONDS -lt $end ] || break
+		rs_sleep 0.5
 	done
 	rs_log "ib_core still held: $(lsmod | grep -E '^(ib_|rdma_|iw_|rust_rdma)' | tr '\n' ' ')"
 	return 1
@@ -72,26 +81,39 @@ rs_unload_stack() {
 # The implementation parameters, one per piece, as module:parameter.
 RS_IMPL_PARAMS="ib_core:roce_gid_impl ib_core:sa_mcast_impl rdma_cm:mcast_impl"
 
+# rs_param_value impl module:parameter: the value a parameter gets when the
+# stack runs on impl. With RS_PIECES (a list of module:parameter) only those
+# pieces run on impl and the others on C.
+rs_param_value() {
+	case " ${RS_PIECES:-$2} " in
+	*" $2 "*) echo "$1" ;;
+	*) echo c ;;
+	esac
+}
+
 # rs_load_stack [c|rust]: load ib_core, rxe and the userspace interfaces, with
-# every piece on the given implementation (else the modules' defaults).
+# the pieces on the given implementation (see rs_param_value), else with the
+# modules' defaults.
 rs_load_stack() {
 	local m p args
 	for m in ib_core ib_uverbs ib_umad rdma_cm rdma_ucm rdma_rxe; do
 		args=""
 		for p in $RS_IMPL_PARAMS; do
-			[ -n "${1:-}" ] && [ "${p%%:*}" = "$m" ] && args="$args ${p#*:}=$1"
+			[ -n "${1:-}" ] && [ "${p%%:*}" = "$m" ] &&
+				args="$args ${p#*:}=$(rs_param_value "$1" "$p")"
 		done
 		# shellcheck disable=SC2086
 		modprobe "$m" $args || return 1
 	done
 }
 
-# rs_reload_impl c|rust: the stack with every piece on one implementation;
+# rs_reload_impl c|rust: the stack with the pieces on one implementation;
 # reloaded only if it runs another one (a reload takes a minute when emulated).
 rs_reload_impl() {
 	local p same=1
 	for p in $RS_IMPL_PARAMS; do
-		[ "$(cat "/sys/module/${p%%:*}/parameters/${p#*:}" 2>/dev/null)" = "$1" ] || same=0
+		[ "$(cat "/sys/module/${p%%:*}/parameters/${p#*:}" 2>/dev/null)" = \
+			"$(rs_param_value "$1" "$p")" ] || same=0
 	done
 	if [ $same = 1 ]; then
 		rs_load_stack
@@ -101,8 +123,8 @@ rs_reload_impl() {
 	rs_load_stack "$1"
 }
 
-# rs_stack_up: the stack with every piece on $RS_IMPL (c|rust) if it is set,
-# else as it is loaded (or with the defaults).
+# rs_stack_up: the stack with the pieces on $RS_IMPL (c|rust), only those of
+# $RS_PIECES if set, else as it is loaded (or with the defaults).
 rs_stack_up() {
 	if [ -n "${RS_IMPL:-}" ]; then
 		rs_reload_impl "$RS_IMPL"
@@ -111,14 +133,13 @@ rs_stack_up() {
 	fi
 }
 
-# rs_wait cmd...: retry a command for up to 10 s.
+# rs_wait cmd...: retry a command until it succeeds, for up to $RS_WAIT s (60).
 rs_wait() {
-	local i
-	for i in $(seq 100); do
-		"$@" && return 0
-		sleep 0.1
+	local end=$((SECONDS + ${RS_WAIT:-60}))
+	until "$@"; do
+		[ $SECONDS -lt $end ] || return 1
+		rs_sleep 0.1
 	done
-	return 1
 }
 
 # rs_gid_present dev gid: the GID is in port 1's table of dev. The GID cache
@@ -251,11 +272,11 @@ rs_mc_test() {
 	# Send only once the receiver's QP is attached to the group: mckey says
 	# "receiving data transfers" after ibv_attach_mcast(); UD datagrams sent
 	# earlier are lost and the receiver would wait for them forever.
-	local i
-	for i in $(seq 300); do
+	local end=$((SECONDS + RS_TIMEOUT))
+	while [ $SECONDS -lt $end ]; do
 		grep -q 'receiving data transfers' "$RS_OUT/$name.recv" && break
 		kill -0 $rpid 2>/dev/null || break
-		sleep 0.1
+		rs_sleep 0.1
 	done
 	# mckey's sender posts its datagrams unsignaled, then leaves and exits at
 	# once; rxe sends from a work item, and destroying the QP drops what it

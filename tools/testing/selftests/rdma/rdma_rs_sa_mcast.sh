@@ -109,9 +109,10 @@ rs_result "debugfs ib_sa_mcast view matches $impl" view
 
 # The same SA traffic from both implementations against the software SA: a
 # group of 100 members costs one SET and one DELETE, 10 groups ten of each.
+# The run on C runs the C code only (so that it runs no Rust at all).
 same_traffic() {
 	local f=/sys/kernel/debug/rdma_impl/sa_mcast i n out
-	for i in c rust; do
+	for i in c $([ "$impl" = rust ] && echo rust); do
 		for n in "100 members 2" "10 groups 20"; do
 			set -- $n
 			echo "$i $1 $2" >$f || return 1
@@ -121,6 +122,7 @@ same_traffic() {
 		done
 	done
 }
-rs_result "C and Rust send the same SA messages (sa_mcast benchmark)" same_traffic
+rs_result "the same SA messages from C$([ "$impl" = rust ] && echo " and Rust") (sa_mcast benchmark)" \
+	same_traffic
 
 ktap_finished

@@ -1,0 +1,45 @@
+# SPDX-License-Identifier: GPL-2.0
+# The test units, in run order. Sourced by scripts/test.sh (host) and by
+# scripts/guest/run-suites.sh (guest), never run.
+#
+# A unit is the KUnit suites, or one kselftest script with one set of
+# implementation parameters. scripts/test.sh keys each unit by what it runs:
+# every input of the build and the harness except the project's Rust sources
+# (C, patches, config, scripts, tests, the host's rdma-core, QEMU), plus the
+# Rust sources the unit runs. A unit that passed with the same key in a run
+# whose kernel log stayed clean is not run again (RDMA_RS_FRESH=1 runs all).
+#
+# Columns: unit, suite, script ("-" for KUnit), environment ("-" for none),
+# then the Rust sources the unit runs, as path prefixes ("*" for all of them,
+# "-" for none):
+#   - with RS_IMPL=c no Rust piece is called (every entry point dispatches on
+#     its module parameter), so the C units run none, but for the Rust sample
+#     module that rdma_rs_sa_mcast.sh loads to call the SA exports;
+#   - a unit with RS_PIECES runs only those pieces on Rust, the others on C:
+#     its own piece, the crate it is linked into and the abstractions;
+#   - the units with every piece on Rust run all of them, and so do the
+#     selftests, which load the stack with its defaults (Rust) or switch it.
+# The KUnit suites of ib_core and rdma_cm run whenever the module loads, in
+# any unit; the kunit unit, keyed by all Rust sources, answers for them.
+RS_RUST_GID="rust/ drivers/infiniband/core/ib_core_rust.rs drivers/infiniband/core/roce_gid_mgmt"
+RS_RUST_SA="rust/ drivers/infiniband/core/ib_core_rust.rs drivers/infiniband/core/multicast samples/rust/"
+RS_RUST_SAMPLE="rust/ samples/rust/"
+RS_RUST_CMA="rust/ drivers/infiniband/core/rdma_cm_rust.rs drivers/infiniband/core/cma_mcast"
+
+rs_units() {
+	cat <<EOF
+kunit kunit - - *
+selftests.rdma_rs_impl selftests rdma_rs_impl.sh - *
+selftests.rdma_rs_client_sample selftests rdma_rs_client_sample.sh - *
+smoke.rdma_rs_pyverbs.rust smoke rdma_rs_pyverbs.sh RS_IMPL=rust *
+smoke.rdma_rs_smoke.rust smoke rdma_rs_smoke.sh RS_IMPL=rust *
+smoke.rdma_rs_gid.rust smoke rdma_rs_gid.sh RS_IMPL=rust,RS_PIECES=ib_core:roce_gid_impl $RS_RUST_GID
+smoke.rdma_rs_sa_mcast.rust smoke rdma_rs_sa_mcast.sh RS_IMPL=rust,RS_PIECES=ib_core:sa_mcast_impl $RS_RUST_SA
+smoke.rdma_rs_cma_mcast.rust smoke rdma_rs_cma_mcast.sh RS_IMPL=rust,RS_PIECES=rdma_cm:mcast_impl $RS_RUST_CMA
+smoke.rdma_rs_gid.c smoke rdma_rs_gid.sh RS_IMPL=c -
+smoke.rdma_rs_pyverbs.c smoke rdma_rs_pyverbs.sh RS_IMPL=c -
+smoke.rdma_rs_smoke.c smoke rdma_rs_smoke.sh RS_IMPL=c -
+smoke.rdma_rs_sa_mcast.c smoke rdma_rs_sa_mcast.sh RS_IMPL=c $RS_RUST_SAMPLE
+smoke.rdma_rs_cma_mcast.c smoke rdma_rs_cma_mcast.sh RS_IMPL=c -
+EOF
+}
