@@ -211,8 +211,8 @@ kernel_user() {
 		[ "$out" = "$i 10 10" ] || return 1
 	done
 }
-rs_result "in-kernel user: 10 joins, join events and leaves with C$([ "$impl" = rust ] && echo " and Rust") [$impl]" \
-	kernel_user
+both=$([ "$impl" = rust ] && echo " and Rust")
+rs_result "in-kernel user: 10 joins, join events and leaves with C$both [$impl]" kernel_user
 rdma link del rs_rxc 2>/dev/null
 ip link del rs_cm0 2>/dev/null
 

@@ -122,7 +122,7 @@ same_traffic() {
 		done
 	done
 }
-rs_result "the same SA messages from C$([ "$impl" = rust ] && echo " and Rust") (sa_mcast benchmark)" \
-	same_traffic
+both=$([ "$impl" = rust ] && echo " and Rust")
+rs_result "the same SA messages from C$both (sa_mcast benchmark)" same_traffic
 
 ktap_finished
