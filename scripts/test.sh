@@ -41,10 +41,19 @@ if [ ! -x "$sel/rdma_rs_ucma_race" ] || [ "$sel/rdma_rs_ucma_race.c" -nt "$sel/r
 	gcc -O2 -Wall -pthread -o "$sel/rdma_rs_ucma_race" "$sel/rdma_rs_ucma_race.c"
 fi
 
-# rust_sources: the project's Rust files, as paths in the repository.
-rust_sources() {
-	(cd "$RDMA_RS_TOP" && find drivers rust samples -name '*.rs' -type f 2>/dev/null | sort)
-}
+# The repository's files (tracked, or new and not ignored; not out/), split
+# into the project's Rust sources and the other inputs. Documentation and
+# Markdown are no input of a test.
+rust=()
+other=()
+while read -r f; do
+	[ -f "$RDMA_RS_TOP/$f" ] || continue
+	case $f in
+	*.rs) rust+=("$f") ;;
+	*.md | Documentation/*) ;;
+	*) other+=("$f") ;;
+	esac
+done < <(git -C "$RDMA_RS_TOP" ls-files -co --exclude-standard)
 
 # base_key: every input of a unit but the project's Rust sources: the kernel
 # (version, profile, .config, the image), the repository's other files (C,
@@ -55,8 +64,7 @@ base_key() {
 		rustc --version
 		gcc --version | head -1
 		sha256sum "$B/.config" "$B/arch/x86/boot/bzImage" | cut -d' ' -f1
-		(cd "$RDMA_RS_TOP" && find . -path ./.git -prune -o -path ./Documentation -prune \
-			-o -type f ! -name '*.md' ! -name '*.rs' -print | sort | xargs sha256sum)
+		(cd "$RDMA_RS_TOP" && sha256sum "${other[@]}")
 		dpkg-query -W rdma-core rdmacm-utils ibverbs-utils ibverbs-providers \
 			python3-pyverbs iproute2 qemu-system-x86 2>/dev/null || true
 	} | sha256sum | cut -c1-16
@@ -67,17 +75,15 @@ base_key() {
 unit_key() {
 	local base=$1 f d
 	shift
+	local -a files=()
+	for f in "${rust[@]}"; do
+		for d in "$@"; do
+			[[ $d == "*" || $f == "$d"* ]] && { files+=("$f"); break; }
+		done
+	done
 	{
 		echo "$base $*"
-		[ "$1" = - ] && return
-		rust_sources | while read -r f; do
-			for d in "$@"; do
-				if [ "$d" = "*" ] || [ "${f#"$d"}" != "$f" ]; then
-					(cd "$RDMA_RS_TOP" && sha256sum "$f")
-					break
-				fi
-			done
-		done
+		[ ${#files[@]} -eq 0 ] || (cd "$RDMA_RS_TOP" && sha256sum "${files[@]}")
 	} | sha256sum | cut -c1-16
 }
 
@@ -147,12 +153,11 @@ if [ -e "$R/kernel-log.res" ] && ! grep -q '^FAIL' "$R/kernel-log.res" && [ "$rc
 		rm -rf "${P:?}/$unit"
 		mkdir -p "$P/$unit"
 		cp "$f" "$P/$unit/res"
-		case $unit in
-		smoke.rdma_rs_gid.*)
+		# A GID unit's tables, for the other implementation's next run.
+		if [[ $unit == smoke.rdma_rs_gid.* ]] && [ -d "$R/gid/${unit##*.}" ]; then
 			mkdir -p "$P/$unit/gid"
 			cp -r "$R/gid/${unit##*.}" "$P/$unit/gid/"
-			;;
-		esac
+		fi
 		echo "${R##*/}" >"$P/$unit/from"
 		echo "${key[$unit]}" >"$P/$unit/key"
 	done
