@@ -35,11 +35,13 @@ P=$B/results/passed
 mkdir -p "$R/units" "$P"
 ln -sfn "$R" "$B/results/latest"
 
-# The race test's program, built here: gcc in the emulated guest is slow.
+# The selftests' programs, built here: gcc in the emulated guest is slow.
 sel=$SRC_DIR/tools/testing/selftests/rdma
-if [ ! -x "$sel/rdma_rs_ucma_race" ] || [ "$sel/rdma_rs_ucma_race.c" -nt "$sel/rdma_rs_ucma_race" ]; then
-	gcc -O2 -Wall -pthread -o "$sel/rdma_rs_ucma_race" "$sel/rdma_rs_ucma_race.c"
-fi
+for prog in rdma_rs_ucma_race rdma_rs_ucma_abi; do
+	if [ ! -x "$sel/$prog" ] || [ "$sel/$prog.c" -nt "$sel/$prog" ]; then
+		gcc -O2 -Wall -pthread -o "$sel/$prog" "$sel/$prog.c"
+	fi
+done
 
 # The repository's files (tracked, or new and not ignored; not out/), split
 # into the project's Rust sources and the other inputs. Documentation and

@@ -18,7 +18,7 @@ rs_require_cmds rdma mckey stdbuf gcc
 TR=/sys/kernel/tracing
 
 ktap_print_header
-ktap_set_plan 12
+ktap_set_plan 20
 
 cleanup() {
 	[ -w $TR/kprobe_events ] && {
@@ -215,6 +215,39 @@ both=$([ "$impl" = rust ] && echo " and Rust")
 rs_result "in-kernel user: 10 joins, join events and leaves with C$both [$impl]" kernel_user
 rdma link del rs_rxc 2>/dev/null
 ip link del rs_cm0 2>/dev/null
+
+# 11. The write() ABI of /dev/infiniband/rdma_cm, every command with bad
+# input (rdma_rs_ucma_abi.c): the errno of 7.3's ucma.c for each case, and no
+# id left once the files are closed. The joins go through rdma_cm's
+# multicast code of the implementation under test.
+ABI="$(dirname "$0")/rdma_rs_ucma_abi"
+if [ ! -x "$ABI" ]; then
+	ABI=$RS_OUT/rdma_rs_ucma_abi
+	gcc -O2 -o "$ABI" "$(dirname "$0")/rdma_rs_ucma_abi.c" ||
+		ktap_exit_fail_msg "cannot build rdma_rs_ucma_abi"
+fi
+ip netns exec "$RS_NS_A" timeout 120 "$ABI" "$RS_IP_A" 239.6.0.1 >"$RS_OUT/abi.out" 2>&1
+rs_log "ucma abi: exit $?; $(grep '^group' "$RS_OUT/abi.out" | tr '\n' ';')"
+abi_group() {
+	grep -q "^group $1 cases [1-9][0-9]* bad 0$" "$RS_OUT/abi.out" && return 0
+	grep -E "^(MISMATCH|create_id)" "$RS_OUT/abi.out" | sed 's/^/#   /'
+	return 1
+}
+abi_left() {
+	abi_group events && rs_wait eval '[ -z "$(rdma res show cm_id 2>/dev/null)" ]'
+}
+rs_result "raw write(): short header, unknown command, input beyond the write [$impl]" \
+	abi_group header
+rs_result "raw write(): every command with short input [$impl]" abi_group short
+rs_result "raw write(): long input ignored past the command [$impl]" abi_group long
+rs_result "raw write(): every command with an id that does not exist [$impl]" \
+	abi_group bad-id
+rs_result "raw write(): every command with another file's id; MIGRATE_ID [$impl]" \
+	abi_group wrong-file
+rs_result "raw write(): response too small or not mapped [$impl]" abi_group response
+rs_result "raw write(): garbage in each command's fields [$impl]" abi_group garbage
+rs_result "raw write(): events, poll, events_reported; no id left after close [$impl]" \
+	abi_left
 
 rs_result "rxe devices removed [$impl]" rs_two_nodes_removed
 

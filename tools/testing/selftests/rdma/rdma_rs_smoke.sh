@@ -14,7 +14,7 @@ rs_require_root
 rs_require_cmds rdma ibv_devinfo rping udaddy ucmatose mckey stdbuf
 
 ktap_print_header
-ktap_set_plan 8
+ktap_set_plan 9
 
 cleanup() { rs_two_nodes_down; }
 trap cleanup EXIT
@@ -73,7 +73,26 @@ fi
 rs_result "mckey multicast, 1 QP, 10 datagrams [$impl]" rs_mc_test mckey1 239.1.2.3 10
 rs_result "mckey multicast, 3 QPs, 10 datagrams each [$impl]" rs_mc_test mckey3 239.1.2.4 10 -c 3
 
-# 7. After the test the devices go away cleanly.
+# 7. The traffic above was real: each rxe device received RoCE packets
+# (its rcvd_pkts counter), and each end of the veth pair received packets.
+# (Not "every RoCE packet came over the veth": a multicast sender's rxe also
+# receives its own datagrams, looped back by IP.)
+real_packets() {
+	local d ns c rx vrx ok=0
+	for d in a b; do
+		ns=$([ $d = a ] && echo "$RS_NS_A" || echo "$RS_NS_B")
+		c=/sys/class/infiniband/rs_rx$d/ports/1
+		rx=$(cat $c/hw_counters/rcvd_pkts 2>/dev/null ||
+			cat $c/counters/port_rcv_packets 2>/dev/null)
+		vrx=$(ip netns exec "$ns" cat /sys/class/net/rs_v$d/statistics/rx_packets)
+		rs_log "rs_rx$d: ${rx:-no} RoCE packets received; rs_v$d: $vrx packets received"
+		[ "${rx:-0}" -ge 100 ] && [ "${vrx:-0}" -ge 100 ] && ok=$((ok + 1))
+	done
+	[ $ok -eq 2 ]
+}
+rs_result "RoCE packets crossed the veth pair both ways [$impl]" real_packets
+
+# 8. After the test the devices go away cleanly.
 rs_result "rxe devices removed [$impl]" rs_two_nodes_removed
 
 ktap_finished
