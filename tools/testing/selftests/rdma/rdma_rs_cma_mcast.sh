@@ -29,11 +29,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-mountpoint -q $TR || mount -t tracefs nodev $TR
-# Enabling or disabling an event must not patch the scheduler's sched_switch
-# tracepoint too (the comm recording it starts): 7.3 under TCG has twice died
-# on an int3 in __schedule() while that patch was under way.
-echo 0 >$TR/options/record-cmd 2>/dev/null
+rs_tracefs_up
 rs_stack_up || ktap_exit_fail_msg "cannot load the RDMA stack${RS_IMPL:+ with $RS_IMPL}"
 impl=$(cat /sys/module/rdma_cm/parameters/mcast_impl)
 rs_log "rdma_cm.mcast_impl=$impl"
@@ -167,15 +163,9 @@ rs_result "mckey -p 2 (RDMA_PS_IPOIB) refused at bind [$impl]" ipoib_ps
 # of the file (rdma_rs_ucma_race.c, in the spirit of LTP's ucma_uaf01): every
 # command works or fails with an allowed errno, and no id is left after. The
 # kernel-log suite checks the checkers' reports afterwards.
-RACE="$(dirname "$0")/rdma_rs_ucma_race"
-if [ ! -x "$RACE" ]; then
-	RACE=$RS_OUT/rdma_rs_ucma_race
-	gcc -O2 -pthread -o "$RACE" "$(dirname "$0")/rdma_rs_ucma_race.c" ||
-		ktap_exit_fail_msg "cannot build rdma_rs_ucma_race"
-fi
+RACE=$(rs_program rdma_rs_ucma_race) || ktap_exit_fail_msg "cannot build rdma_rs_ucma_race"
 race() {
-	local bin=$RACE
-	ip netns exec "$RS_NS_A" timeout 120 "$bin" "$RS_IP_A" 15 >"$RS_OUT/race.out" 2>&1 ||
+	ip netns exec "$RS_NS_A" timeout 120 "$RACE" "$RS_IP_A" 15 >"$RS_OUT/race.out" 2>&1 ||
 		{ tail -5 "$RS_OUT/race.out" | sed 's/^/#   /'; return 1; }
 	rs_log "race: $(grep -E '^(join_mcast|leave_mcast|destroy_id|close) ' "$RS_OUT/race.out" |
 		tr '\n' ';')"
@@ -224,12 +214,7 @@ ip link del rs_cm0 2>/dev/null
 # input (rdma_rs_ucma_abi.c): the errno of 7.3's ucma.c for each case, and no
 # id left once the files are closed. The joins go through rdma_cm's
 # multicast code of the implementation under test.
-ABI="$(dirname "$0")/rdma_rs_ucma_abi"
-if [ ! -x "$ABI" ]; then
-	ABI=$RS_OUT/rdma_rs_ucma_abi
-	gcc -O2 -o "$ABI" "$(dirname "$0")/rdma_rs_ucma_abi.c" ||
-		ktap_exit_fail_msg "cannot build rdma_rs_ucma_abi"
-fi
+ABI=$(rs_program rdma_rs_ucma_abi) || ktap_exit_fail_msg "cannot build rdma_rs_ucma_abi"
 ip netns exec "$RS_NS_A" timeout 120 "$ABI" "$RS_IP_A" 239.6.0.1 >"$RS_OUT/abi.out" 2>&1
 rs_log "ucma abi: exit $?; $(grep '^group' "$RS_OUT/abi.out" | tr '\n' ';')"
 abi_group() {

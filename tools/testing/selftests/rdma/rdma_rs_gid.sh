@@ -156,11 +156,7 @@ step create c_create
 # event shows which implementation's workqueue does the work, and an
 # unmodified verbs program watches the device's asynchronous events.
 T=/sys/kernel/tracing
-[ -d $T/events ] || mount -t tracefs none $T 2>/dev/null
-# Enabling or disabling an event must not patch the scheduler's sched_switch
-# tracepoint too (the comm recording it starts): 7.3 under TCG has twice died
-# on an int3 in __schedule() while that patch was under way.
-echo 0 >$T/options/record-cmd 2>/dev/null
+rs_tracefs_up
 TE=$T/events/workqueue/workqueue_queue_work
 if [ -w $TE/filter ]; then
 	echo 'workqueue ~ "gid-cache-wq*"' >$TE/filter

@@ -37,6 +37,30 @@ rs_result() {
 	fi
 }
 
+# rs_tracefs_up: mount tracefs, and turn ftrace's comm recording off, so that
+# enabling or disabling an event does not also patch the scheduler's
+# sched_switch tracepoint (the comm recording hooks it): 7.3 under TCG has
+# twice died on an int3 in __schedule() while that patch was under way. No
+# script reads comms from the trace.
+rs_tracefs_up() {
+	mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null
+	echo 0 >/sys/kernel/tracing/options/record-cmd 2>/dev/null
+	return 0
+}
+
+# rs_program name: the path of the selftest program <name>: next to the
+# scripts when built (make, or the test runner on the host), else built now
+# into $RS_OUT.
+rs_program() {
+	local dir
+	dir=$(dirname "${BASH_SOURCE[0]}")
+	if [ -x "$dir/$1" ]; then
+		echo "$dir/$1"
+	else
+		gcc -O2 -pthread -o "$RS_OUT/$1" "$dir/$1.c" >&2 && echo "$RS_OUT/$1"
+	fi
+}
+
 rs_require_root() {
 	if [ "$(id -u)" -ne 0 ]; then
 		ktap_skip_all "must be run as root"

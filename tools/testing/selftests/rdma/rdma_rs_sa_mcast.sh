@@ -32,11 +32,7 @@ cleanup() {
 trap cleanup EXIT
 
 mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
-mountpoint -q $TR || mount -t tracefs nodev $TR
-# Enabling or disabling an event must not patch the scheduler's sched_switch
-# tracepoint too (the comm recording it starts): 7.3 under TCG has twice died
-# on an int3 in __schedule() while that patch was under way.
-echo 0 >$TR/options/record-cmd 2>/dev/null
+rs_tracefs_up
 rs_stack_up || ktap_exit_fail_msg "cannot load the RDMA stack${RS_IMPL:+ with $RS_IMPL}"
 impl=$(cat /sys/module/ib_core/parameters/sa_mcast_impl)
 rs_log "sa_mcast_impl=$impl"

@@ -168,75 +168,20 @@ static int xopen(int flags)
 	return fd;
 }
 
-static __u32 create(int fd, __u16 ps, __u64 uid)
-{
-	struct rdma_ucm_create_id_resp r = { 0 };
-	struct rdma_ucm_create_id c = {
-		.uid = uid, .response = (uintptr_t)&r, .ps = ps, .qp_type = QPT_UD,
-	};
-	long ret = cmd(fd, RDMA_USER_CM_CMD_CREATE_ID, &c, sizeof(c));
-
-	if (ret) {
-		printf("create_id: %ld\n", ret);
-		exit(2);
-	}
-	return r.id;
-}
-
-static long destroy(int fd, __u32 id, __u32 *events)
-{
-	struct rdma_ucm_destroy_id_resp r = { .events_reported = 0xdead };
-	struct rdma_ucm_destroy_id d = { .response = (uintptr_t)&r, .id = id };
-	long ret = cmd(fd, RDMA_USER_CM_CMD_DESTROY_ID, &d, sizeof(d));
-
-	if (events)
-		*events = r.events_reported;
-	return ret;
-}
-
-static long bind_to(int fd, __u32 id)
-{
-	struct rdma_ucm_bind b = { .id = id, .addr_size = sizeof(bind_addr) };
-
-	memcpy(&b.addr, &bind_addr, sizeof(bind_addr));
-	return cmd(fd, RDMA_USER_CM_CMD_BIND, &b, sizeof(b));
-}
-
-static void join_cmd(struct rdma_ucm_join_mcast *j, __u32 id, void *response)
-{
-	memset(j, 0, sizeof(*j));
-	j->response = (uintptr_t)response;
-	j->uid = 7;
-	j->id = id;
-	j->addr_size = sizeof(mcast_addr);
-	j->join_flags = RDMA_MC_JOIN_FLAG_FULLMEMBER;
-	memcpy(&j->addr, &mcast_addr, sizeof(mcast_addr));
-}
-
-static long join(int fd, __u32 id, __u32 *mc)
-{
-	struct rdma_ucm_create_id_resp r = { 0 };
-	struct rdma_ucm_join_mcast j;
-	long ret;
-
-	join_cmd(&j, id, &r);
-	ret = cmd(fd, RDMA_USER_CM_CMD_JOIN_MCAST, &j, sizeof(j));
-	*mc = r.id;
-	return ret;
-}
-
 /*
  * A valid input for @op naming @id (and, where it matters, good enough to
- * pass ucma's own checks), written into @buf; returns its size.
+ * pass ucma's own checks), written into @buf; a response goes to @response,
+ * MIGRATE_ID takes the id from @other_fd. Returns the input's size.
  */
-static size_t valid_input(int op, __u32 id, void *buf, int other_fd)
+static size_t input_for(int op, __u32 id, void *buf, int other_fd,
+			void *response)
 {
 	memset(buf, 0, 512);
 	switch (op) {
 	case RDMA_USER_CM_CMD_CREATE_ID: {
 		struct rdma_ucm_create_id *c = buf;
 
-		c->response = (uintptr_t)resp;
+		c->response = (uintptr_t)response;
 		c->ps = PS_UDP;
 		c->qp_type = QPT_UD;
 		break;
@@ -245,7 +190,7 @@ static size_t valid_input(int op, __u32 id, void *buf, int other_fd)
 	case RDMA_USER_CM_CMD_LEAVE_MCAST: {
 		struct rdma_ucm_destroy_id *d = buf;
 
-		d->response = (uintptr_t)resp;
+		d->response = (uintptr_t)response;
 		d->id = id;
 		break;
 	}
@@ -275,7 +220,7 @@ static size_t valid_input(int op, __u32 id, void *buf, int other_fd)
 	case RDMA_USER_CM_CMD_QUERY: {
 		struct rdma_ucm_query *q = buf;
 
-		q->response = (uintptr_t)resp;
+		q->response = (uintptr_t)response;
 		q->id = id;
 		q->option = QUERY_ADDR;
 		break;
@@ -314,14 +259,14 @@ static size_t valid_input(int op, __u32 id, void *buf, int other_fd)
 	case RDMA_USER_CM_CMD_INIT_QP_ATTR: {
 		struct rdma_ucm_init_qp_attr *q = buf;
 
-		q->response = (uintptr_t)resp;
+		q->response = (uintptr_t)response;
 		q->id = id;
 		break;
 	}
 	case RDMA_USER_CM_CMD_GET_EVENT: {
 		struct rdma_ucm_get_event *g = buf;
 
-		g->response = (uintptr_t)resp;
+		g->response = (uintptr_t)response;
 		break;
 	}
 	case RDMA_USER_CM_CMD_SET_OPTION: {
@@ -338,7 +283,7 @@ static size_t valid_input(int op, __u32 id, void *buf, int other_fd)
 	case RDMA_USER_CM_CMD_JOIN_IP_MCAST: {
 		struct rdma_ucm_join_ip_mcast *j = buf;
 
-		j->response = (uintptr_t)resp;
+		j->response = (uintptr_t)response;
 		j->id = id;
 		memcpy(&j->addr, &mcast_addr, sizeof(mcast_addr));
 		break;
@@ -346,7 +291,7 @@ static size_t valid_input(int op, __u32 id, void *buf, int other_fd)
 	case RDMA_USER_CM_CMD_MIGRATE_ID: {
 		struct rdma_ucm_migrate_id *m = buf;
 
-		m->response = (uintptr_t)resp;
+		m->response = (uintptr_t)response;
 		m->id = id;
 		m->fd = other_fd;
 		break;
@@ -368,9 +313,17 @@ static size_t valid_input(int op, __u32 id, void *buf, int other_fd)
 		r->timeout_ms = 1000;
 		break;
 	}
-	case RDMA_USER_CM_CMD_JOIN_MCAST:
-		join_cmd(buf, id, resp);
+	case RDMA_USER_CM_CMD_JOIN_MCAST: {
+		struct rdma_ucm_join_mcast *j = buf;
+
+		j->response = (uintptr_t)response;
+		j->uid = 7;
+		j->id = id;
+		j->addr_size = sizeof(mcast_addr);
+		j->join_flags = RDMA_MC_JOIN_FLAG_FULLMEMBER;
+		memcpy(&j->addr, &mcast_addr, sizeof(mcast_addr));
 		break;
+	}
 	case CMD_WRITE_CM_EVENT: {
 		struct rs_write_cm_event *w = buf;
 
@@ -380,6 +333,86 @@ static size_t valid_input(int op, __u32 id, void *buf, int other_fd)
 	}
 	}
 	return in_size[op];
+}
+
+static size_t valid_input(int op, __u32 id, void *buf, int other_fd)
+{
+	return input_for(op, id, buf, other_fd, resp);
+}
+
+/* @op with its valid input for @id, written on @fd. */
+static long run_with(int fd, int op, __u32 id, int other_fd, void *response)
+{
+	char buf[512];
+	size_t n = input_for(op, id, buf, other_fd, response);
+
+	return cmd(fd, op, buf, n);
+}
+
+/* The same, its response (if any) in resp. */
+static long run(int fd, int op, __u32 id)
+{
+	return run_with(fd, op, id, fd, resp);
+}
+
+/* An id of port space @ps and user id @uid on @fd; exits if none. */
+static __u32 create(int fd, __u16 ps, __u64 uid)
+{
+	char buf[512];
+	struct rdma_ucm_create_id *c = (void *)buf;
+	size_t n = valid_input(RDMA_USER_CM_CMD_CREATE_ID, 0, buf, fd);
+	long ret;
+
+	c->uid = uid;
+	c->ps = ps;
+	ret = cmd(fd, RDMA_USER_CM_CMD_CREATE_ID, buf, n);
+	if (ret) {
+		printf("create_id: %ld\n", ret);
+		exit(2);
+	}
+	return ((struct rdma_ucm_create_id_resp *)resp)->id;
+}
+
+/* DESTROY_ID of an id or LEAVE_MCAST of a join; *@events: what it reported. */
+static long release(int fd, int op, __u32 id, __u32 *events)
+{
+	struct rdma_ucm_destroy_id_resp *r = (void *)resp;
+	long ret;
+
+	r->events_reported = 0xdead;
+	ret = run(fd, op, id);
+	if (events)
+		*events = r->events_reported;
+	return ret;
+}
+
+static long destroy(int fd, __u32 id, __u32 *events)
+{
+	return release(fd, RDMA_USER_CM_CMD_DESTROY_ID, id, events);
+}
+
+static long bind_to(int fd, __u32 id)
+{
+	return run(fd, RDMA_USER_CM_CMD_BIND, id);
+}
+
+/* A full-member join of the test's group; *@mc: the join's id. */
+static long join(int fd, __u32 id, __u32 *mc)
+{
+	long ret = run(fd, RDMA_USER_CM_CMD_JOIN_MCAST, id);
+
+	*mc = ((struct rdma_ucm_create_id_resp *)resp)->id;
+	return ret;
+}
+
+/* @op's valid input for @id and 64 bytes of 0xff after it, all claimed. */
+static long with_tail(int fd, int op, __u32 id, __u16 out_len)
+{
+	char buf[512];
+	size_t n = valid_input(op, id, buf, fd);
+
+	memset(buf + n, 0xff, 64);
+	return raw(fd, op, buf, n + 64, n + 64, out_len);
 }
 
 /* The header: too short, unknown command, input beyond the write. */
@@ -445,25 +478,14 @@ static void group_short(int fd)
 /* Input longer than the command: the rest is ignored. */
 static void group_long(int fd)
 {
-	char buf[512];
 	__u32 id, ev;
-	size_t n;
 
-	n = valid_input(RDMA_USER_CM_CMD_CREATE_ID, 0, buf, fd);
-	memset(buf + n, 0xff, 64);
 	expect("CREATE_ID, 64 bytes more",
-	       raw(fd, RDMA_USER_CM_CMD_CREATE_ID, buf, n + 64, n + 64, 4), 0);
+	       with_tail(fd, RDMA_USER_CM_CMD_CREATE_ID, 0, 4), 0);
 	id = ((struct rdma_ucm_create_id_resp *)resp)->id;
-
-	n = valid_input(RDMA_USER_CM_CMD_BIND, id, buf, fd);
-	memset(buf + n, 0xff, 64);
-	expect("BIND, 64 bytes more",
-	       raw(fd, RDMA_USER_CM_CMD_BIND, buf, n + 64, n + 64, 0), 0);
-
-	n = valid_input(RDMA_USER_CM_CMD_QUERY, id, buf, fd);
-	memset(buf + n, 0xff, 64);
+	expect("BIND, 64 bytes more", with_tail(fd, RDMA_USER_CM_CMD_BIND, id, 0), 0);
 	expect("QUERY, 64 bytes more",
-	       raw(fd, RDMA_USER_CM_CMD_QUERY, buf, n + 64, n + 64, sizeof(resp)), 0);
+	       with_tail(fd, RDMA_USER_CM_CMD_QUERY, id, sizeof(resp)), 0);
 	{
 		struct sockaddr_in *sin = (void *)
 			&((struct rdma_ucm_query_addr_resp *)resp)->src_addr;
@@ -472,17 +494,11 @@ static void group_long(int fd)
 		       sin->sin_family == AF_INET &&
 		       sin->sin_addr.s_addr == bind_addr.sin_addr.s_addr, 1);
 	}
-
-	n = valid_input(RDMA_USER_CM_CMD_CONNECT, NO_ID, buf, fd);
-	memset(buf + n, 0xff, 64);
 	expect("CONNECT, 64 bytes more, no such id",
-	       raw(fd, RDMA_USER_CM_CMD_CONNECT, buf, n + 64, n + 64, 0), -ENOENT);
-
-	n = valid_input(RDMA_USER_CM_CMD_DESTROY_ID, id, buf, fd);
-	memset(buf + n, 0xff, 64);
+	       with_tail(fd, RDMA_USER_CM_CMD_CONNECT, NO_ID, 0), -ENOENT);
 	((struct rdma_ucm_destroy_id_resp *)resp)->events_reported = 0xdead;
 	expect("DESTROY_ID, 64 bytes more",
-	       raw(fd, RDMA_USER_CM_CMD_DESTROY_ID, buf, n + 64, n + 64, 4), 0);
+	       with_tail(fd, RDMA_USER_CM_CMD_DESTROY_ID, id, 4), 0);
 	ev = ((struct rdma_ucm_destroy_id_resp *)resp)->events_reported;
 	expect("DESTROY_ID: events reported", ev, 0);
 	group_end("long");
@@ -491,22 +507,17 @@ static void group_long(int fd)
 /* Every command that names an id, with an id that does not exist. */
 static void group_bad_id(int fd)
 {
-	char buf[512], what[64];
+	char what[64];
 	int op;
 
 	for (op = 1; op < NCMDS; op++) {
-		size_t n;
-
 		if (op == RDMA_USER_CM_CMD_GET_EVENT ||
 		    op == RDMA_USER_CM_CMD_GET_OPTION)
 			continue;
-		n = valid_input(op, NO_ID, buf, fd);
 		snprintf(what, sizeof(what), "%s: no such id", cmd_name[op]);
-		expect(what, cmd(fd, op, buf, n), -ENOENT);
+		expect(what, run(fd, op, NO_ID), -ENOENT);
 	}
-	valid_input(RDMA_USER_CM_CMD_DESTROY_ID, 0xffffffff, buf, fd);
-	expect("DESTROY_ID: id 0xffffffff",
-	       cmd(fd, RDMA_USER_CM_CMD_DESTROY_ID, buf, in_size[1]), -ENOENT);
+	expect("DESTROY_ID: id 0xffffffff", destroy(fd, 0xffffffff, NULL), -ENOENT);
 	group_end("bad-id");
 }
 
@@ -519,39 +530,32 @@ static void group_wrong_file(int fd)
 	int fd2 = xopen(0), null = open("/dev/null", O_RDONLY);
 	__u32 w = create(fd2, PS_UDP, 9), mc, ev;
 	struct rdma_ucm_migrate_resp *m = (void *)resp;
-	char buf[512], what[64];
+	char what[64];
 	int op;
 
 	expect("bind the other file's id", bind_to(fd2, w), 0);
 	expect("join with the other file's id", join(fd2, w, &mc), 0);
 	for (op = 1; op < NCMDS; op++) {
-		size_t n;
-
 		if (op == RDMA_USER_CM_CMD_GET_EVENT ||
 		    op == RDMA_USER_CM_CMD_GET_OPTION)
 			continue;
-		n = valid_input(op, op == RDMA_USER_CM_CMD_LEAVE_MCAST ? mc : w,
-				buf, fd);
 		snprintf(what, sizeof(what), "%s: another file's id", cmd_name[op]);
-		expect(what, cmd(fd, op, buf, n), -EINVAL);
+		expect(what, run(fd, op, op == RDMA_USER_CM_CMD_LEAVE_MCAST ? mc : w),
+		       -EINVAL);
 	}
-	valid_input(RDMA_USER_CM_CMD_MIGRATE_ID, w, buf, -1);
-	expect("MIGRATE_ID: fd -1", cmd(fd, RDMA_USER_CM_CMD_MIGRATE_ID, buf,
-					in_size[18]), -ENOENT);
-	valid_input(RDMA_USER_CM_CMD_MIGRATE_ID, w, buf, null);
+	expect("MIGRATE_ID: fd -1",
+	       run_with(fd, RDMA_USER_CM_CMD_MIGRATE_ID, w, -1, resp), -ENOENT);
 	expect("MIGRATE_ID: fd not rdma_cm",
-	       cmd(fd, RDMA_USER_CM_CMD_MIGRATE_ID, buf, in_size[18]), -EINVAL);
-	valid_input(RDMA_USER_CM_CMD_MIGRATE_ID, w, buf, fd2);
+	       run_with(fd, RDMA_USER_CM_CMD_MIGRATE_ID, w, null, resp), -EINVAL);
 	m->events_reported = 0xdead;
 	expect("MIGRATE_ID from the other file",
-	       cmd(fd, RDMA_USER_CM_CMD_MIGRATE_ID, buf, in_size[18]), 0);
+	       run_with(fd, RDMA_USER_CM_CMD_MIGRATE_ID, w, fd2, resp), 0);
 	expect("MIGRATE_ID: events reported (the join's event is pending)",
 	       m->events_reported, 0);
 	expect("DESTROY_ID of the moved id on the old file", destroy(fd2, w, NULL),
 	       -EINVAL);
-	valid_input(RDMA_USER_CM_CMD_LEAVE_MCAST, mc, buf, fd);
 	expect("LEAVE_MCAST of the moved id's join on the new file",
-	       cmd(fd, RDMA_USER_CM_CMD_LEAVE_MCAST, buf, in_size[17]), 0);
+	       release(fd, RDMA_USER_CM_CMD_LEAVE_MCAST, mc, NULL), 0);
 	expect("DESTROY_ID of the moved id on the new file", destroy(fd, w, &ev), 0);
 	close(null);
 	close(fd2);
@@ -583,43 +587,30 @@ static void group_out(int fd)
 		expect(what, raw(fd, small[op], buf, n, n, 0), -ENOSPC);
 	}
 
-	n = valid_input(RDMA_USER_CM_CMD_CREATE_ID, 0, buf, fd);
-	((struct rdma_ucm_create_id *)buf)->response = (uintptr_t)page_end;
 	expect("CREATE_ID: response not mapped",
-	       cmd(fd, RDMA_USER_CM_CMD_CREATE_ID, buf, n), -EFAULT);
-
-	n = valid_input(RDMA_USER_CM_CMD_QUERY, a, buf, fd);
-	((struct rdma_ucm_query *)buf)->response = (uintptr_t)page_end;
+	       run_with(fd, RDMA_USER_CM_CMD_CREATE_ID, 0, fd, page_end), -EFAULT);
 	expect("QUERY: response not mapped",
-	       cmd(fd, RDMA_USER_CM_CMD_QUERY, buf, n), -EFAULT);
+	       run_with(fd, RDMA_USER_CM_CMD_QUERY, a, fd, page_end), -EFAULT);
 
 	/* A join whose response cannot be written is undone. */
-	n = valid_input(RDMA_USER_CM_CMD_JOIN_MCAST, a, buf, fd);
-	((struct rdma_ucm_join_mcast *)buf)->response = (uintptr_t)page_end;
 	expect("JOIN_MCAST: response not mapped",
-	       cmd(fd, RDMA_USER_CM_CMD_JOIN_MCAST, buf, n), -EFAULT);
+	       run_with(fd, RDMA_USER_CM_CMD_JOIN_MCAST, a, fd, page_end), -EFAULT);
 	expect("JOIN_MCAST of that address again", join(fd, a, &mc), 0);
 
 	/* A leave or destroy whose response cannot be written still happens. */
-	n = valid_input(RDMA_USER_CM_CMD_LEAVE_MCAST, mc, buf, fd);
-	((struct rdma_ucm_destroy_id *)buf)->response = (uintptr_t)page_end;
 	expect("LEAVE_MCAST: response not mapped",
-	       cmd(fd, RDMA_USER_CM_CMD_LEAVE_MCAST, buf, n), -EFAULT);
+	       run_with(fd, RDMA_USER_CM_CMD_LEAVE_MCAST, mc, fd, page_end), -EFAULT);
 	expect("LEAVE_MCAST of that join again",
-	       cmd(fd, RDMA_USER_CM_CMD_LEAVE_MCAST, buf, n), -ENOENT);
-
-	n = valid_input(RDMA_USER_CM_CMD_DESTROY_ID, a, buf, fd);
-	((struct rdma_ucm_destroy_id *)buf)->response = (uintptr_t)page_end;
+	       run_with(fd, RDMA_USER_CM_CMD_LEAVE_MCAST, mc, fd, page_end), -ENOENT);
 	expect("DESTROY_ID: response not mapped",
-	       cmd(fd, RDMA_USER_CM_CMD_DESTROY_ID, buf, n), -EFAULT);
+	       run_with(fd, RDMA_USER_CM_CMD_DESTROY_ID, a, fd, page_end), -EFAULT);
 	expect("DESTROY_ID of that id again", destroy(fd, a, &ev), -ENOENT);
 	group_end("response");
 }
 
 static long get_event(int fd, struct rdma_ucm_event_resp *ev, void *where)
 {
-	struct rdma_ucm_get_event g = { .response = (uintptr_t)where };
-	long ret = cmd(fd, RDMA_USER_CM_CMD_GET_EVENT, &g, sizeof(g));
+	long ret = run_with(fd, RDMA_USER_CM_CMD_GET_EVENT, 0, fd, where);
 
 	if (!ret && where != ev)
 		memcpy(ev, where, sizeof(*ev));
@@ -736,7 +727,6 @@ static void group_events(void)
 	struct pollfd p = { .fd = fd, .events = POLLIN };
 	struct rdma_ucm_event_resp ev;
 	__u32 e = create(fd, PS_UDP, 42), j = create(fd, PS_UDP, 43), mc, n;
-	char buf[512];
 
 	expect("GET_EVENT on an empty queue, O_NONBLOCK",
 	       get_event(fd, &ev, resp), -EAGAIN);
@@ -769,12 +759,8 @@ static void group_events(void)
 	expect("event: MULTICAST_JOIN", ev.event, 12);
 	expect("event: the join's uid", ev.uid, 7);
 	expect("event: the join's id", ev.id, mc);
-	valid_input(RDMA_USER_CM_CMD_LEAVE_MCAST, mc, buf, fd);
-	((struct rdma_ucm_destroy_id_resp *)resp)->events_reported = 0xdead;
-	expect("LEAVE_MCAST", cmd(fd, RDMA_USER_CM_CMD_LEAVE_MCAST, buf,
-				  in_size[17]), 0);
-	expect("LEAVE_MCAST: events reported",
-	       ((struct rdma_ucm_destroy_id_resp *)resp)->events_reported, 1);
+	expect("LEAVE_MCAST", release(fd, RDMA_USER_CM_CMD_LEAVE_MCAST, mc, &n), 0);
+	expect("LEAVE_MCAST: events reported", n, 1);
 	expect("DESTROY_ID", destroy(fd, j, &n), 0);
 	expect("DESTROY_ID: events reported", n, 1);
 
