@@ -10,6 +10,8 @@ export PROFILE=${PROFILE:-bench}
 . "$(dirname "$0")/lib.sh"
 
 B=$("$RDMA_RS_TOP/scripts/build.sh" | tail -1)
+sel=$SRC_DIR/tools/testing/selftests/rdma
+gcc -O2 -Wall -o "$sel/rdma_rs_ucma_bench" "$sel/rdma_rs_ucma_bench.c"
 R=$B/results/bench-$(date +%Y%m%d-%H%M%S)
 mkdir -p "$R"
 "$RDMA_RS_TOP/scripts/run-qemu.sh" -r "$R" -t 1800 -- \

@@ -24,7 +24,7 @@
 RS_RUST_GID="rust/ drivers/infiniband/core/ib_core_rust.rs drivers/infiniband/core/roce_gid_mgmt"
 RS_RUST_SA="rust/ drivers/infiniband/core/ib_core_rust.rs drivers/infiniband/core/multicast samples/rust/"
 RS_RUST_SAMPLE="rust/ samples/rust/"
-RS_RUST_CMA="rust/ drivers/infiniband/core/rdma_cm_rust.rs drivers/infiniband/core/cma_mcast"
+RS_RUST_CMA="rust/ drivers/infiniband/core/rdma_cm_rust.rs drivers/infiniband/core/cma_mcast drivers/infiniband/core/ucma_rust.rs drivers/infiniband/core/ucma"
 
 rs_units() {
 	cat <<EOF
@@ -35,7 +35,7 @@ smoke.rdma_rs_pyverbs.rust smoke rdma_rs_pyverbs.sh RS_IMPL=rust *
 smoke.rdma_rs_smoke.rust smoke rdma_rs_smoke.sh RS_IMPL=rust *
 smoke.rdma_rs_gid.rust smoke rdma_rs_gid.sh RS_IMPL=rust,RS_PIECES=ib_core:roce_gid_impl $RS_RUST_GID
 smoke.rdma_rs_sa_mcast.rust smoke rdma_rs_sa_mcast.sh RS_IMPL=rust,RS_PIECES=ib_core:sa_mcast_impl $RS_RUST_SA
-smoke.rdma_rs_cma_mcast.rust smoke rdma_rs_cma_mcast.sh RS_IMPL=rust,RS_PIECES=rdma_cm:mcast_impl $RS_RUST_CMA
+smoke.rdma_rs_cma_mcast.rust smoke rdma_rs_cma_mcast.sh RS_IMPL=rust,RS_PIECES=rdma_cm:mcast_impl+rdma_ucm:ucma_impl $RS_RUST_CMA
 smoke.rdma_rs_gid.c smoke rdma_rs_gid.sh RS_IMPL=c -
 smoke.rdma_rs_pyverbs.c smoke rdma_rs_pyverbs.sh RS_IMPL=c -
 smoke.rdma_rs_smoke.c smoke rdma_rs_smoke.sh RS_IMPL=c -

@@ -107,6 +107,23 @@ if [ -f "$D/cma_mcast" ]; then
 	echo "(rdma_cm multicast on rxe: ns per join + join event + leave; medians of $REPEATS x $CMA_ITERS)" |
 		tee -a "$R/bench.txt"
 fi
+# The rdma_cm device: C and Rust files side by side (rdma_ucm.ucma_impl is
+# read at each open()): CREATE_ID + DESTROY_ID pairs, and JOIN_IP_MCAST to
+# its event read by a blocking GET_EVENT, through raw write()s.
+UCMA_BENCH=$(dirname "$RS_LIB")/rdma_rs_ucma_bench
+if [ -x "$UCMA_BENCH" ] && [ -w /sys/module/rdma_ucm/parameters/ucma_impl ]; then
+	"$UCMA_BENCH" 10.90.0.1 239.8.0.1 "${UCMA_PAIRS:-2000}" "${UCMA_JOINS:-200}" "$REPEATS" \
+		>"$R/bench.ucma.out" || echo "ucma: benchmark failed" >&2
+	for m in create_destroy join_event; do
+		for impl in c rust; do
+			awk -v m=$m -v i=$impl '$1 == m && $2 == i { print $3 }' "$R/bench.ucma.out" \
+				>"$R/bench.ucma_$m.$impl"
+		done
+		row "ucma_$m" "$R/bench.ucma_$m.c" "$R/bench.ucma_$m.rust"
+	done
+	echo "(rdma_cm device: ns per CREATE_ID + DESTROY_ID, per JOIN_IP_MCAST + its event; medians of $REPEATS)" |
+		tee -a "$R/bench.txt"
+fi
 rdma link del rs_bench0
 ip link del rs_b0
 

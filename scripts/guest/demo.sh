@@ -38,6 +38,8 @@ run cat /sys/kernel/debug/rust_rdma_client/rxe_"$nic"/info
 step "Two nodes: namespaces rdmars_a and rdmars_b, veth, an rxe device in each"
 rs_two_nodes_up || { echo "two-node setup failed"; exit 1; }
 run rdma link show
+echo "rdma_ucm.ucma_impl = $(cat /sys/module/rdma_ucm/parameters/ucma_impl)" \
+	"(librdmacm's /dev/infiniband/rdma_cm files are served by Rust)"
 echo "$ rping -c -a $RS_IP_A -V -v -C 3   (server in rdmars_a, client in rdmars_b)"
 rs_run_pair rc rping -s -a "$RS_IP_A" -V -v -C 3 -- rping -c -a "$RS_IP_A" -V -v -C 3 &&
 	cat "$RS_OUT/rc.client"
@@ -65,4 +67,5 @@ for impl in c rust c rust; do
 	echo "$impl 100000 rxe_$nic" >$f && echo "  $(cat $f)   (impl iterations ns result)"
 done
 
-step "Done: the Rust code registered an ib_client, served GID type masks to C, and rxe carried traffic"
+step "Done: the Rust code registered an ib_client, served GID type masks to C, served" \
+	"librdmacm's rdma_cm files, joined the group, and rxe carried traffic"

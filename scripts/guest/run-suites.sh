@@ -60,6 +60,7 @@ suite_kunit() {
 	# Load the modules whose KUnit suites run at load time.
 	modprobe ib_core
 	modprobe rdma_cm
+	modprobe rdma_ucm
 	local d n=0
 	: >"$R/kunit.ktap"
 	for d in /sys/kernel/debug/kunit/*/; do

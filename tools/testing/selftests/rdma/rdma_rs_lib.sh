@@ -103,13 +103,14 @@ rs_unload_stack() {
 }
 
 # The implementation parameters, one per piece, as module:parameter.
-RS_IMPL_PARAMS="ib_core:roce_gid_impl ib_core:sa_mcast_impl rdma_cm:mcast_impl"
+RS_IMPL_PARAMS="ib_core:roce_gid_impl ib_core:sa_mcast_impl rdma_cm:mcast_impl rdma_ucm:ucma_impl"
 
 # rs_param_value impl module:parameter: the value a parameter gets when the
-# stack runs on impl. With RS_PIECES (a list of module:parameter) only those
-# pieces run on impl and the others on C.
+# stack runs on impl. With RS_PIECES (a list of module:parameter, separated
+# by spaces or "+") only those pieces run on impl and the others on C.
 rs_param_value() {
-	case " ${RS_PIECES:-$2} " in
+	local pieces=${RS_PIECES:-$2}
+	case " ${pieces//+/ } " in
 	*" $2 "*) echo "$1" ;;
 	*) echo c ;;
 	esac

@@ -7,10 +7,12 @@
  * ucma.c (the order of its checks decides which one comes back); the same
  * table holds for every implementation behind /dev/infiniband/rdma_cm.
  *
- *   rdma_rs_ucma_abi BIND_IPV4 MCAST_IPV4
+ *   rdma_rs_ucma_abi BIND_IPV4 MCAST_IPV4 [DEVICE]
  *
  * BIND_IPV4 is an address of an RDMA device (rxe), MCAST_IPV4 a group the
- * test may join. Prints a line per mismatch and, per group of cases,
+ * test may join. With DEVICE (the device of BIND_IPV4) only the "removal"
+ * group runs: it removes the device with "rdma link del" under an id.
+ * Prints a line per mismatch and, per group of cases,
  * "group <name> cases <n> bad <n>"; exits 1 if any case came out wrong.
  *
  * Every command is written so that its input ends where an unmapped page
@@ -773,14 +775,61 @@ static void group_events(void)
 	group_end("events");
 }
 
+/*
+ * The device goes away under a bound id with a join: the user gets
+ * DEVICE_REMOVAL, ucma closes the id (its rdma_cm id is destroyed, which
+ * the removal waits for), then every command on the id or its join fails
+ * with ENXIO, and DESTROY_ID still frees it and counts both events read.
+ */
+static void group_removal(const char *dev)
+{
+	int fd = xopen(0), i;
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	struct rdma_ucm_event_resp ev;
+	__u32 id = create(fd, PS_UDP, 45), mc, n;
+	char c[128];
+	long r = 0;
+
+	expect("bind", bind_to(fd, id), 0);
+	expect("JOIN_MCAST", join(fd, id, &mc), 0);
+	expect("poll for the join event", poll(&p, 1, 30000), 1);
+	expect("GET_EVENT (join)", get_event(fd, &ev, resp), 0);
+	snprintf(c, sizeof(c), "rdma link del %s", dev);
+	expect("rdma link del", system(c), 0);
+	expect("poll for the removal event", poll(&p, 1, 30000), 1);
+	memset(&ev, 0, sizeof(ev));
+	expect("GET_EVENT (removal)", get_event(fd, &ev, resp), 0);
+	expect("event: DEVICE_REMOVAL", ev.event, 11);
+	expect("event: uid", ev.uid, 45);
+	expect("event: id", ev.id, id);
+	/* The id is closed from a work queue; the removal waited for it. */
+	for (i = 0; i < 1000; i++) {
+		r = run(fd, RDMA_USER_CM_CMD_QUERY, id);
+		if (r)
+			break;
+		usleep(10000);
+	}
+	expect("QUERY after the removal", r, -ENXIO);
+	expect("BIND after the removal", bind_to(fd, id), -ENXIO);
+	expect("LEAVE_MCAST after the removal",
+	       release(fd, RDMA_USER_CM_CMD_LEAVE_MCAST, mc, NULL), -ENXIO);
+	expect("GET_EVENT, nothing more", (p.revents = 0, poll(&p, 1, 0)), 0);
+	expect("DESTROY_ID", destroy(fd, id, &n), 0);
+	expect("DESTROY_ID: events reported", n, 2);
+	expect("LEAVE_MCAST after the destroy",
+	       release(fd, RDMA_USER_CM_CMD_LEAVE_MCAST, mc, NULL), -ENOENT);
+	close(fd);
+	group_end("removal");
+}
+
 int main(int argc, char **argv)
 {
 	long pg = sysconf(_SC_PAGESIZE);
 	char *map;
 	int fd;
 
-	if (argc != 3) {
-		fprintf(stderr, "usage: %s BIND_IPV4 MCAST_IPV4\n", argv[0]);
+	if (argc != 3 && argc != 4) {
+		fprintf(stderr, "usage: %s BIND_IPV4 MCAST_IPV4 [DEVICE]\n", argv[0]);
 		return 2;
 	}
 	bind_addr.sin_family = AF_INET;
@@ -799,6 +848,10 @@ int main(int argc, char **argv)
 	page_end = map + pg;
 	e_nosys = syscall(-1) < 0 ? -errno : 0;
 
+	if (argc == 4) {
+		group_removal(argv[3]);
+		return total_bad ? 1 : 0;
+	}
 	fd = xopen(0);
 	group_header(fd);
 	group_short(fd);

@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! An open file of the rdma_cm device (C's `struct ucma_file`): its contexts, its queue of
+//! events, GET_EVENT, `poll()` and the teardown on close.
+
+use super::{
+    context::{destroy_private, Context},
+    event::Event,
+    shim::{self, Filp},
+    CTX_TABLE,
+};
+use core::{mem::size_of, sync::atomic::Ordering};
+use kernel::{
+    bindings, new_mutex, new_poll_condvar,
+    prelude::*,
+    sync::{poll::PollCondVar, poll::PollTable, Arc, Mutex},
+};
+
+/// A file's state, under its lock (C's `file->mut`).
+pub(crate) struct Inner {
+    /// The file's contexts, oldest first.
+    pub(crate) ctxs: KVec<Arc<Context>>,
+    /// Events not read yet, oldest first.
+    pub(crate) events: KVec<Event>,
+}
+
+/// An open file of the rdma_cm device.
+#[pin_data]
+pub(crate) struct File {
+    #[pin]
+    pub(crate) inner: Mutex<Inner>,
+    /// Woken when an event is queued: GET_EVENT and `poll()` wait here.
+    #[pin]
+    poll_wait: PollCondVar,
+}
+
+impl File {
+    /// `ucma_open()`.
+    pub(crate) fn new() -> Result<Arc<Self>> {
+        Arc::pin_init(
+            try_pin_init!(Self {
+                inner <- new_mutex!(
+                    Inner {
+                        ctxs: KVec::new(),
+                        events: KVec::new(),
+                    },
+                    "ucma::File::inner"
+                ),
+                poll_wait <- new_poll_condvar!("ucma::File::poll_wait"),
+            }),
+            GFP_KERNEL,
+        )
+    }
+
+    /// Queues `ev` and wakes the readers. An event without memory for it is dropped, as C
+    /// drops one it cannot allocate.
+    pub(crate) fn push_event(&self, ev: Event) {
+        if self.inner.lock().events.push(ev, GFP_KERNEL).is_ok() {
+            self.wake();
+        }
+    }
+
+    /// Wakes GET_EVENT and `poll()` (`wake_up_interruptible()`).
+    pub(crate) fn wake(&self) {
+        self.poll_wait.notify_all();
+    }
+
+    /// GET_EVENT: waits for an event (unless the file is non-blocking) and copies the oldest
+    /// one out, which is then counted as read.
+    pub(crate) fn get_event(&self, filp: Filp, inbuf: u64, out_len: usize) -> Result {
+        let resp_len = size_of::<bindings::rdma_ucm_event_resp>();
+        // Old 32-bit user space does not send the 4 bytes of `reserved`; that is allowed.
+        if out_len < resp_len - size_of::<u32>() - size_of::<bindings::rdma_ucm_ece>() {
+            return Err(ENOSPC);
+        }
+        let cmd: bindings::rdma_ucm_get_event = shim::read(inbuf)?;
+        let mut inner = self.inner.lock();
+        while inner.events.is_empty() {
+            if filp.nonblock() {
+                return Err(EAGAIN);
+            }
+            if self.poll_wait.wait_interruptible(&mut inner) {
+                return Err(ERESTARTSYS);
+            }
+        }
+        shim::write(cmd.response, &inner.events[0].resp, out_len)?;
+        let ev = inner.events.remove(0).map_err(|_| EINVAL)?;
+        ev.ctx.events_reported.fetch_add(1, Ordering::Relaxed);
+        if let Some(mc) = &ev.mc {
+            mc.events_reported.fetch_add(1, Ordering::Relaxed);
+        }
+        if ev.resp.event == bindings::rdma_cm_event_type_RDMA_CM_EVENT_CONNECT_REQUEST {
+            ev.ctx.backlog.fetch_add(1, Ordering::Relaxed);
+        }
+        drop(inner);
+        Ok(())
+    }
+
+    /// `ucma_poll()`.
+    pub(crate) fn poll(&self, filp: Filp, table: PollTable<'_>) -> u32 {
+        table.register_wait(filp.file(), &self.poll_wait);
+        if self.inner.lock().events.is_empty() {
+            0
+        } else {
+            bindings::POLLIN | bindings::POLLRDNORM
+        }
+    }
+
+    /// `ucma_close()`: destroys every context of the file, with its events and joins.
+    pub(crate) fn close(self: &Arc<Self>) {
+        // Only a connection request adds contexts now, after a listener's, and destroying the
+        // listener waits for its handler: taking the first one each time sees them all.
+        loop {
+            let Some(ctx) = self.inner.lock().ctxs.first().cloned() else {
+                break;
+            };
+            kernel::warn_on!(!CTX_TABLE.lock().unpublish(ctx.id, &ctx));
+            destroy_private(ctx);
+        }
+    }
+}
