@@ -114,10 +114,7 @@ fn destroy_id(file: &Arc<File>, inbuf: u64, out_len: usize) -> Result {
     let cmd: bindings::rdma_ucm_destroy_id = shim::read(inbuf)?;
     let ctx = {
         let mut table = CTX_TABLE.lock();
-        let ctx = table.get(cmd.id).ok_or(ENOENT)?.clone();
-        if !ctx.is_of(file) {
-            return Err(EINVAL);
-        }
+        let ctx = table.get_of(cmd.id, |c| c.is_of(file))?.clone();
         if !table.unpublish(cmd.id, &ctx) {
             return Err(ENOENT);
         }
@@ -254,7 +251,7 @@ fn query(file: &Arc<File>, inbuf: u64, out_len: usize) -> Result {
 }
 
 /// QUERY of the IB service records: as many as fit after the header.
-fn query_ib_service(cm_id: shim::CmId, response: u64, out_len: usize) -> Result {
+fn query_ib_service(cm_id: shim::CmId<'_>, response: u64, out_len: usize) -> Result {
     let head = size_of::<bindings::rdma_ucm_query_ib_service_resp>();
     if out_len < head {
         return Err(ENOSPC);
@@ -415,7 +412,7 @@ fn set_option(file: &Arc<File>, inbuf: u64) -> Result {
 }
 
 /// SET_OPTION at level `RDMA_OPTION_ID`.
-fn set_option_id(cm_id: shim::CmId, name: u32, val: &[u8]) -> Result {
+fn set_option_id(cm_id: shim::CmId<'_>, name: u32, val: &[u8]) -> Result {
     let int = |v: &[u8]| -> Result<bool> {
         let b: [u8; 4] = v.try_into().map_err(|_| EINVAL)?;
         Ok(i32::from_ne_bytes(b) != 0)
@@ -447,11 +444,9 @@ fn set_ib_path(user: &super::context::User, val: &mut [u8]) -> Result {
         cm_id.set_ib_path(&mut rec)?;
     }
     let _h = cm_id.lock_handler();
-    // SAFETY: All-zero is a valid `rdma_cm_event`.
-    let mut event: bindings::rdma_cm_event = unsafe { core::mem::zeroed() };
-    event.event = bindings::rdma_cm_event_type_RDMA_CM_EVENT_ROUTE_RESOLVED;
+    let mut event = shim::new_event(bindings::rdma_cm_event_type_RDMA_CM_EVENT_ROUTE_RESOLVED);
     if user.uid() != 0 {
-        let ev = Event::new(user.ctx(), cm_id, &mut event)?;
+        let ev = Event::new(user.ctx(), cm_id, &mut event, None)?;
         user.file().push_event(ev);
     }
     Ok(())
@@ -474,9 +469,7 @@ fn migrate_id(new_file: &Arc<File>, inbuf: u64) -> Result {
     let cmd: bindings::rdma_ucm_migrate_id = shim::read(inbuf)?;
     // Holding the source file keeps it from being closed meanwhile.
     let f = FdRef::get(cmd.fd)?;
-    // SAFETY: A Rust ucma file's private data is its `File`, alive while the file is
-    // (`rdma_rs_ucma_open()`), and we hold the file.
-    let cur_file = unsafe { super::file_of(f.private()) };
+    let cur_file = f.file();
     let user = Context::get(&cur_file, cmd.id)?;
     let cm_id = user.cm_id();
     let _h = cm_id.lock_handler();
@@ -540,8 +533,7 @@ fn write_cm_event(file: &Arc<File>, inbuf: u64) -> Result {
         return Err(EINVAL);
     }
     let user = Context::get(file, cmd.id)?;
-    // SAFETY: `arg` is the union's 64-bit member, plain data.
-    let arg = unsafe { cmd.param.arg };
+    let arg = shim::write_event_arg(&cmd);
     let _h = user.cm_id().lock_handler();
     if user.uid() == 0 {
         return Err(EINVAL);

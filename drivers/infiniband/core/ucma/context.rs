@@ -3,33 +3,26 @@
 //! A context: one rdma_cm id of a user (C's `struct ucma_context`), its users, its closing
 //! and its events.
 
+pub(crate) use super::shim::User;
 use super::{
     event::Event,
     file::File,
     multicast::Multicast,
-    shim::{close_wq, CmId},
+    shim::{close_wq, CmId, ContextId},
     CTX_TABLE, MC_TABLE,
 };
 use core::{
-    ffi::{c_int, c_void},
-    ptr::null_mut,
-    sync::atomic::{AtomicI32, AtomicPtr, AtomicU64, Ordering},
+    ffi::c_int,
+    sync::atomic::{AtomicI32, AtomicU64, Ordering},
 };
 use kernel::{
     bindings, impl_has_work, new_mutex, new_spinlock, new_work,
     prelude::*,
-    sync::{Arc, ArcBorrow, Completion, Mutex, SpinLock},
+    sync::{Arc, ArcBorrow, Mutex, SpinLock},
     workqueue::{Work, WorkItem},
 };
 
 /// A user's rdma_cm id.
-///
-/// # Invariants
-///
-/// - `cm_id` is null, or an id this context owns: created for it (or handed to it by a
-///   connection request), whose `context` is a reference on this context taken with
-///   [`Arc::into_raw`] and given back when the id is destroyed ([`Context::close_id`]).
-/// - While `users` is positive, `cm_id` is not null and is not destroyed.
 #[pin_data]
 pub(crate) struct Context {
     /// The id the user knows the context by.
@@ -40,16 +33,10 @@ pub(crate) struct Context {
     file: SpinLock<Arc<File>>,
     /// The user's value for the context's events; 0 for a connection not accepted yet.
     uid: AtomicU64,
-    /// Who uses `cm_id` (C's `ref`): commands running on it, and its publication in
-    /// [`CTX_TABLE`], which holds one until the id is closed.
-    users: AtomicI32,
-    /// Completed when `users` drops to zero.
+    /// The rdma_cm id and its users; the context's publication in [`CTX_TABLE`] is one of
+    /// them until the id is closed.
     #[pin]
-    unused: Completion,
-    cm_id: AtomicPtr<bindings::rdma_cm_id>,
-    /// Serialises [`Context::close_id`] (C cancels the work instead).
-    #[pin]
-    close_lock: Mutex<()>,
+    pub(crate) cm: ContextId,
     /// Serialises the commands on the id (C's `ctx->mutex`).
     #[pin]
     pub(crate) mutex: Mutex<()>,
@@ -84,10 +71,7 @@ impl Context {
                 id,
                 file <- new_spinlock!(file.clone(), "ucma::Context::file"),
                 uid: AtomicU64::new(uid),
-                users: AtomicI32::new(0),
-                unused <- Completion::new(),
-                cm_id: AtomicPtr::new(null_mut()),
-                close_lock <- new_mutex!((), "ucma::Context::close_lock"),
+                cm <- ContextId::new(),
                 mutex <- new_mutex!((), "ucma::Context::mutex"),
                 backlog: AtomicI32::new(0),
                 events_reported: AtomicI32::new(0),
@@ -103,26 +87,7 @@ impl Context {
 
     /// `rdma_create_user_id()` for the context, with `ucma_event_handler()`.
     pub(crate) fn create_cm_id(self: &Arc<Self>, ps: u32, qp_type: u32) -> Result {
-        let me = Arc::into_raw(self.clone());
-        match CmId::create(event_handler, me.cast(), ps, qp_type) {
-            Ok(cm_id) => {
-                self.set_cm_id(cm_id);
-                Ok(())
-            }
-            Err(e) => {
-                // SAFETY: `me` came from `into_raw()` above and no id holds it.
-                drop(unsafe { Arc::from_raw(me) });
-                Err(e)
-            }
-        }
-    }
-
-    /// `ucma_set_ctx_cm_id()`: the context owns `cm_id`, whose `context` holds a reference
-    /// on it, and its publication is its first user.
-    fn set_cm_id(&self, cm_id: CmId) {
-        self.users.store(1, Ordering::Relaxed);
-        // INVARIANT: The caller made `cm_id`'s context a reference on `self`.
-        self.cm_id.store(cm_id.as_raw(), Ordering::Release);
+        ContextId::create(self, ps, qp_type)
     }
 
     /// The file the context belongs to.
@@ -152,37 +117,13 @@ impl Context {
 
     /// A new user of the id, unless it is closed (`refcount_inc_not_zero()`).
     pub(crate) fn try_user(self: &Arc<Self>) -> Option<User> {
-        let mut n = self.users.load(Ordering::Relaxed);
-        loop {
-            if n == 0 {
-                return None;
-            }
-            match self
-                .users
-                .compare_exchange(n, n + 1, Ordering::Acquire, Ordering::Relaxed)
-            {
-                // INVARIANT: `users` was positive and is one more for this user.
-                Ok(_) => return Some(User(self.clone())),
-                Err(cur) => n = cur,
-            }
-        }
-    }
-
-    /// `ucma_put_ctx()`.
-    fn put(&self) {
-        if self.users.fetch_sub(1, Ordering::Release) == 1 {
-            self.unused.complete_all();
-        }
+        User::new(self)
     }
 
     /// `ucma_get_ctx()`: the published context `id` of `file`, with a new user.
     pub(crate) fn get(file: &Arc<File>, id: u32) -> Result<User> {
         let table = CTX_TABLE.lock();
-        let ctx = table.get(id).ok_or(ENOENT)?;
-        if !ctx.is_of(file) {
-            return Err(EINVAL);
-        }
-        ctx.try_user().ok_or(ENXIO)
+        table.get_of(id, |c| c.is_of(file))?.try_user().ok_or(ENXIO)
     }
 
     /// `ucma_get_ctx_dev()`: as [`Context::get`], of a bound id.
@@ -205,22 +146,7 @@ impl Context {
     /// `ucma_close_id()`: drops the publication's use, waits for the others to end and
     /// destroys the id; nothing more is reported for it. Idempotent.
     pub(crate) fn close_id(&self) {
-        let _g = self.close_lock.lock();
-        let p = self.cm_id.load(Ordering::Acquire);
-        // SAFETY: `p` is the context's id (type invariant), or null.
-        let Some(cm_id) = (unsafe { CmId::from_raw(p) }) else {
-            return;
-        };
-        self.put();
-        self.unused.wait_for_completion();
-        let me = cm_id.context();
-        // SAFETY: No user is left (`users` is zero), so nothing uses the id any more.
-        unsafe { cm_id.destroy() };
-        // INVARIANT: The id is gone, and so is its reference on the context, below.
-        self.cm_id.store(null_mut(), Ordering::Release);
-        // SAFETY: The destroyed id's context was a reference on `self` from `into_raw()`
-        // (type invariant), which nothing else gives back.
-        drop(unsafe { Arc::from_raw(me.cast::<Context>()) });
+        self.cm.close();
     }
 
     /// Queues [`Context::close_id`] if the context is still published (device removal).
@@ -234,42 +160,6 @@ impl Context {
             // Queued once; a second removal event finds it queued already.
             let _ = close_wq().enqueue(me);
         }
-    }
-}
-
-/// A user of a context's id: while it lives, the id is not destroyed. Dropping it ends the use.
-///
-/// # Invariants
-///
-/// Holds one of the context's `users`.
-pub(crate) struct User(Arc<Context>);
-
-impl User {
-    /// The context's id, alive while the user is.
-    pub(crate) fn cm_id(&self) -> CmId {
-        let p = self.0.cm_id.load(Ordering::Acquire);
-        // SAFETY: `users` is positive (type invariant), so `cm_id` is a live id, not null
-        // (invariant of `Context`), until this user is dropped.
-        unsafe { CmId::from_raw_unchecked(p) }
-    }
-
-    /// The context.
-    pub(crate) fn ctx(&self) -> &Arc<Context> {
-        &self.0
-    }
-}
-
-impl core::ops::Deref for User {
-    type Target = Context;
-
-    fn deref(&self) -> &Context {
-        &self.0
-    }
-}
-
-impl Drop for User {
-    fn drop(&mut self) {
-        self.0.put();
     }
 }
 
@@ -323,25 +213,15 @@ pub(crate) fn cleanup_mc_events(user: &User, mc: &Arc<Multicast>) {
         .retain(|e| !e.mc.as_ref().is_some_and(|m| Arc::ptr_eq(m, mc)));
 }
 
-/// `ucma_event_handler()`: rdma_cm's handler of every user id.
-///
-/// # Safety
-///
-/// Called by rdma_cm with a live id, whose handler mutex is held, and a valid event.
-unsafe extern "C" fn event_handler(
-    cm_id: *mut bindings::rdma_cm_id,
-    event: *mut bindings::rdma_cm_event,
+/// `ucma_event_handler()`: the event `event` of `ctx`'s id `id` (or of its join `join`), or,
+/// on a listener, a connection request for the new id `id`. Called with the id's handler
+/// mutex held.
+pub(crate) fn handle_event(
+    ctx: ArcBorrow<'_, Context>,
+    id: CmId<'_>,
+    event: &mut bindings::rdma_cm_event,
+    join: Option<ArcBorrow<'_, Multicast>>,
 ) -> c_int {
-    // SAFETY: rdma_cm passes a live id, for the call.
-    let Some(id) = (unsafe { CmId::from_raw(cm_id) }) else {
-        return 0;
-    };
-    // SAFETY: The id's context is a reference on its context (invariant of `Context`), or,
-    // for a connection request, the listener's, alive while the listener's id (whose
-    // request this is) is.
-    let ctx = unsafe { ArcBorrow::<Context>::from_raw(id.context().cast()) };
-    // SAFETY: rdma_cm passes a valid event, for the call.
-    let event = unsafe { &mut *event };
     if event.event == bindings::rdma_cm_event_type_RDMA_CM_EVENT_CONNECT_REQUEST {
         return match connect_request(ctx, id, event) {
             Ok(()) => 0,
@@ -352,7 +232,7 @@ unsafe extern "C" fn event_handler(
     // Events of a new connection are ignored until the user accepts it (sets its uid).
     if ctx.uid() != 0 {
         let ctx: Arc<Context> = ctx.into();
-        if let Ok(ev) = Event::new(&ctx, id, event) {
+        if let Ok(ev) = Event::new(&ctx, id, event, join) {
             ctx.file().push_event(ev);
         }
     }
@@ -366,20 +246,16 @@ unsafe extern "C" fn event_handler(
 /// the new id `cm_id`, public at once, and an event that hands it to the user.
 fn connect_request(
     listen: ArcBorrow<'_, Context>,
-    cm_id: CmId,
+    cm_id: CmId<'_>,
     event: &mut bindings::rdma_cm_event,
 ) -> Result {
     let backlog = &listen.backlog;
-    let mut n = backlog.load(Ordering::Relaxed);
-    loop {
-        if n == 0 {
-            return Err(ENOMEM);
-        }
-        match backlog.compare_exchange(n, n - 1, Ordering::Relaxed, Ordering::Relaxed) {
-            Ok(_) => break,
-            Err(cur) => n = cur,
-        }
-    }
+    // `atomic_add_unless(&backlog, -1, 0)`.
+    backlog
+        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
+            (n != 0).then_some(n - 1)
+        })
+        .map_err(|_| ENOMEM)?;
     let r = connect_request_ctx(listen, cm_id, event);
     if r.is_err() {
         backlog.fetch_add(1, Ordering::Relaxed);
@@ -389,7 +265,7 @@ fn connect_request(
 
 fn connect_request_ctx(
     listen: ArcBorrow<'_, Context>,
-    cm_id: CmId,
+    cm_id: CmId<'_>,
     event: &mut bindings::rdma_cm_event,
 ) -> Result {
     let listen: Arc<Context> = listen.into();
@@ -397,7 +273,7 @@ fn connect_request_ctx(
     // The event is the listener's (its uid), naming the new context; the listener's id is
     // the one rdma_cm fills it from, as C does.
     let listen_user = listen.try_user().ok_or(ENOMEM)?;
-    let mut ev = Event::new(&listen, listen_user.cm_id(), event)?;
+    let mut ev = Event::new(&listen, listen_user.cm_id(), event, None)?;
     drop(listen_user);
     let ctx = Context::new(&file, 0)?;
     let mut inner = file.inner.lock();
@@ -407,8 +283,7 @@ fn connect_request_ctx(
         return Err(ENOMEM);
     }
     ev.resp.id = ctx.id;
-    cm_id.set_context(Arc::into_raw(ctx.clone()).cast::<c_void>());
-    ctx.set_cm_id(cm_id);
+    ContextId::adopt(&ctx, cm_id);
     ev.conn_req = Some(ctx.clone());
     ctx.finish(&mut inner);
     let _ = inner.events.push_within_capacity(ev);

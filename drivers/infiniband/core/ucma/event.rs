@@ -22,33 +22,23 @@ pub(crate) struct Event {
 }
 
 impl Event {
-    /// `ucma_create_uevent()`: the user's event of rdma_cm's `event` on `ctx`'s id `cm_id`.
+    /// `ucma_create_uevent()`: the user's event of rdma_cm's `event` on `ctx`'s id `cm_id`,
+    /// or, for a multicast event, on its join `join`.
     pub(crate) fn new(
         ctx: &Arc<Context>,
-        cm_id: CmId,
+        cm_id: CmId<'_>,
         event: &mut bindings::rdma_cm_event,
+        join: Option<ArcBorrow<'_, Multicast>>,
     ) -> Result<Self> {
         let mut resp = bindings::rdma_ucm_event_resp::zeroed();
-        let mc = match event.event {
-            bindings::rdma_cm_event_type_RDMA_CM_EVENT_MULTICAST_JOIN
-            | bindings::rdma_cm_event_type_RDMA_CM_EVENT_MULTICAST_ERROR => {
-                // SAFETY: Multicast events use the `ud` member; their private data is the
-                // context the join was made with: a join of this piece, alive until it is
-                // left, and no event comes after the leave (see `Multicast`).
-                let p = unsafe { event.param.ud.private_data };
-                // SAFETY: As above: `p` is `Arc::as_ptr()` of a live join.
-                let join = unsafe { ArcBorrow::<Multicast>::from_raw(p.cast()) };
-                let mc: Arc<Multicast> = join.into();
-                resp.uid = mc.uid;
-                resp.id = mc.id;
-                Some(mc)
-            }
-            _ => {
-                resp.uid = ctx.uid();
-                resp.id = ctx.id;
-                None
-            }
-        };
+        let mc: Option<Arc<Multicast>> = join.map(Into::into);
+        if let Some(mc) = &mc {
+            resp.uid = mc.uid;
+            resp.id = mc.id;
+        } else {
+            resp.uid = ctx.uid();
+            resp.id = ctx.id;
+        }
         cm_id.fill_event(event, &mut resp);
         Ok(Self {
             ctx: ctx.clone(),

@@ -6,7 +6,7 @@
 use super::{
     context::{cleanup_mc_events, Context},
     file::File,
-    shim::{self, Pod},
+    shim::{self, GroupAddr, Pod},
     MC_TABLE,
 };
 use core::{
@@ -22,7 +22,7 @@ use kernel::{bindings, prelude::*, sync::Arc};
 /// rdma_cm hands `Arc::as_ptr()` of the join back in its events until the join is left or its
 /// id destroyed; until then an `Arc` of it is held: by the command that joins, then by
 /// [`MC_TABLE`], then by the command that leaves (or by the table until the context's id is
-/// destroyed).
+/// destroyed, see `destroy_private()`).
 pub(crate) struct Multicast {
     /// The context whose id joined.
     pub(crate) ctx: Arc<Context>,
@@ -35,14 +35,6 @@ pub(crate) struct Multicast {
     /// The group's address.
     addr: GroupAddr,
 }
-
-/// A group's address.
-struct GroupAddr(bindings::__kernel_sockaddr_storage);
-
-// SAFETY: The address is plain bytes; the pointer member of its union only aligns it.
-unsafe impl Send for GroupAddr {}
-// SAFETY: See `Send`.
-unsafe impl Sync for GroupAddr {}
 
 /// `ucma_process_join()`.
 fn process_join(file: &Arc<File>, cmd: &bindings::rdma_ucm_join_mcast, out_len: usize) -> Result {
@@ -85,7 +77,8 @@ fn process_join(file: &Arc<File>, cmd: &bindings::rdma_ucm_join_mcast, out_len: 
     };
     let cm_id = user.cm_id();
     let guard = user.mutex.lock();
-    if let Err(e) = cm_id.join(&mc.addr.0, join_state, Arc::as_ptr(&mc).cast()) {
+    // SAFETY: `mc` is kept until the join is left or the id destroyed (type invariant).
+    if let Err(e) = unsafe { cm_id.join(&mc.addr.0, join_state, &mc) } {
         drop(guard);
         MC_TABLE.lock().free_taken(id);
         return Err(e);
@@ -142,10 +135,7 @@ pub(crate) fn leave(file: &Arc<File>, inbuf: u64, out_len: usize) -> Result {
     let cmd: bindings::rdma_ucm_destroy_id = shim::read(inbuf)?;
     let (mc, user) = {
         let mut table = MC_TABLE.lock();
-        let mc = table.get(cmd.id).ok_or(ENOENT)?.clone();
-        if !mc.ctx.is_of(file) {
-            return Err(EINVAL);
-        }
+        let mc = table.get_of(cmd.id, |mc| mc.ctx.is_of(file))?.clone();
         let user = mc.ctx.try_user().ok_or(ENXIO)?;
         table.erase(cmd.id);
         (mc, user)

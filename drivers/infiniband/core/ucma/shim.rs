@@ -1,19 +1,26 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Safe wrappers of what the rdma_cm device needs from rdma_cm, ib_core, ib_uverbs and the
-//! glue in `ucma.c`: a user's rdma_cm id, the uABI structures as plain data copied from and to
-//! user memory, and the file operations' arguments.
+//! The piece's boundary with C, and the only place of its `unsafe` code: the file operations
+//! and the init and exit `ucma.c` calls, rdma_cm's event handler, a context's id with the
+//! users that keep it alive, and safe wrappers of what the rdma_cm device needs from rdma_cm,
+//! ib_core, ib_uverbs and the glue in `ucma.c` (the uABI structures as plain data copied from
+//! and to user memory, the file operations' arguments).
 
+use super::{cmd, context::Context, file::File, multicast::Multicast, CTX_TABLE, MC_TABLE};
 use core::{
-    ffi::{c_int, c_void},
+    ffi::{c_char, c_int, c_void},
+    marker::PhantomData,
     mem::size_of,
-    ptr::NonNull,
+    ptr::{null_mut, NonNull},
+    sync::atomic::{AtomicI32, AtomicPtr, Ordering},
 };
 use kernel::{
     bindings,
     error::{from_err_ptr, to_result},
     ffi::c_ulong,
+    new_mutex,
     prelude::*,
+    sync::{poll::PollTable, Arc, ArcBorrow, Completion, Mutex},
     uaccess::{UserPtr, UserSlice},
     workqueue::Queue,
 };
@@ -241,9 +248,11 @@ impl FdRef {
             .ok_or(ENOENT)
     }
 
-    /// The file's private data: what `rdma_rs_ucma_open()` stored.
-    pub(crate) fn private(&self) -> *const c_void {
-        self.private
+    /// The file's `File`.
+    pub(crate) fn file(&self) -> Arc<File> {
+        // SAFETY: A Rust ucma file's private data is its `File` (`rdma_rs_ucma_open()`), and
+        // we hold the file.
+        unsafe { file_of(self.private) }
     }
 }
 
@@ -254,88 +263,35 @@ impl Drop for FdRef {
     }
 }
 
-/// An rdma_cm id of a user (`rdma_create_user_id()`).
+/// A user's rdma_cm id, borrowed for `'a`: a command's [`User`], or a call of the event
+/// handler.
 ///
 /// # Invariants
 ///
-/// A live id: [`CmId::destroy`] ends it, and whoever holds a `CmId` has made sure it is not
-/// destroyed while the `CmId` is used (the context's user count).
+/// A live id, not destroyed during `'a`.
 #[derive(Clone, Copy)]
-pub(crate) struct CmId(NonNull<bindings::rdma_cm_id>);
+pub(crate) struct CmId<'a>(NonNull<bindings::rdma_cm_id>, PhantomData<&'a ()>);
 
 // SAFETY: rdma_cm ids are used from any thread, under rdma_cm's own locking.
-unsafe impl Send for CmId {}
+unsafe impl Send for CmId<'_> {}
 // SAFETY: See `Send`.
-unsafe impl Sync for CmId {}
+unsafe impl Sync for CmId<'_> {}
 
-/// The handler rdma_cm calls with an id's events.
-pub(crate) type Handler = unsafe extern "C" fn(
-    id: *mut bindings::rdma_cm_id,
-    event: *mut bindings::rdma_cm_event,
-) -> c_int;
-
-impl CmId {
-    /// `rdma_create_user_id()` with `handler` and `context`.
-    pub(crate) fn create(
-        handler: Handler,
-        context: *const c_void,
-        ps: u32,
-        qp_type: u32,
-    ) -> Result<Self> {
-        // SAFETY: Creating an id has no precondition; the handler and its context are the
-        // caller's business (it keeps the context alive while the id lives).
-        let p = from_err_ptr(unsafe {
-            bindings::rdma_create_user_id(Some(handler), context.cast_mut(), ps, qp_type)
-        })?;
-        // INVARIANT: Just created.
-        NonNull::new(p).map(Self).ok_or(ENOMEM)
-    }
-
-    /// Wraps an id rdma_cm passed to the handler.
+impl<'a> CmId<'a> {
+    /// Wraps a live id.
     ///
     /// # Safety
     ///
-    /// `p` is a live id for as long as the `CmId` is used.
-    pub(crate) unsafe fn from_raw(p: *mut bindings::rdma_cm_id) -> Option<Self> {
-        NonNull::new(p).map(Self)
-    }
-
-    /// Wraps an id known not to be null.
-    ///
-    /// # Safety
-    ///
-    /// `p` is a live id, not null, for as long as the `CmId` is used.
-    pub(crate) unsafe fn from_raw_unchecked(p: *mut bindings::rdma_cm_id) -> Self {
+    /// `p` is a live id, not null, that is not destroyed during `'a`.
+    unsafe fn from_raw(p: *mut bindings::rdma_cm_id) -> Self {
         // SAFETY: The caller guarantees `p` is not null.
-        Self(unsafe { NonNull::new_unchecked(p) })
+        // INVARIANT: The caller guarantees the id lives for `'a`.
+        Self(unsafe { NonNull::new_unchecked(p) }, PhantomData)
     }
 
     /// The raw id.
-    pub(crate) fn as_raw(self) -> *mut bindings::rdma_cm_id {
+    fn as_raw(self) -> *mut bindings::rdma_cm_id {
         self.0.as_ptr()
-    }
-
-    /// `rdma_destroy_id()`: no handler runs after it returns.
-    ///
-    /// # Safety
-    ///
-    /// Nothing uses the id afterwards.
-    pub(crate) unsafe fn destroy(self) {
-        // SAFETY: The id is live (type invariant) and not used after (the caller guarantees).
-        unsafe { bindings::rdma_destroy_id(self.as_raw()) }
-    }
-
-    /// The id's handler context (`cm_id->context`).
-    pub(crate) fn context(self) -> *const c_void {
-        // SAFETY: The id is live (type invariant).
-        unsafe { (*self.as_raw()).context }
-    }
-
-    /// Sets the id's handler context (`cm_id->context`), before its user sees it.
-    pub(crate) fn set_context(self, ctx: *const c_void) {
-        // SAFETY: The id is live (type invariant); its events are handled with its handler
-        // mutex held, and the caller is its handler or owns it alone.
-        unsafe { (*self.as_raw()).context = ctx.cast_mut() }
     }
 
     /// The id is bound to a device.
@@ -345,7 +301,7 @@ impl CmId {
     }
 
     /// `rdma_lock_handler()`: no event of the id is handled until the guard is dropped.
-    pub(crate) fn lock_handler(self) -> HandlerGuard {
+    pub(crate) fn lock_handler(self) -> HandlerGuard<'a> {
         // SAFETY: The id is live (type invariant).
         unsafe { bindings::rdma_lock_handler(self.as_raw()) };
         HandlerGuard(self)
@@ -504,14 +460,22 @@ impl CmId {
         to_result(unsafe { bindings::rdma_notify(self.as_raw(), event) })
     }
 
-    /// `rdma_join_multicast()` of `addr`, whose events carry `context`.
-    pub(crate) fn join(self, addr: &impl SockAddr, state: u8, context: *const c_void) -> Result {
+    /// `rdma_join_multicast()` of `addr`, whose events carry `mc` (see [`event_handler`]).
+    ///
+    /// # Safety
+    ///
+    /// `mc` stays alive until the join is left or the id destroyed.
+    pub(crate) unsafe fn join(
+        self,
+        addr: &impl SockAddr,
+        state: u8,
+        mc: &Arc<Multicast>,
+    ) -> Result {
         let a = addr.raw();
-        // SAFETY: The id is live; the address is valid for the call; the caller keeps
-        // `context` alive until the join is left (or the id destroyed).
-        to_result(unsafe {
-            bindings::rdma_join_multicast(self.as_raw(), a, state, context.cast_mut())
-        })
+        let context = Arc::as_ptr(mc).cast::<c_void>().cast_mut();
+        // SAFETY: The id is live; the address is valid for the call; the caller keeps `mc`
+        // alive as long as rdma_cm may hand `context` to the handler.
+        to_result(unsafe { bindings::rdma_join_multicast(self.as_raw(), a, state, context) })
     }
 
     /// `rdma_leave_multicast()` of `addr`: no event of the join is handled after it returns.
@@ -560,7 +524,7 @@ impl CmId {
 
     /// The IB service records of a resolved service (QUERY, `RDMA_USER_CM_QUERY_IB_SERVICE`),
     /// `None` if there are none.
-    pub(crate) fn service_recs(self) -> Option<&'static [bindings::ib_user_service_rec]> {
+    pub(crate) fn service_recs(self) -> Option<&'a [bindings::ib_user_service_rec]> {
         // SAFETY: The id is live; the records stay while the caller holds the id's mutex (it
         // does, as C does).
         let (p, n) = unsafe {
@@ -592,9 +556,9 @@ impl CmId {
 }
 
 /// An id's handler mutex, held (see [`CmId::lock_handler`]); dropping it unlocks.
-pub(crate) struct HandlerGuard(CmId);
+pub(crate) struct HandlerGuard<'a>(CmId<'a>);
 
-impl Drop for HandlerGuard {
+impl Drop for HandlerGuard<'_> {
     fn drop(&mut self) {
         // SAFETY: `lock_handler()` locked it, and only it makes a guard.
         unsafe { bindings::rdma_unlock_handler(self.0.as_raw()) }
@@ -612,6 +576,28 @@ pub(crate) trait SockAddr: Pod {
 
 impl SockAddr for bindings::sockaddr_in6 {}
 impl SockAddr for bindings::__kernel_sockaddr_storage {}
+
+/// A group's address.
+pub(crate) struct GroupAddr(pub(crate) bindings::__kernel_sockaddr_storage);
+
+// SAFETY: The address is plain bytes; the pointer member of its union only aligns it.
+unsafe impl Send for GroupAddr {}
+// SAFETY: See `Send`.
+unsafe impl Sync for GroupAddr {}
+
+/// An rdma_cm event made here, not by rdma_cm: of type `kind`, without parameters.
+pub(crate) fn new_event(kind: u32) -> bindings::rdma_cm_event {
+    // SAFETY: All-zero is a valid `rdma_cm_event`.
+    let mut event: bindings::rdma_cm_event = unsafe { core::mem::zeroed() };
+    event.event = kind;
+    event
+}
+
+/// WRITE_CM_EVENT's argument.
+pub(crate) fn write_event_arg(cmd: &bindings::rdma_ucm_write_cm_event) -> u64 {
+    // SAFETY: `arg` is the union's 64-bit member; the union is plain data of that size.
+    unsafe { cmd.param.arg }
+}
 
 /// `rdma_addr_size()`: the size of the address of its family, 0 for an unknown family.
 pub(crate) fn addr_size(a: &impl SockAddr) -> u32 {
@@ -632,4 +618,298 @@ pub(crate) fn addr_size_kss(a: &bindings::__kernel_sockaddr_storage) -> u32 {
     let p = core::ptr::from_ref(a).cast_mut();
     // SAFETY: `a` is a whole `__kernel_sockaddr_storage`, which is what the function reads.
     unsafe { bindings::rdma_addr_size_kss(p) as u32 }
+}
+
+/// A context's rdma_cm id and who uses it (C's `ctx->cm_id`, `ref` and `comp`).
+///
+/// # Invariants
+///
+/// - `ptr` is null, or an id of the [`Context`] whose `cm` this is; the id's `context` is a
+///   reference on that context, taken with [`Arc::into_raw`] and given back by
+///   [`ContextId::close`].
+/// - While `users` is positive, `ptr` is not null and the id is not destroyed.
+#[pin_data]
+pub(crate) struct ContextId {
+    ptr: AtomicPtr<bindings::rdma_cm_id>,
+    /// Who uses the id (C's `ref`): the commands running on it, and the context's publication,
+    /// which holds one use until the id is closed.
+    users: AtomicI32,
+    /// Completed when `users` drops to zero.
+    #[pin]
+    unused: Completion,
+    /// Serialises [`ContextId::close`] (C cancels the close work instead).
+    #[pin]
+    close_lock: Mutex<()>,
+}
+
+impl ContextId {
+    /// No id yet.
+    pub(crate) fn new() -> impl PinInit<Self> {
+        pin_init!(Self {
+            ptr: AtomicPtr::new(null_mut()),
+            users: AtomicI32::new(0),
+            unused <- Completion::new(),
+            close_lock <- new_mutex!((), "ucma::ContextId::close_lock"),
+        })
+    }
+
+    /// `rdma_create_user_id()` for `ctx`, with [`event_handler`].
+    pub(crate) fn create(ctx: &Arc<Context>, ps: u32, qp_type: u32) -> Result {
+        let me = Arc::into_raw(ctx.clone());
+        // SAFETY: Creating an id has no precondition; its handler takes its context for a
+        // reference on a `Context`, which `me` is.
+        let p = from_err_ptr(unsafe {
+            bindings::rdma_create_user_id(Some(event_handler), me.cast_mut().cast(), ps, qp_type)
+        });
+        match p {
+            Ok(p) => {
+                // INVARIANT: `p`'s context is the reference `me` on `ctx`.
+                ctx.cm.set(p);
+                Ok(())
+            }
+            Err(e) => {
+                // SAFETY: `me` came from `into_raw()` above, and no id holds it.
+                drop(unsafe { Arc::from_raw(me) });
+                Err(e)
+            }
+        }
+    }
+
+    /// Gives `ctx` the new id `id` of a connection request, before its user sees it.
+    pub(crate) fn adopt(ctx: &Arc<Context>, id: CmId<'_>) {
+        let me = Arc::into_raw(ctx.clone());
+        // SAFETY: The id is live, and the caller, its handler, owns it alone: rdma_cm hands
+        // the id to the user only if the handler succeeds.
+        unsafe { (*id.as_raw()).context = me.cast_mut().cast() };
+        // INVARIANT: The id's context is now the reference `me` on `ctx`.
+        ctx.cm.set(id.as_raw());
+    }
+
+    /// Makes `p` the id, with the context's publication as its first user.
+    fn set(&self, p: *mut bindings::rdma_cm_id) {
+        self.users.store(1, Ordering::Relaxed);
+        self.ptr.store(p, Ordering::Release);
+    }
+
+    /// `ucma_put_ctx()`.
+    fn put(&self) {
+        if self.users.fetch_sub(1, Ordering::Release) == 1 {
+            self.unused.complete_all();
+        }
+    }
+
+    /// `ucma_close_id()`: drops the publication's use, waits for the other users to end and
+    /// destroys the id; nothing more is reported for it. Idempotent.
+    pub(crate) fn close(&self) {
+        let _g = self.close_lock.lock();
+        let p = self.ptr.load(Ordering::Acquire);
+        if p.is_null() {
+            return;
+        }
+        self.put();
+        self.unused.wait_for_completion();
+        // SAFETY: `p` is a live id (type invariant) that nothing uses any more (`users` is
+        // zero, and `close_lock` keeps a second close out); no handler runs after
+        // `rdma_destroy_id()` returns.
+        let me = unsafe {
+            let me = (*p).context;
+            bindings::rdma_destroy_id(p);
+            me
+        };
+        // INVARIANT: The id is gone, and so is its reference on the context, below.
+        self.ptr.store(null_mut(), Ordering::Release);
+        // SAFETY: The destroyed id's context was a reference on the context from
+        // `into_raw()` (type invariant), which nothing else gives back.
+        drop(unsafe { Arc::from_raw(me.cast::<Context>()) });
+    }
+}
+
+/// A user of a context's id: while it lives, the id is not destroyed. Dropping it ends the use.
+///
+/// # Invariants
+///
+/// Holds one of the `users` of the context's id.
+pub(crate) struct User(Arc<Context>);
+
+impl User {
+    /// A new user of `ctx`'s id, unless the id is closed (`refcount_inc_not_zero()`).
+    pub(crate) fn new(ctx: &Arc<Context>) -> Option<Self> {
+        ctx.cm
+            .users
+            .fetch_update(Ordering::Acquire, Ordering::Relaxed, |n| {
+                (n != 0).then_some(n + 1)
+            })
+            .ok()
+            // INVARIANT: `users` was positive and is one more for this user.
+            .map(|_| Self(ctx.clone()))
+    }
+
+    /// The context's id, alive while the user is.
+    pub(crate) fn cm_id(&self) -> CmId<'_> {
+        let p = self.0.cm.ptr.load(Ordering::Acquire);
+        // SAFETY: `users` is positive (type invariant), so `ptr` is a live id, not null
+        // (invariant of `ContextId`), until this user is dropped.
+        unsafe { CmId::from_raw(p) }
+    }
+
+    /// The context.
+    pub(crate) fn ctx(&self) -> &Arc<Context> {
+        &self.0
+    }
+}
+
+impl core::ops::Deref for User {
+    type Target = Context;
+
+    fn deref(&self) -> &Context {
+        &self.0
+    }
+}
+
+impl Drop for User {
+    fn drop(&mut self) {
+        self.0.cm.put();
+    }
+}
+
+/// `ucma_event_handler()`: rdma_cm's handler of every id of the piece, made by
+/// [`ContextId::create`].
+///
+/// # Safety
+///
+/// Called by rdma_cm with a live id of the piece, whose handler mutex is held, and a valid
+/// event.
+unsafe extern "C" fn event_handler(
+    cm_id: *mut bindings::rdma_cm_id,
+    event: *mut bindings::rdma_cm_event,
+) -> c_int {
+    if cm_id.is_null() || event.is_null() {
+        return 0;
+    }
+    // SAFETY: rdma_cm passes a live id, not null, for the call.
+    let id = unsafe { CmId::from_raw(cm_id) };
+    // SAFETY: The id's context is a reference on its context (invariant of `ContextId`), or,
+    // for a connection request, the listener's, alive while the listener's id (whose
+    // request this is) is.
+    let ctx = unsafe { ArcBorrow::<Context>::from_raw((*cm_id).context.cast()) };
+    // SAFETY: rdma_cm passes a valid event, for the call.
+    let event = unsafe { &mut *event };
+    let join = match event.event {
+        bindings::rdma_cm_event_type_RDMA_CM_EVENT_MULTICAST_JOIN
+        | bindings::rdma_cm_event_type_RDMA_CM_EVENT_MULTICAST_ERROR => {
+            // SAFETY: Multicast events use the `ud` member; their private data is the join
+            // given to `CmId::join()`, alive until it is left (or the id destroyed), and no
+            // event of it comes after that.
+            let p = unsafe { event.param.ud.private_data };
+            if p.is_null() {
+                None
+            } else {
+                // SAFETY: As above: `p` is `Arc::as_ptr()` of a live join.
+                Some(unsafe { ArcBorrow::<Multicast>::from_raw(p.cast()) })
+            }
+        }
+        _ => None,
+    };
+    super::context::handle_event(ctx, id, event, join)
+}
+
+/// The `File` of a file's private data.
+///
+/// # Safety
+///
+/// `p` is the private data of a live file opened by [`rdma_rs_ucma_open`], alive while the
+/// result is used (the caller holds the file).
+unsafe fn file_of(p: *const c_void) -> Arc<File> {
+    // SAFETY: The private data is a reference on the `File` from `Arc::into_raw()`, kept
+    // until the file is released (after the caller is done).
+    unsafe { ArcBorrow::<File>::from_raw(p.cast()) }.into()
+}
+
+/// Starts the piece (`ucma_init()`).
+#[no_mangle]
+pub(crate) extern "C" fn rdma_rs_ucma_init() {
+    // SAFETY: Called once, by `ucma_init()`, before anything else of the piece.
+    unsafe {
+        CTX_TABLE.init();
+        MC_TABLE.init();
+    }
+}
+
+/// Stops the piece (`ucma_cleanup()`): every file is closed by then.
+#[no_mangle]
+pub(crate) extern "C" fn rdma_rs_ucma_exit() {
+    CTX_TABLE.lock().clear();
+    MC_TABLE.lock().clear();
+}
+
+/// `open()` of a file served here: stores its `File` in its private data.
+///
+/// # Safety
+///
+/// `filp` is the file being opened.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn rdma_rs_ucma_open(filp: *mut bindings::file) -> c_int {
+    match File::new() {
+        Ok(f) => {
+            // SAFETY: The file is being opened, and its private data is ours; the reference
+            // is given back by `rdma_rs_ucma_close()`.
+            unsafe { (*filp).private_data = Arc::into_raw(f).cast_mut().cast() };
+            0
+        }
+        Err(e) => e.to_errno(),
+    }
+}
+
+/// `release()`: destroys every context of the file.
+///
+/// # Safety
+///
+/// `filp` is a file opened by [`rdma_rs_ucma_open`], released now.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn rdma_rs_ucma_close(
+    _inode: *mut bindings::inode,
+    filp: *mut bindings::file,
+) -> c_int {
+    // SAFETY: The private data is the reference `rdma_rs_ucma_open()` stored; the file is
+    // being released, so this is the last use.
+    let file = unsafe { Arc::<File>::from_raw((*filp).private_data.cast()) };
+    file.close();
+    0
+}
+
+/// `write()`: one command.
+///
+/// # Safety
+///
+/// `filp` is a live file opened by [`rdma_rs_ucma_open`]; `buf` is a user pointer.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn rdma_rs_ucma_write(
+    filp: *mut bindings::file,
+    buf: *const c_char,
+    len: usize,
+    _pos: *mut bindings::loff_t,
+) -> isize {
+    // SAFETY: The VFS passes the live file for the call.
+    let (f, file) = unsafe { (Filp::from_raw(filp), file_of((*filp).private_data)) };
+    match cmd::write(&file, f, buf as u64, len) {
+        Ok(n) => n as isize,
+        Err(e) => e.to_errno() as isize,
+    }
+}
+
+/// `poll()`.
+///
+/// # Safety
+///
+/// `filp` is a live file opened by [`rdma_rs_ucma_open`]; `wait` a poll table of the call.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn rdma_rs_ucma_poll(
+    filp: *mut bindings::file,
+    wait: *mut bindings::poll_table_struct,
+) -> bindings::__poll_t {
+    // SAFETY: The VFS passes the live file for the call.
+    let (f, file) = unsafe { (Filp::from_raw(filp), file_of((*filp).private_data)) };
+    // SAFETY: The VFS passes a poll table for the call (or null).
+    let table = unsafe { PollTable::from_raw(wait) };
+    file.poll(f, table)
 }

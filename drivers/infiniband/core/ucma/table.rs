@@ -49,6 +49,17 @@ impl<T> IdTable<T> {
         }
     }
 
+    /// The object published under `id`, if `mine` says it is the caller's: `ENOENT` if there
+    /// is none, `EINVAL` if it is another file's (ids are shared by every file, as in C).
+    pub(crate) fn get_of(&self, id: u32, mine: impl FnOnce(&T) -> bool) -> Result<&Arc<T>> {
+        let o = self.get(id).ok_or(ENOENT)?;
+        if mine(o) {
+            Ok(o)
+        } else {
+            Err(EINVAL)
+        }
+    }
+
     /// Publishes `o` under its taken id (`xa_store()`).
     pub(crate) fn publish(&mut self, id: u32, o: Arc<T>) {
         if let Some(s) = self.slots.get_mut(id as usize) {
