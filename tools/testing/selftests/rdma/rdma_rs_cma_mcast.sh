@@ -119,9 +119,11 @@ rs_result "IGMP: full-member join and leave, none for send-only [$impl]" igmp
 # 4. Repeated joins and leaves: 10 senders in turn, each joins, sends, leaves.
 repeat() {
 	local i g=239.2.3.1
+	: >"$RS_OUT/repeat.send"
 	# One cycle takes 6-33 s under TCG (18 runs each, C and Rust, 2026-11-22).
 	for i in $(seq 10); do
-		ip netns exec "$RS_NS_B" timeout 90 mckey -m $g -b "$RS_IP_B" -s -C 2 \
+		ip netns exec "$RS_NS_B" timeout "$RS_MC_TIMEOUT" \
+			mckey -m $g -b "$RS_IP_B" -s -C 2 \
 			>>"$RS_OUT/repeat.send" 2>&1 || return 1
 	done
 	[ "$(grep -c 'data transfers complete' "$RS_OUT/repeat.send")" -eq 10 ] &&

@@ -722,6 +722,18 @@ static void group_garbage(int fd)
 	group_end("garbage");
 }
 
+/* Binds id, joins the group with it and reads the join's event into ev. */
+static void bound_join(int fd, __u32 id, __u32 *mc, struct rdma_ucm_event_resp *ev)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	expect("bind", bind_to(fd, id), 0);
+	expect("JOIN_MCAST", join(fd, id, mc), 0);
+	expect("poll for the join event", poll(&p, 1, 30000), 1);
+	memset(ev, 0, sizeof(*ev));
+	expect("GET_EVENT (join)", get_event(fd, ev, resp), 0);
+}
+
 /* Events: non-blocking reads, poll, events_reported, pending events. */
 static void group_events(void)
 {
@@ -753,11 +765,7 @@ static void group_events(void)
 	expect("GET_EVENT after the destroy", get_event(fd, &ev, resp), -EAGAIN);
 
 	/* A join's event, and the join's own count. */
-	expect("bind", bind_to(fd, j), 0);
-	expect("JOIN_MCAST", join(fd, j, &mc), 0);
-	expect("poll for the join event", poll(&p, 1, 30000), 1);
-	memset(&ev, 0, sizeof(ev));
-	expect("GET_EVENT", get_event(fd, &ev, resp), 0);
+	bound_join(fd, j, &mc, &ev);
 	expect("event: MULTICAST_JOIN", ev.event, 12);
 	expect("event: the join's uid", ev.uid, 7);
 	expect("event: the join's id", ev.id, mc);
@@ -790,10 +798,7 @@ static void group_removal(const char *dev)
 	char c[128];
 	long r = 0;
 
-	expect("bind", bind_to(fd, id), 0);
-	expect("JOIN_MCAST", join(fd, id, &mc), 0);
-	expect("poll for the join event", poll(&p, 1, 30000), 1);
-	expect("GET_EVENT (join)", get_event(fd, &ev, resp), 0);
+	bound_join(fd, id, &mc, &ev);
 	snprintf(c, sizeof(c), "rdma link del %s", dev);
 	expect("rdma link del", system(c), 0);
 	expect("poll for the removal event", poll(&p, 1, 30000), 1);
