@@ -8,7 +8,7 @@ use super::{
     event::Event,
     file::File,
     multicast::Multicast,
-    shim::{close_wq, CmId, ContextId},
+    shim::{close_wq, CmId, ContextId, NewConn},
     CTX_TABLE, MC_TABLE,
 };
 use core::{
@@ -213,22 +213,14 @@ pub(crate) fn cleanup_mc_events(user: &User, mc: &Arc<Multicast>) {
         .retain(|e| !e.mc.as_ref().is_some_and(|m| Arc::ptr_eq(m, mc)));
 }
 
-/// `ucma_event_handler()`: the event `event` of `ctx`'s id `id` (or of its join `join`), or,
-/// on a listener, a connection request for the new id `id`. Called with the id's handler
-/// mutex held.
+/// `ucma_event_handler()`: the event `event` of `ctx`'s id `id`, or of its join `join`, but
+/// for a connection request ([`connect_request`]). Called with the id's handler mutex held.
 pub(crate) fn handle_event(
     ctx: ArcBorrow<'_, Context>,
     id: CmId<'_>,
     event: &mut bindings::rdma_cm_event,
     join: Option<ArcBorrow<'_, Multicast>>,
 ) -> c_int {
-    if event.event == bindings::rdma_cm_event_type_RDMA_CM_EVENT_CONNECT_REQUEST {
-        return match connect_request(ctx, id, event) {
-            Ok(()) => 0,
-            // Returning an error makes rdma_cm destroy the new id.
-            Err(e) => e.to_errno(),
-        };
-    }
     // Events of a new connection are ignored until the user accepts it (sets its uid).
     if ctx.uid() != 0 {
         let ctx: Arc<Context> = ctx.into();
@@ -243,10 +235,11 @@ pub(crate) fn handle_event(
 }
 
 /// `ucma_connect_event_handler()`: a connection request on a listening id makes a context for
-/// the new id `cm_id`, public at once, and an event that hands it to the user.
-fn connect_request(
+/// the new id `conn`, public at once, and an event that hands it to the user. Called with the
+/// listener's handler mutex held.
+pub(crate) fn connect_request(
     listen: ArcBorrow<'_, Context>,
-    cm_id: CmId<'_>,
+    conn: NewConn<'_>,
     event: &mut bindings::rdma_cm_event,
 ) -> Result {
     let backlog = &listen.backlog;
@@ -256,7 +249,7 @@ fn connect_request(
             (n != 0).then_some(n - 1)
         })
         .map_err(|_| ENOMEM)?;
-    let r = connect_request_ctx(listen, cm_id, event);
+    let r = connect_request_ctx(listen, conn, event);
     if r.is_err() {
         backlog.fetch_add(1, Ordering::Relaxed);
     }
@@ -265,7 +258,7 @@ fn connect_request(
 
 fn connect_request_ctx(
     listen: ArcBorrow<'_, Context>,
-    cm_id: CmId<'_>,
+    conn: NewConn<'_>,
     event: &mut bindings::rdma_cm_event,
 ) -> Result {
     let listen: Arc<Context> = listen.into();
@@ -277,13 +270,18 @@ fn connect_request_ctx(
     drop(listen_user);
     let ctx = Context::new(&file, 0)?;
     let mut inner = file.inner.lock();
-    if inner.events.reserve(1, GFP_KERNEL).is_err() || inner.ctxs.reserve(1, GFP_KERNEL).is_err() {
+    let r = inner
+        .events
+        .reserve(1, GFP_KERNEL)
+        .and_then(|()| inner.ctxs.reserve(1, GFP_KERNEL))
+        .map_err(Error::from)
+        .and_then(|()| ContextId::adopt(&ctx, conn));
+    if let Err(e) = r {
         drop(inner);
         CTX_TABLE.lock().free_taken(ctx.id);
-        return Err(ENOMEM);
+        return Err(e);
     }
     ev.resp.id = ctx.id;
-    ContextId::adopt(&ctx, cm_id);
     ev.conn_req = Some(ctx.clone());
     ctx.finish(&mut inner);
     let _ = inner.events.push_within_capacity(ev);

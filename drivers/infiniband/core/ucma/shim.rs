@@ -655,6 +655,7 @@ impl ContextId {
 
     /// `rdma_create_user_id()` for `ctx`, with [`event_handler`].
     pub(crate) fn create(ctx: &Arc<Context>, ps: u32, qp_type: u32) -> Result {
+        ctx.cm.check_new()?;
         let me = Arc::into_raw(ctx.clone());
         // SAFETY: Creating an id has no precondition; its handler takes its context for a
         // reference on a `Context`, which `me` is.
@@ -675,20 +676,35 @@ impl ContextId {
         }
     }
 
-    /// Gives `ctx` the new id `id` of a connection request, before its user sees it.
-    pub(crate) fn adopt(ctx: &Arc<Context>, id: CmId<'_>) {
+    /// Gives `ctx` the new id of a connection request, before its user sees it.
+    pub(crate) fn adopt(ctx: &Arc<Context>, conn: NewConn<'_>) -> Result {
+        ctx.cm.check_new()?;
+        let id = conn.0.as_raw();
         let me = Arc::into_raw(ctx.clone());
-        // SAFETY: The id is live, and the caller, its handler, owns it alone: rdma_cm hands
-        // the id to the user only if the handler succeeds.
-        unsafe { (*id.as_raw()).context = me.cast_mut().cast() };
+        // SAFETY: The id is live, and owned by no one yet (see `NewConn`): rdma_cm hands it to
+        // the user only if the handler succeeds, and the handler runs now.
+        unsafe { (*id).context = me.cast_mut().cast() };
         // INVARIANT: The id's context is now the reference `me` on `ctx`.
-        ctx.cm.set(id.as_raw());
+        ctx.cm.set(id);
+        Ok(())
+    }
+
+    /// `EBUSY` if the context has an id already: ids are given to new contexts only, before
+    /// they are published (the check is not atomic with `set()`: a racing second id would
+    /// be kept alive by its reference, never destroyed, but not freed under anyone).
+    fn check_new(&self) -> Result {
+        if self.ptr.load(Ordering::Relaxed).is_null() {
+            Ok(())
+        } else {
+            Err(EBUSY)
+        }
     }
 
     /// Makes `p` the id, with the context's publication as its first user.
     fn set(&self, p: *mut bindings::rdma_cm_id) {
-        self.users.store(1, Ordering::Relaxed);
-        self.ptr.store(p, Ordering::Release);
+        self.ptr.store(p, Ordering::Relaxed);
+        // Release: whoever becomes a user after this sees the id (`User::new()` acquires).
+        self.users.store(1, Ordering::Release);
     }
 
     /// `ucma_put_ctx()`.
@@ -772,6 +788,14 @@ impl Drop for User {
     }
 }
 
+/// The new id of a connection request, as rdma_cm hands it to the listener's handler: owned by
+/// no one until [`ContextId::adopt`] takes it (or the handler fails and rdma_cm destroys it).
+///
+/// # Invariants
+///
+/// Made only by [`event_handler`], of a `CONNECT_REQUEST` event's id.
+pub(crate) struct NewConn<'a>(CmId<'a>);
+
 /// `ucma_event_handler()`: rdma_cm's handler of every id of the piece, made by
 /// [`ContextId::create`].
 ///
@@ -794,6 +818,14 @@ unsafe extern "C" fn event_handler(
     let ctx = unsafe { ArcBorrow::<Context>::from_raw((*cm_id).context.cast()) };
     // SAFETY: rdma_cm passes a valid event, for the call.
     let event = unsafe { &mut *event };
+    if event.event == bindings::rdma_cm_event_type_RDMA_CM_EVENT_CONNECT_REQUEST {
+        // INVARIANT: The id of a connection request's event is the new id.
+        return match super::context::connect_request(ctx, NewConn(id), event) {
+            Ok(()) => 0,
+            // Returning an error makes rdma_cm destroy the new id.
+            Err(e) => e.to_errno(),
+        };
+    }
     let join = match event.event {
         bindings::rdma_cm_event_type_RDMA_CM_EVENT_MULTICAST_JOIN
         | bindings::rdma_cm_event_type_RDMA_CM_EVENT_MULTICAST_ERROR => {
