@@ -87,11 +87,7 @@ fn create_id(file: &Arc<File>, inbuf: u64, out_len: usize) -> Result {
         return Err(e);
     }
     let resp = bindings::rdma_ucm_create_id_resp { id: ctx.id };
-    if let Err(e) = shim::write(
-        cmd.response,
-        &resp,
-        size_of::<bindings::rdma_ucm_create_id_resp>(),
-    ) {
+    if let Err(e) = shim::write_all(cmd.response, &resp) {
         destroy_private(ctx);
         return Err(e);
     }
@@ -123,11 +119,7 @@ fn destroy_id(file: &Arc<File>, inbuf: u64, out_len: usize) -> Result {
     let resp = bindings::rdma_ucm_destroy_id_resp {
         events_reported: destroy_private(ctx) as u32,
     };
-    shim::write(
-        cmd.response,
-        &resp,
-        size_of::<bindings::rdma_ucm_destroy_id_resp>(),
-    )
+    shim::write_all(cmd.response, &resp)
 }
 
 /// BIND_IP.
@@ -382,11 +374,7 @@ fn init_qp_attr(file: &Arc<File>, inbuf: u64, out_len: usize) -> Result {
         let _g = user.mutex.lock();
         user.cm_id().init_qp_attr(cmd.qp_state)?
     };
-    shim::write(
-        cmd.response,
-        &resp,
-        size_of::<bindings::ib_uverbs_qp_attr>(),
-    )
+    shim::write_all(cmd.response, &resp)
 }
 
 /// SET_OPTION.
@@ -517,11 +505,7 @@ fn migrate_id(new_file: &Arc<File>, inbuf: u64) -> Result {
         }
     }
     new_file.wake();
-    shim::write(
-        cmd.response,
-        &resp,
-        size_of::<bindings::rdma_ucm_migrate_resp>(),
-    )
+    shim::write_all(cmd.response, &resp)
 }
 
 /// WRITE_CM_EVENT: an event of the user's, queued for the context.

@@ -84,11 +84,7 @@ fn process_join(file: &Arc<File>, cmd: &bindings::rdma_ucm_join_mcast, out_len: 
         return Err(e);
     }
     let resp = bindings::rdma_ucm_create_id_resp { id };
-    if let Err(e) = shim::write(
-        cmd.response,
-        &resp,
-        size_of::<bindings::rdma_ucm_create_id_resp>(),
-    ) {
+    if let Err(e) = shim::write_all(cmd.response, &resp) {
         cm_id.leave(&mc.addr.0);
         drop(guard);
         cleanup_mc_events(&user, &mc);
@@ -149,9 +145,5 @@ pub(crate) fn leave(file: &Arc<File>, inbuf: u64, out_len: usize) -> Result {
     let resp = bindings::rdma_ucm_destroy_id_resp {
         events_reported: mc.events_reported.load(Ordering::Relaxed) as u32,
     };
-    shim::write(
-        cmd.response,
-        &resp,
-        size_of::<bindings::rdma_ucm_destroy_id_resp>(),
-    )
+    shim::write_all(cmd.response, &resp)
 }

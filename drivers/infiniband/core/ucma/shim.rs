@@ -172,6 +172,11 @@ pub(crate) fn write<T: Pod>(addr: u64, t: &T, len: usize) -> Result {
     user(addr, n).writer().write_slice(&t.as_bytes()[..n])
 }
 
+/// Writes all of `t` to user memory at `addr`, as `copy_to_user(addr, &t, sizeof(t))` does.
+pub(crate) fn write_all<T: Pod>(addr: u64, t: &T) -> Result {
+    write(addr, t, size_of::<T>())
+}
+
 /// Writes bytes to user memory at `addr`.
 pub(crate) fn write_bytes(addr: u64, b: &[u8]) -> Result {
     user(addr, b.len()).writer().write_slice(b)
