@@ -10,13 +10,16 @@
 #   make bench         the C vs Rust benchmarks on the plain (bench) kernel
 #   make export        the whole project as a git format-patch series against v7.3
 #   make check         clippy, rustfmt and checkpatch on the project's code
+#   make check-series  build every prefix of the exported series; names the first that breaks
+#   make rust-analyzer rust-project.json for editors, covering the project's crates
 #   make setup | build | shell
 
 SHELL := /bin/bash
 SUITE ?=
 FRESH ?=
 
-.PHONY: all setup build demo test bench export check clippy rustfmtcheck checkpatch shell
+.PHONY: all setup build demo test bench export check check-series clippy rustfmtcheck \
+	checkpatch rust-analyzer shell
 
 all: test
 
@@ -48,6 +51,12 @@ rustfmtcheck:
 
 checkpatch:
 	scripts/check.sh checkpatch
+
+check-series:
+	scripts/check-series.sh
+
+rust-analyzer:
+	scripts/rust-analyzer.sh
 
 shell:
 	scripts/run-qemu.sh -t 86400 -- bash

@@ -9,7 +9,13 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 B=$(build_dir)
-rs_files() { (cd "$RDMA_RS_TOP" && git ls-files '*.rs'); }
+# The Rust files of the project: the overlay's, and those the patches create or change.
+rs_files() {
+	(
+		cd "$RDMA_RS_TOP" && git ls-files '*.rs'
+		sed -n 's|^+++ b/\(.*\.rs\)$|\1|p' patches/*.patch
+	) | sort -u
+}
 
 case "${1:-}" in
 clippy)
@@ -23,8 +29,8 @@ clippy)
 		d=${f%/*}
 		n=${f##*/}
 		n=${n%.rs}
-		[ -e "$RDMA_RS_TOP/$d.rs" ] && continue
-		grep -qE "^[[:space:]]*(pub(\([a-z]+\))? )?mod $n;" "$RDMA_RS_TOP/$d"/*.rs && continue
+		[ -e "$SRC_DIR/$d.rs" ] && continue
+		grep -qE "^[[:space:]]*(pub(\([a-z]+\))? )?mod $n;" "$SRC_DIR/$d"/*.rs && continue
 		objs+=("${f%.rs}.o")
 	done
 	touch "$SRC_DIR/rust/kernel/lib.rs" $(for f in $(rs_files); do echo "$SRC_DIR/$f"; done)
@@ -57,9 +63,19 @@ checkpatch)
 	for p in "$out"/0*.patch; do
 		case "$p" in *0000-cover-letter.patch) continue ;; esac
 		# The source is a release without git history, where no commit id of a
-		# Fixes: tag can be looked up.
+		# Fixes: tag can be looked up. FILE_PATH_CHANGES ("does MAINTAINERS need
+		# updating?") fires for every new file of a patch that leaves MAINTAINERS
+		# alone; whether each new file has a maintainer is checked below instead.
 		"$SRC_DIR/scripts/checkpatch.pl" --strict --no-tree --root="$SRC_DIR" -q \
-			--ignore UNKNOWN_COMMIT_ID "$p" || bad=1
+			--ignore UNKNOWN_COMMIT_ID,FILE_PATH_CHANGES "$p" || bad=1
+	done
+	# Every file the series adds has a maintainer entry of its own (not only
+	# THE REST), in the MAINTAINERS of the whole series.
+	base=$(cat "$SRC_DIR/.rdma-rs-base")
+	for f in $(git -C "$SRC_DIR" diff --name-only --diff-filter=A "$base" refs/rdma-rs/export); do
+		(cd "$SRC_DIR" && scripts/get_maintainer.pl --no-git --no-git-fallback -f "$f") \
+			2>/dev/null | grep '(maintainer:' | grep -qv 'THE REST' ||
+			{ echo "no MAINTAINERS entry covers $f" >&2; bad=1; }
 	done
 	[ $bad -eq 0 ] || die "checkpatch --strict reported the problems above"
 	log "checkpatch --strict: clean"

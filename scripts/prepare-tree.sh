@@ -46,8 +46,8 @@ new_manifest=$(mktemp)
 ) | sort >"$new_manifest"
 copied=0
 while read -r f; do
-	if git cat-file -e "$base:$f" 2>/dev/null; then
-		die "overlay file $f exists upstream: change upstream files through patches/"
+	if git cat-file -e "HEAD:$f" 2>/dev/null; then
+		die "overlay file $f exists upstream or in a patch: change it through patches/"
 	fi
 	if ! cmp -s "$RDMA_RS_TOP/$f" "$f"; then
 		mkdir -p "$(dirname "$f")"
@@ -58,7 +58,12 @@ done <"$new_manifest"
 removed=0
 if [ -e "$manifest" ]; then
 	while read -r f; do
-		rm -f "$f"
+		# A file the patches now create is theirs: put back their version.
+		if git cat-file -e "HEAD:$f" 2>/dev/null; then
+			git checkout -q HEAD -- "$f"
+		else
+			rm -f "$f"
+		fi
 		removed=$((removed + 1))
 	done < <(comm -23 "$manifest" "$new_manifest")
 fi

@@ -44,6 +44,15 @@ fi
 # Checkers' settings: SLUB debugging on every cache, frequent KFENCE samples.
 if [ "$PROFILE" = test ]; then
 	kargs+=(--append "slub_debug=FZPU kfence.sample_interval=10 kmemleak=on")
+	# The workqueue_queue_work event, enabled from boot in a trace instance
+	# of its own (rdma_rs_gid.sh reads it): enabling it at run time patches
+	# a jump label inside __queue_work(), which timers on the other CPU run
+	# through, and a run has died of that under TCG ("Oops: int3" at
+	# __queue_work+0x111). Its tracing_on is what the test switches. No comm
+	# recording either, which would hook sched_switch now and be unhooked at
+	# run time (see rs_tracefs_up in rdma_rs_lib.sh).
+	kargs+=(--append "trace_options=norecord-cmd")
+	kargs+=(--append "trace_instance=rs_wq,workqueue:workqueue_queue_work")
 fi
 kargs+=(--append "printk.devkmsg=on loglevel=6")
 # With a 9p root (no virtiofsd on the host), let the guest cache what it reads:

@@ -14,7 +14,9 @@
 # "-" for none):
 #   - with RS_IMPL=c no Rust piece is called (every entry point dispatches on
 #     its module parameter), so the C units run none, but for the Rust sample
-#     module that rdma_rs_sa_mcast.sh loads to call the SA exports;
+#     module that rdma_rs_sa_mcast.sh loads to call the SA exports, and the
+#     Rust rdma_ucm files that rdma_rs_ucma.sh opens beside C ones (ucma_impl
+#     is read at each open());
 #   - a unit with RS_PIECES runs only those pieces on Rust, the others on C:
 #     its own piece, the crate it is linked into and the abstractions;
 #   - the units with every piece on Rust run all of them, and so do the
@@ -24,7 +26,8 @@
 RS_RUST_GID="rust/ drivers/infiniband/core/ib_core_rust.rs drivers/infiniband/core/roce_gid_mgmt"
 RS_RUST_SA="rust/ drivers/infiniband/core/ib_core_rust.rs drivers/infiniband/core/multicast samples/rust/"
 RS_RUST_SAMPLE="rust/ samples/rust/"
-RS_RUST_CMA="rust/ drivers/infiniband/core/rdma_cm_rust.rs drivers/infiniband/core/cma_mcast drivers/infiniband/core/ucma_rust.rs drivers/infiniband/core/ucma"
+RS_RUST_CMA="rust/ drivers/infiniband/core/rdma_cm_rust.rs drivers/infiniband/core/cma_mcast"
+RS_RUST_UCMA="rust/ drivers/infiniband/core/ucma_rust.rs drivers/infiniband/core/ucma"
 
 rs_units() {
 	cat <<EOF
@@ -35,11 +38,13 @@ smoke.rdma_rs_pyverbs.rust smoke rdma_rs_pyverbs.sh RS_IMPL=rust *
 smoke.rdma_rs_smoke.rust smoke rdma_rs_smoke.sh RS_IMPL=rust *
 smoke.rdma_rs_gid.rust smoke rdma_rs_gid.sh RS_IMPL=rust,RS_PIECES=ib_core:roce_gid_impl $RS_RUST_GID
 smoke.rdma_rs_sa_mcast.rust smoke rdma_rs_sa_mcast.sh RS_IMPL=rust,RS_PIECES=ib_core:sa_mcast_impl $RS_RUST_SA
-smoke.rdma_rs_cma_mcast.rust smoke rdma_rs_cma_mcast.sh RS_IMPL=rust,RS_PIECES=rdma_cm:mcast_impl+rdma_ucm:ucma_impl $RS_RUST_CMA
+smoke.rdma_rs_cma_mcast.rust smoke rdma_rs_cma_mcast.sh RS_IMPL=rust,RS_PIECES=rdma_cm:mcast_impl $RS_RUST_CMA
+smoke.rdma_rs_ucma.rust smoke rdma_rs_ucma.sh RS_IMPL=rust,RS_PIECES=rdma_ucm:ucma_impl $RS_RUST_UCMA
 smoke.rdma_rs_gid.c smoke rdma_rs_gid.sh RS_IMPL=c -
 smoke.rdma_rs_pyverbs.c smoke rdma_rs_pyverbs.sh RS_IMPL=c -
 smoke.rdma_rs_smoke.c smoke rdma_rs_smoke.sh RS_IMPL=c -
 smoke.rdma_rs_sa_mcast.c smoke rdma_rs_sa_mcast.sh RS_IMPL=c $RS_RUST_SAMPLE
 smoke.rdma_rs_cma_mcast.c smoke rdma_rs_cma_mcast.sh RS_IMPL=c -
+smoke.rdma_rs_ucma.c smoke rdma_rs_ucma.sh RS_IMPL=c $RS_RUST_UCMA
 EOF
 }

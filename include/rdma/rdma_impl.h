@@ -5,14 +5,15 @@
  * Pieces of the RDMA core that have a Rust implementation keep their C one
  * beside it. Both are built; a read-only module parameter of the module that
  * holds the piece chooses which one runs, with a default from Kconfig
- * (CONFIG_INFINIBAND_RUST_DEFAULT).
+ * (CONFIG_INFINIBAND_RUST_DEFAULT). With CONFIG_RDMA_RS_BENCH, benchmarks
+ * time both in one run.
  */
 #ifndef _RDMA_IMPL_H
 #define _RDMA_IMPL_H
 
 #include <linux/list.h>
-#include <linux/mutex.h>
 #include <linux/moduleparam.h>
+#include <linux/mutex.h>
 #include <linux/types.h>
 
 struct dentry;
@@ -39,6 +40,7 @@ static inline bool rdma_impl_is_rust(int impl)
 	return IS_ENABLED(CONFIG_INFINIBAND_RUST) && impl == RDMA_IMPL_RUST;
 }
 
+#if IS_ENABLED(CONFIG_RDMA_RS_BENCH)
 /**
  * struct rdma_impl_bench - a benchmark that times both implementations
  * @name: debugfs file name, under /sys/kernel/debug/rdma_impl/
@@ -68,5 +70,6 @@ struct rdma_impl_bench {
 
 void rdma_impl_bench_register(struct rdma_impl_bench *bench);
 void rdma_impl_bench_unregister(struct rdma_impl_bench *bench);
+#endif /* CONFIG_RDMA_RS_BENCH */
 
 #endif /* _RDMA_IMPL_H */

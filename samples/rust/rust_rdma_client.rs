@@ -24,8 +24,7 @@ use kernel::{
     fmt,
     prelude::*,
     rdma,
-    str::CString,
-    sync::aref::ARef,
+    str::CString, //
 };
 
 module! {
@@ -41,9 +40,9 @@ kernel::sync::global_lock! {
     unsafe(uninit) static ROOT: Mutex<Option<Dir>> = None;
 }
 
-static CLIENT: rdma::Registration<SampleClient> = rdma::Registration::new();
-
 struct SampleClient;
+
+kernel::rdma_client_registration!(static CLIENT: SampleClient);
 
 /// The debugfs entries of one device; the file goes before its directory.
 #[pin_data]
@@ -53,9 +52,10 @@ struct DeviceEntry {
     _dir: Dir,
 }
 
-/// Renders the `info` file, reading the device when the file is read.
+/// Renders the `info` file, reading the device when the file is read. It keeps the device
+/// registered until the client's `remove()` drops it, with the file.
 struct DeviceInfo {
-    dev: ARef<rdma::Device>,
+    dev: rdma::DeviceGuard,
 }
 
 impl DeviceInfo {
@@ -105,7 +105,11 @@ impl DeviceInfo {
         let bcast = rdma::Gid([
             0xff, 0x12, 0x40, 0x1b, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff,
         ]);
-        match rdma::sa::mcmember_rec(dev, port, &bcast) {
+        // SAFETY: This client is registered after ib_core's (the module depends on ib_core),
+        // and `self` is read through the device's debugfs file, which the client's `remove()`
+        // removes, waiting for its readers: `dev` is used within this client's
+        // `add()`..`remove()` span.
+        match unsafe { rdma::sa::mcmember_rec(dev, port, &bcast) } {
             Ok(rec) => f.write_fmt(fmt!(
                 "sa_mcast port {} broadcast mlid {:#06x}\n",
                 port,
@@ -143,25 +147,23 @@ impl rdma::Client for SampleClient {
     const NAME: &'static CStr = c"rust_rdma_client";
     type Data = Pin<KBox<DeviceEntry>>;
 
-    fn registration() -> &'static rdma::Registration<Self> {
-        &CLIENT
-    }
-
-    fn add(dev: &rdma::Device) -> Result<Self::Data> {
+    fn add(dev: &rdma::RegisteredDevice) -> Result<Self::Data> {
         let name = CString::try_from_fmt(fmt!("{}", dev.name()))?;
         let root = ROOT.lock();
         let dir = root.as_ref().ok_or(ENODEV)?.subdir(&name);
         pr_debug!("adding {}\n", dev.name());
         KBox::pin_init(
             try_pin_init!(DeviceEntry {
-                _info <- dir.read_only_file(c"info", DeviceInfo { dev: dev.into() }),
+                _info <- dir.read_only_file(c"info", DeviceInfo {
+                    dev: dev.try_get().ok_or(ENODEV)?,
+                }),
                 _dir: dir,
             }),
             GFP_KERNEL,
         )
     }
 
-    fn remove(dev: &rdma::Device, entry: Self::Data) {
+    fn remove(dev: &rdma::RegisteredDevice, entry: Self::Data) {
         pr_debug!("removing {}\n", dev.name());
         // Removing the debugfs file waits for readers that still use the device.
         drop(entry);

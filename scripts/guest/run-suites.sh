@@ -66,16 +66,36 @@ suite_kunit() {
 	for d in /sys/kernel/debug/kunit/*/; do
 		d=${d%/}
 		case "${d##*/}" in
-		*rdma* | *ib_* | *roce* | *rxe* | rust_kernel_net_* | rust_kernel_workqueue_owned) ;;
+		*rdma* | *ib_* | *roce* | *rxe* | rust_kernel_net_* | rust_kernel_workqueue_owned | rust_kernel_str_name_buf | \
+		rust_kernel_xarray_alloc) ;;
 		*) continue ;;
 		esac
 		n=$((n + 1))
 		cat "$d/results" >>"$R/kunit.ktap"
-		# Leaf tests are the indented lines; the suite line sums them up.
+		# Leaf tests are the indented lines; the suite line sums them up. A suite
+		# without leaves (one that failed to start) or whose own line is not ok
+		# (its init or exit failed) is a failure of its own.
 		grep -E '^[[:space:]]+(not )?ok ' "$d/results" |
 			ktap_to_res kunit "${d##*/}."
+		grep -qE '^[[:space:]]+(not )?ok ' "$d/results" ||
+			printf 'FAIL\tkunit: %s: no test result\n' "${d##*/}"
+		if grep -qE '^not ok ' "$d/results" &&
+			! grep -qE '^[[:space:]]+not ok ' "$d/results"; then
+			printf 'FAIL\tkunit: %s: the suite itself failed\n' "${d##*/}"
+		fi
 	done >"$R/units/kunit.res"
-	[ $n -gt 0 ] || printf 'FAIL\tkunit: no RDMA KUnit suite ran\n' >"$R/units/kunit.res"
+	# Every suite this project adds must have run: a suite that silently
+	# drops out of the build is a failure, not a smaller pass count.
+	local want
+	for want in rdma_cm_mcast rdma_roce_gid_filter rdma_sa_mcast \
+		rdma_sa_mcast_rec rdma_ucm_rs rust_kernel_net_notifier \
+		rust_kernel_rdma_addr rust_kernel_rdma_gid rust_kernel_rdma_port \
+		rust_kernel_rdma_sa rust_kernel_rdma_ucm rust_kernel_str_name_buf \
+		rust_kernel_workqueue_owned rust_kernel_xarray_alloc; do
+		[ -e "/sys/kernel/debug/kunit/$want/results" ] ||
+			printf 'FAIL\tkunit: %s: suite did not run\n' "$want"
+	done >>"$R/units/kunit.res"
+	[ $n -gt 0 ] || printf 'FAIL\tkunit: no RDMA KUnit suite ran\n' >>"$R/units/kunit.res"
 }
 
 # run_script UNIT SUITE SCRIPT [ENV=VAL...]: one kselftest script; its KTAP

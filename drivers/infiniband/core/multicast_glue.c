@@ -1,33 +1,27 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * C glue of the Rust SA multicast piece (multicast.rs): ib_core's private
- * MCMemberRecord query and SA client, the address handle inlines, and the
- * debugfs view. Each function is wrapped by one safe function of
- * multicast/shim.rs.
+ * MCMemberRecord query and SA client counts (sa.h), and the address handle
+ * inlines. multicast/ffi.rs wraps each function.
  */
 
-#include <linux/debugfs.h>
-#include <linux/seq_file.h>
 #include <rdma/ib_cache.h>
 #include <rdma/ib_mad.h>
 
 #include "core_priv.h"
-#include "ib_core_rust.h"
+#include "multicast_rust.h"
 #include "sa.h"
 
+/* The piece's SA client, registered while the piece runs. */
 static struct ib_sa_client rdma_rs_mcast_sa_client;
-static struct dentry *rdma_rs_mcast_debugfs;
 
-void rdma_rs_mcast_glue_init(void)
+void rdma_rs_mcast_sa_client_register(void)
 {
 	ib_sa_register_client(&rdma_rs_mcast_sa_client);
-	rdma_rs_mcast_debugfs = debugfs_create_dir("ib_sa_mcast", NULL);
 }
 
-void rdma_rs_mcast_glue_exit(void)
+void rdma_rs_mcast_sa_client_unregister(void)
 {
-	debugfs_remove(rdma_rs_mcast_debugfs);
-	rdma_rs_mcast_debugfs = NULL;
 	ib_sa_unregister_client(&rdma_rs_mcast_sa_client);
 }
 
@@ -86,22 +80,4 @@ void rdma_rs_mcast_ah_init(struct rdma_ah_attr *ah_attr,
 	rdma_move_grh_sgid_attr(ah_attr, (union ib_gid *)&rec->mgid,
 				be32_to_cpu(rec->flow_label), rec->hop_limit,
 				rec->traffic_class, sgid_attr);
-}
-
-static int rdma_rs_mcast_debugfs_show(struct seq_file *seq, void *v)
-{
-	return rdma_rs_mcast_show(seq, seq->private);
-}
-DEFINE_SHOW_ATTRIBUTE(rdma_rs_mcast_debugfs);
-
-void *rdma_rs_mcast_debugfs_add(struct ib_device *dev, void *data)
-{
-	return debugfs_create_file(dev_name(&dev->dev), 0400,
-				   rdma_rs_mcast_debugfs, data,
-				   &rdma_rs_mcast_debugfs_fops);
-}
-
-void rdma_rs_mcast_debugfs_remove(void *dentry)
-{
-	debugfs_remove(dentry);
 }

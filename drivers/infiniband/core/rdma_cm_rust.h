@@ -12,7 +12,7 @@
 struct net_device;
 struct workqueue_struct;
 
-/* cma_mcast.rs */
+/* cma_mcast/ffi.rs */
 int rdma_rs_cma_mcast_init(void **state);
 void rdma_rs_cma_mcast_exit(void *state);
 int rdma_rs_cma_join_multicast(void *state, struct rdma_cm_id *id,
@@ -22,7 +22,7 @@ void rdma_rs_cma_leave_multicast(void *state, struct rdma_cm_id *id,
 				 struct sockaddr *addr);
 void rdma_rs_cma_leave_mc_groups(void *state, struct rdma_cm_id *id);
 
-/* cma.c, for cma_mcast/shim.rs */
+/* cma.c, for cma_mcast/ffi.rs */
 bool rdma_rs_cma_addr_ready(struct rdma_cm_id *id);
 u32 rdma_rs_cma_gid_type(struct rdma_cm_id *id);
 u32 rdma_rs_cma_qkey(struct rdma_cm_id *id);
@@ -35,6 +35,5 @@ int rdma_rs_cma_igmp_send(struct net_device *ndev, union ib_gid *mgid,
 			  bool join);
 struct workqueue_struct *rdma_rs_cma_wq(void);
 struct ib_sa_client *rdma_rs_cma_sa_client(void);
-struct net_device *rdma_rs_cma_bound_ndev(struct rdma_cm_id *id);
 
 #endif /* _RDMA_CM_RUST_H */

@@ -9,35 +9,64 @@
 //!   bond above it;
 //! - one GID per IP address (IPv4-mapped for IPv4) of the port's net device, of the VLANs on
 //!   it and of the bond it is the active slave of;
-//! - each for every GID type the port supports ([`rdma_rs_roce_gid_type_mask_support`]).
+//! - each for every GID type the port supports (`roce_gid_type_mask_support()`).
 //!
 //! Net device and address notifiers turn events into [`cmd::Cmd`]s, which run in order on an
 //! ordered workqueue owned by [`GidMgmt`]. Registering an RDMA device rescans the net devices
-//! ([`rdma_rs_roce_rescan_device`]). The GID cache (`cache.c`) stores the entries and sends
-//! the `IB_EVENT_GID_CHANGE` events.
+//! ([`cmd::rescan_device`]). The GID cache (`cache.c`) stores the entries and sends the
+//! `IB_EVENT_GID_CHANGE` events.
+//!
+//! - [`filter`]: which ports an event concerns, over a trait of net device relations that
+//!   KUnit fills with made-up topologies;
+//! - [`net`]: the live net devices behind that trait, their addresses and upper devices;
+//! - [`port::RocePort`]: a RoCE port and the updates of its GID table;
+//! - [`ffi`]: the C boundary, the piece's only `unsafe` code.
 
-use core::ffi::c_void;
 use kernel::{
-    alloc::flags::{GFP_ATOMIC, GFP_KERNEL},
-    bindings,
+    alloc::flags::{
+        GFP_ATOMIC,
+        GFP_KERNEL, //
+    },
     net::{
-        device::{NetDevice, RegState},
+        device::{
+            NetDevice,
+            RegState, //
+        },
         notifier::{
-            AddrEvent, Inet6addrHandler, Inet6addrRegistration, InetaddrHandler,
-            InetaddrRegistration, NetdevEvent, NetdevHandler, NetdevRegistration,
+            AddrEvent,
+            Inet6addrHandler,
+            Inet6addrRegistration,
+            InetaddrHandler,
+            InetaddrRegistration,
+            NetdevEvent,
+            NetdevHandler,
+            NetdevRegistration, //
         },
     },
     prelude::*,
-    rdma::{self, Gid},
-    sync::{aref::ARef, Arc},
-    workqueue::{OwnedQueue, Work, WorkItem},
+    rdma::Gid,
+    sync::{
+        aref::ARef,
+        Arc, //
+    },
+    workqueue::{
+        OwnedQueue,
+        QueueFlags,
+        Work,
+        WorkItem, //
+    },
 };
 
 mod cmd;
+mod ffi;
 mod filter;
-mod shim;
+mod net;
+mod port;
 
-use cmd::{Action, Cmd};
+use cmd::{
+    Action,
+    Cmd, //
+};
 use filter::Filter;
 
 /// The commands of one net device event, at most three.
@@ -83,20 +112,20 @@ impl WorkItem for AddrWork {
     type Pointer = Pin<KBox<Self>>;
 
     fn run(this: Pin<KBox<Self>>) {
-        shim::for_each_roce_port(None, |p| {
+        ffi::for_each_roce_port(None, |p| {
             if cmd::selects(Filter::EthPortOfNetdev, p, &this.ndev) {
-                cmd::update_gid(p, this.add, &this.gid, &this.ndev);
+                p.update_gid(this.add, &this.gid, &this.ndev);
             }
         });
     }
 }
 
-/// The notifier handlers: they queue work, nothing else.
-struct Events {
+/// The handler of the net device and address notifiers: it queues work, nothing else.
+struct NotifierEvents {
     wq: Arc<OwnedQueue>,
 }
 
-impl Events {
+impl NotifierEvents {
     fn queue_netdev(&self, cmds: Cmds) {
         if cmds.is_empty() {
             return;
@@ -188,7 +217,7 @@ fn netdev_cmds(event: NetdevEvent<'_>, dev: &NetDevice) -> Result<Cmds> {
     Ok(cmds)
 }
 
-impl NetdevHandler for Events {
+impl NetdevHandler for NotifierEvents {
     fn event(&self, event: NetdevEvent<'_>, dev: &NetDevice) {
         if !dev.is_ether() {
             return;
@@ -199,13 +228,13 @@ impl NetdevHandler for Events {
     }
 }
 
-impl InetaddrHandler for Events {
+impl InetaddrHandler for NotifierEvents {
     fn event(&self, event: AddrEvent, addr: [u8; 4], dev: &NetDevice) {
         self.queue_addr(event, Gid::from_ipv4(addr), dev);
     }
 }
 
-impl Inet6addrHandler for Events {
+impl Inet6addrHandler for NotifierEvents {
     fn event(&self, event: AddrEvent, addr: [u8; 16], dev: &NetDevice) {
         self.queue_addr(event, Gid(addr), dev);
     }
@@ -219,18 +248,21 @@ impl Inet6addrHandler for Events {
 #[pin_data]
 struct GidMgmt {
     #[pin]
-    inet6: Inet6addrRegistration<Events>,
+    inet6: Inet6addrRegistration<NotifierEvents>,
     #[pin]
-    inet: InetaddrRegistration<Events>,
+    inet: InetaddrRegistration<NotifierEvents>,
     #[pin]
-    netdev: NetdevRegistration<Events>,
+    netdev: NetdevRegistration<NotifierEvents>,
     wq: Arc<OwnedQueue>,
 }
 
 impl GidMgmt {
     fn new() -> Result<Pin<KBox<Self>>> {
-        let wq = Arc::new(OwnedQueue::new_ordered(c"gid-cache-wq-rs")?, GFP_KERNEL)?;
-        let events = |wq: &Arc<OwnedQueue>| Events { wq: wq.clone() };
+        let wq = Arc::new(
+            OwnedQueue::new_ordered(c"gid-cache-wq-rs", QueueFlags::default())?,
+            GFP_KERNEL,
+        )?;
+        let events = |wq: &Arc<OwnedQueue>| NotifierEvents { wq: wq.clone() };
         // Address notifiers first; the net device notifier last, as its registration replays
         // the existing devices and no address event may be missed.
         KBox::try_pin_init(
@@ -243,122 +275,4 @@ impl GidMgmt {
             GFP_KERNEL,
         )
     }
-}
-
-/// Starts the piece (`roce_gid_mgmt_init()`); `*state` gets what
-/// [`rdma_rs_roce_gid_mgmt_cleanup`] takes back.
-///
-/// # Safety
-///
-/// `state` must be valid for writes. Called once, from `ib_core`'s init.
-#[no_mangle]
-pub(crate) unsafe extern "C" fn rdma_rs_roce_gid_mgmt_init(state: *mut *mut c_void) -> c_int {
-    match GidMgmt::new() {
-        Ok(m) => {
-            // SAFETY: `Pin<KBox<_>>` is given to C as a raw pointer, and only taken back by
-            // `rdma_rs_roce_gid_mgmt_cleanup()`, which pins it again.
-            let raw = KBox::into_raw(unsafe { Pin::into_inner_unchecked(m) });
-            // SAFETY: `state` is valid for writes (guaranteed by the caller).
-            unsafe { state.write(raw.cast()) };
-            0
-        }
-        Err(e) => e.to_errno(),
-    }
-}
-
-/// Stops the piece (`roce_gid_mgmt_cleanup()`): unregisters the notifiers and runs the work
-/// still queued.
-///
-/// # Safety
-///
-/// `state` must come from a successful [`rdma_rs_roce_gid_mgmt_init`], and is not used after.
-#[no_mangle]
-pub(crate) unsafe extern "C" fn rdma_rs_roce_gid_mgmt_cleanup(state: *mut c_void) {
-    // SAFETY: `state` is the pinned box made by `rdma_rs_roce_gid_mgmt_init()`; it was never
-    // moved, and dropping it in place keeps the pinning promise.
-    drop(unsafe { Pin::new_unchecked(KBox::from_raw(state.cast::<GidMgmt>())) });
-}
-
-/// The default GIDs and the address GIDs of every net device for `p` (`enum_all_gids_of_dev_cb()`).
-fn scan_port(p: &shim::RocePort<'_>) {
-    shim::for_each_netdev(|ndev| {
-        if cmd::selects(Filter::NdevForDefaultGid, p, ndev) {
-            cmd::default_gids(p, ndev, true);
-        }
-        if cmd::selects(Filter::EthPortOfNetdev, p, ndev) {
-            cmd::add_ips(p, ndev);
-        }
-    });
-}
-
-/// Adds the GIDs of every net device to the RoCE ports of `ib_dev` (`rdma_roce_rescan_device()`).
-///
-/// # Safety
-///
-/// `ib_dev` must point to an `ib_device` that stays referenced during the call.
-#[no_mangle]
-pub(crate) unsafe extern "C" fn rdma_rs_roce_rescan_device(ib_dev: *mut bindings::ib_device) {
-    // SAFETY: The caller guarantees the device stays referenced during the call.
-    let dev = unsafe { rdma::Device::from_raw(ib_dev) };
-    shim::for_each_roce_port(Some(dev), scan_port);
-}
-
-/// The same for one port, if it runs RoCE and has a net device (`rdma_roce_rescan_port()`).
-///
-/// # Safety
-///
-/// `ib_dev` must point to an `ib_device` that stays referenced during the call.
-#[no_mangle]
-pub(crate) unsafe extern "C" fn rdma_rs_roce_rescan_port(
-    ib_dev: *mut bindings::ib_device,
-    port: u32,
-) {
-    // SAFETY: The caller guarantees the device stays referenced during the call.
-    let dev = unsafe { rdma::Device::from_raw(ib_dev) };
-    if let Some(ndev) = shim::roce_port_netdev(dev, port) {
-        scan_port(&shim::RocePort {
-            dev,
-            port,
-            ndev: Some(&ndev),
-        });
-    }
-}
-
-/// Removes every GID of `ndev` from `port` (`roce_del_all_netdev_gids()`).
-///
-/// # Safety
-///
-/// `ib_dev` and `ndev` must stay referenced during the call.
-#[no_mangle]
-pub(crate) unsafe extern "C" fn rdma_rs_roce_del_all_netdev_gids(
-    ib_dev: *mut bindings::ib_device,
-    port: u32,
-    ndev: *mut bindings::net_device,
-) {
-    // SAFETY: The caller guarantees both stay referenced during the call.
-    let (dev, ndev) = unsafe { (rdma::Device::from_raw(ib_dev), NetDevice::from_raw(ndev)) };
-    let p = shim::RocePort {
-        dev,
-        port,
-        ndev: None,
-    };
-    p.del_all_gids_of(ndev);
-}
-
-/// The GID types `port` of `ib_dev` supports: `roce_gid_type_mask_support()`.
-///
-/// For a port number the device does not have, the C function reads out of bounds; this one
-/// returns the empty mask.
-///
-/// # Safety
-///
-/// `ib_dev` must point to an `ib_device` that stays referenced during the call.
-#[no_mangle]
-pub(crate) unsafe extern "C" fn rdma_rs_roce_gid_type_mask_support(
-    ib_dev: *mut bindings::ib_device,
-    port: u32,
-) -> c_ulong {
-    // SAFETY: The caller guarantees the device stays referenced during the call.
-    let dev = unsafe { rdma::Device::from_raw(ib_dev) };
-    dev.gid_type_mask(port).map_or(0, |mask| mask.0 as c_ulong)
 }

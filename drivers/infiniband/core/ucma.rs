@@ -8,16 +8,15 @@
 //!
 //! - [`file::File`]: an open file, its contexts and its queue of events; GET_EVENT, `poll()`,
 //!   the teardown on close;
-//! - [`context::Context`]: a user's rdma_cm id, the users that keep it from being destroyed,
-//!   its closing (also on device removal) and rdma_cm's event handler;
+//! - [`context::Context`]: a user's rdma_cm id, its closing (also on device removal) and what
+//!   its events do;
 //! - [`multicast::Multicast`]: a join, and JOIN_IP_MCAST, JOIN_MCAST, LEAVE_MCAST;
 //! - [`event::Event`]: an event waiting to be read;
 //! - [`cmd`]: `write()` and the other commands, checked in C's order;
-//! - [`table::IdTable`]: the ids of contexts and joins, shared by every file as in C (an id
-//!   of another file is `EINVAL`, not `ENOENT`);
-//! - [`shim`]: the unsafe code (but for a join's call, whose caller keeps the join alive):
-//!   the file operations `ucma.c` calls, rdma_cm's event
-//!   handler, a context's id and its users, and the calls into C.
+//! - [`Tables`]: the ids of contexts and joins, shared by every file as in C (an id of another
+//!   file is `EINVAL`, not `ENOENT`);
+//! - [`ffi`]: the C boundary, the piece's only `unsafe` code: the file operations, rdma_cm's
+//!   event handler, a context's id and its users.
 //!
 //! The responses that need rdma_cm's internals (routes, addresses, paths, GIDs, the
 //! parameters of an event, an IB path option) are filled by helpers of `ucma.c` that both
@@ -26,24 +25,49 @@
 mod cmd;
 mod context;
 mod event;
+mod ffi;
 mod file;
 mod multicast;
-mod shim;
-mod table;
 #[cfg(CONFIG_KUNIT)]
 mod tests;
+mod user;
 
 use context::Context;
-use kernel::prelude::*;
+use kernel::{
+    prelude::*,
+    sync::Arc,
+    xarray::{
+        AllocKind,
+        XArray, //
+    },
+};
 use multicast::Multicast;
-use table::IdTable;
 
-kernel::sync::global_lock! {
-    // SAFETY: Initialised by `rdma_rs_ucma_init()`, before the device is registered.
-    unsafe(uninit) static CTX_TABLE: Mutex<IdTable<Context>> = IdTable::new();
+/// The ids of contexts and joins (C's `ctx_table` and `multicast_table`): allocated lowest free
+/// first, from 0, by `xa_alloc()`. An id is reserved while its object is being made or
+/// destroyed, and published (found by lookups) in between.
+#[pin_data]
+pub(crate) struct Tables {
+    #[pin]
+    ctxs: XArray<Arc<Context>>,
+    #[pin]
+    mcs: XArray<Arc<Multicast>>,
 }
 
-kernel::sync::global_lock! {
-    // SAFETY: Initialised by `rdma_rs_ucma_init()`, before the device is registered.
-    unsafe(uninit) static MC_TABLE: Mutex<IdTable<Multicast>> = IdTable::new();
+impl Tables {
+    fn new() -> Result<Arc<Self>> {
+        Arc::pin_init(
+            pin_init!(Self {
+                ctxs <- XArray::new(AllocKind::Alloc),
+                mcs <- XArray::new(AllocKind::Alloc),
+            }),
+            GFP_KERNEL,
+        )
+    }
+
+    /// Reserves the lowest free id of `table`.
+    fn reserve<T: kernel::types::ForeignOwnable>(table: &XArray<T>) -> Result<u32> {
+        let id = table.lock().alloc(0..=u32::MAX, None, GFP_KERNEL)?;
+        u32::try_from(id).map_err(|_| EINVAL)
+    }
 }

@@ -14,21 +14,21 @@
 #include <rdma/rdma_user_cm.h>
 #include <rdma/ib_sa.h>
 
-/* ucma.rs */
-void rdma_rs_ucma_init(void);
-void rdma_rs_ucma_exit(void);
-int rdma_rs_ucma_open(struct file *filp);
+/* ucma/ffi.rs */
+int rdma_rs_ucma_init(void **state);
+void rdma_rs_ucma_exit(void *state);
+int rdma_rs_ucma_open(void *state, struct file *filp);
 int rdma_rs_ucma_close(struct inode *inode, struct file *filp);
 ssize_t rdma_rs_ucma_write(struct file *filp, const char __user *buf,
 			   size_t len, loff_t *pos);
 __poll_t rdma_rs_ucma_poll(struct file *filp, struct poll_table_struct *wait);
 
-/* ucma.c, for ucma/shim.rs */
+/* ucma.c, for ucma/ffi.rs */
 extern const struct file_operations ucma_rs_fops;
 struct workqueue_struct *rdma_rs_ucma_wq(void);
 unsigned int rdma_rs_ucma_max_backlog(void);
 bool rdma_rs_ucma_safe_file_access(struct file *filp);
-struct file *rdma_rs_ucma_fget(int fd, void **priv);
+void *rdma_rs_ucma_file_private(struct file *f);
 
 /* ucma.c, used by both implementations */
 void ucma_fill_event(struct rdma_cm_id *cm_id, struct rdma_cm_event *event,
@@ -41,8 +41,6 @@ void ucma_fill_gid(struct rdma_cm_id *cm_id,
 		   struct rdma_ucm_query_addr_resp *resp);
 int ucma_fill_paths(struct rdma_cm_id *cm_id,
 		    struct rdma_ucm_query_path_resp *resp, size_t out_len);
-void ucma_copy_conn_param(struct rdma_cm_id *id, struct rdma_conn_param *dst,
-			  struct rdma_ucm_conn_param *src);
 int ucma_unpack_ib_path(struct rdma_cm_id *cm_id,
 			struct ib_path_rec_data *path_data, size_t optlen,
 			struct sa_path_rec *rec);

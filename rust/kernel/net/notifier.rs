@@ -69,19 +69,23 @@ impl AddrEvent {
 }
 
 /// Handles net device events. Called under RTNL, in process context.
-pub trait NetdevHandler: Sync {
+///
+/// Handlers are `'static`: a registration whose memory is leaked stays registered, and the
+/// notifier chain keeps calling its handler.
+pub trait NetdevHandler: Sync + 'static {
     /// One event of `dev`.
     fn event(&self, event: NetdevEvent<'_>, dev: &NetDevice);
 }
 
-/// Handles IPv4 address events. Called in process context.
-pub trait InetaddrHandler: Sync {
+/// Handles IPv4 address events. Called in process context. `'static` as [`NetdevHandler`].
+pub trait InetaddrHandler: Sync + 'static {
     /// `addr` (network byte order, as bytes) was added to or removed from `dev`.
     fn event(&self, event: AddrEvent, addr: [u8; 4], dev: &NetDevice);
 }
 
-/// Handles IPv6 address events. Called in atomic context: it must not sleep.
-pub trait Inet6addrHandler: Sync {
+/// Handles IPv6 address events. Called in atomic context: it must not sleep. `'static` as
+/// [`NetdevHandler`].
+pub trait Inet6addrHandler: Sync + 'static {
     /// `addr` was added to or removed from `dev`.
     fn event(&self, event: AddrEvent, addr: [u8; 16], dev: &NetDevice);
 }
@@ -289,7 +293,10 @@ impl<T: Inet6addrHandler> Inet6addrRegistration<T> {
 mod tests {
     use super::*;
     use crate::alloc::flags::GFP_KERNEL;
-    use core::sync::atomic::{AtomicU32, Ordering::Relaxed};
+    use core::sync::atomic::{
+        AtomicU32,
+        Ordering::Relaxed, //
+    };
 
     /// Counts the replayed `REGISTER` events of the loopback device of the initial namespace,
     /// and checks what a `&NetDevice` gives for it.

@@ -8,32 +8,31 @@
 //! # Examples
 //!
 //! ```ignore
-//! use kernel::{prelude::*, rdma};
+//! use kernel::{
+//!     prelude::*,
+//!     rdma, //
+//! };
 //!
 //! struct Watcher;
 //!
-//! static WATCHER: rdma::Registration<Watcher> = rdma::Registration::new();
+//! kernel::rdma_client_registration!(static WATCHER: Watcher);
 //!
 //! impl rdma::Client for Watcher {
 //!     const NAME: &'static CStr = c"watcher";
 //!     type Data = KBox<u64>;
 //!
-//!     fn registration() -> &'static rdma::Registration<Self> {
-//!         &WATCHER
-//!     }
-//!
-//!     fn add(dev: &rdma::Device) -> Result<KBox<u64>> {
+//!     fn add(dev: &rdma::RegisteredDevice) -> Result<KBox<u64>> {
 //!         Ok(KBox::new(dev.node_guid(), GFP_KERNEL)?)
 //!     }
 //!
-//!     fn remove(_dev: &rdma::Device, _guid: KBox<u64>) {}
+//!     fn remove(_dev: &rdma::RegisteredDevice, _guid: KBox<u64>) {}
 //! }
 //!
 //! // In module init; dropping the guard unregisters the client.
 //! let guard = WATCHER.register()?;
 //! ```
 
-use super::device::Device;
+use super::device::RegisteredDevice;
 use crate::{
     bindings,
     error::{
@@ -57,25 +56,55 @@ use core::{
 /// An RDMA core client.
 ///
 /// The core calls [`Client::add`] for every registered device, under its device registration
-/// lock, and [`Client::remove`] when the device or the client goes away. Both may sleep.
-pub trait Client: Sized + 'static {
+/// lock, and [`Client::remove`] when the device or the client goes away. Both may sleep; the
+/// device stays registered during both.
+pub trait Client: Sized + Send + Sync + 'static {
     /// The client's name (`ib_client.name`), as `rdma` tools and netlink show it.
     const NAME: &'static CStr;
 
     /// Per-device data, owned by the core between `add` and `remove`.
     type Data: ForeignOwnable + Send + Sync;
 
-    /// Returns the static registration of this client.
-    ///
-    /// The C callbacks do not say which client they are for; this is how they find it.
-    fn registration() -> &'static Registration<Self>;
-
     /// Called for each RDMA device. An error means the client does not use this device: the core
     /// then calls no more callbacks of this client for it.
-    fn add(dev: &Device) -> Result<Self::Data>;
+    fn add(dev: &RegisteredDevice) -> Result<Self::Data>;
 
     /// Called when `dev` is unregistered or the client is, with the data `add` returned.
-    fn remove(dev: &Device, data: Self::Data);
+    fn remove(dev: &RegisteredDevice, data: Self::Data);
+}
+
+/// The static registration of a [`Client`].
+///
+/// The C callbacks do not say which client they are for; this is how they find it. Implement
+/// it with [`rdma_client_registration!`](crate::rdma_client_registration), which declares the
+/// static.
+///
+/// # Safety
+///
+/// [`HasRegistration::registration`] returns the same static on every call.
+pub unsafe trait HasRegistration: Client {
+    /// Returns the static registration of this client.
+    fn registration() -> &'static Registration<Self>;
+}
+
+/// Declares the static [`Registration`] of a [`Client`] and implements [`HasRegistration`].
+///
+/// ```ignore
+/// kernel::rdma_client_registration!(static CLIENT: MyClient);
+/// ```
+#[macro_export]
+macro_rules! rdma_client_registration {
+    ($vis:vis static $name:ident: $client:ty) => {
+        $vis static $name: $crate::rdma::Registration<$client> =
+            $crate::rdma::Registration::new();
+
+        // SAFETY: `registration()` always returns the one static declared above.
+        unsafe impl $crate::rdma::HasRegistration for $client {
+            fn registration() -> &'static $crate::rdma::Registration<Self> {
+                &$name
+            }
+        }
+    };
 }
 
 /// The static registration of an RDMA core client.
@@ -87,7 +116,7 @@ pub trait Client: Sized + 'static {
 ///
 /// `client` holds the callbacks of `T` and `T::NAME`; `registered` is `true` exactly while the
 /// client is registered with the core.
-pub struct Registration<T: Client> {
+pub struct Registration<T: HasRegistration> {
     client: Opaque<bindings::ib_client>,
     registered: AtomicBool,
     _p: PhantomData<T>,
@@ -95,17 +124,17 @@ pub struct Registration<T: Client> {
 
 // SAFETY: The C structure is only changed by `ib_register_client()`/`ib_unregister_client()`,
 // which serialise themselves; `registered` makes sure at most one guard exists.
-unsafe impl<T: Client> Sync for Registration<T> {}
+unsafe impl<T: HasRegistration> Sync for Registration<T> {}
 // SAFETY: As above; nothing in it is tied to a thread.
-unsafe impl<T: Client> Send for Registration<T> {}
+unsafe impl<T: HasRegistration> Send for Registration<T> {}
 
-impl<T: Client> Default for Registration<T> {
+impl<T: HasRegistration> Default for Registration<T> {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl<T: Client> Registration<T> {
+impl<T: HasRegistration> Registration<T> {
     /// Creates the registration, for a `static`.
     pub const fn new() -> Self {
         // SAFETY: All-zero is a valid `ib_client`: no callbacks, zero counters. The core
@@ -123,9 +152,14 @@ impl<T: Client> Registration<T> {
     }
 
     /// Registers the client (`ib_register_client()`); `add` runs for each existing device before
-    /// this returns. `EBUSY` if it is registered already.
+    /// this returns. `EBUSY` if it is registered already, `EINVAL` if `self` is not the static
+    /// that [`HasRegistration::registration`] returns (the callbacks would look for the client
+    /// there).
     #[inline]
     pub fn register(&'static self) -> Result<ClientGuard<T>> {
+        if !core::ptr::eq(self, T::registration()) {
+            return Err(EINVAL);
+        }
         if self.registered.swap(true, Ordering::AcqRel) {
             return Err(EBUSY);
         }
@@ -154,7 +188,7 @@ impl<T: Client> Registration<T> {
     #[inline]
     pub unsafe fn client_data<'a>(
         &'a self,
-        dev: &'a Device,
+        dev: &'a super::Device,
     ) -> Option<<T::Data as ForeignOwnable>::Borrowed<'a>> {
         // SAFETY: `dev` is a valid device and `self.client` a valid client.
         let p = unsafe { bindings::ib_get_client_data(dev.as_raw(), self.client.get()) };
@@ -173,8 +207,8 @@ impl<T: Client> Registration<T> {
     ///
     /// Called by the RDMA core only, with a device it holds a reference on.
     unsafe extern "C" fn add_callback(ibdev: *mut bindings::ib_device) -> c_int {
-        // SAFETY: The core holds a reference on the device during the callback.
-        let dev = unsafe { Device::from_raw(ibdev) };
+        // SAFETY: The core keeps the device registered during the callback.
+        let dev = unsafe { RegisteredDevice::from_raw(ibdev) };
         match T::add(dev) {
             Ok(data) => {
                 let reg = T::registration();
@@ -194,8 +228,9 @@ impl<T: Client> Registration<T> {
     /// Called by the RDMA core only, with a device it holds a reference on and the client data
     /// that `add_callback()` set for it.
     unsafe extern "C" fn remove_callback(ibdev: *mut bindings::ib_device, data: *mut c_void) {
-        // SAFETY: The core holds a reference on the device during the callback.
-        let dev = unsafe { Device::from_raw(ibdev) };
+        // SAFETY: The core keeps the device registered during the callback (the driver's
+        // unregistration removes the clients before it tears the device down).
+        let dev = unsafe { RegisteredDevice::from_raw(ibdev) };
         // `add` succeeded for this device, else the core would not call `remove`, so `data` is
         // what `add_callback()` stored.
         // SAFETY: `data` came from `into_foreign()` in `add_callback()` and the core hands it back
@@ -211,11 +246,11 @@ impl<T: Client> Registration<T> {
 /// # Invariants
 ///
 /// `reg` is registered with the core, and this is its only guard.
-pub struct ClientGuard<T: Client> {
+pub struct ClientGuard<T: HasRegistration> {
     reg: &'static Registration<T>,
 }
 
-impl<T: Client> Drop for ClientGuard<T> {
+impl<T: HasRegistration> Drop for ClientGuard<T> {
     #[inline]
     fn drop(&mut self) {
         // SAFETY: By the type invariant the client is registered.

@@ -4,7 +4,10 @@
 //!
 //! C header: [`include/rdma/ib_verbs.h`](srctree/include/rdma/ib_verbs.h).
 
-use super::device::Device;
+use super::device::{
+    Device,
+    RegisteredDevice, //
+};
 use crate::{
     bindings,
     prelude::*,
@@ -80,9 +83,19 @@ impl Event {
 }
 
 /// What an event handler does with the device's events.
-pub trait EventHandler: Send + Sync {
-    /// Called for every asynchronous event of the device, in process context (ib_core runs
-    /// handlers from a work item).
+///
+/// Handlers are `'static`: a registration whose memory is leaked stays registered, and the core
+/// keeps calling its handler.
+pub trait EventHandler: Send + Sync + 'static {
+    /// Called for every asynchronous event of the device, in process context, under the
+    /// device's event handler lock (`event_handler_rwsem`), so handlers run one event at a time
+    /// per device and must not register or unregister handlers.
+    ///
+    /// Most events come from ib_core's work item (`ib_dispatch_event()` queues them), but
+    /// [`EventKind::GidChange`] is dispatched synchronously by the GID cache, from the context
+    /// that changed the table and with the port's GID table mutex held: a handler must not wait
+    /// for anything that takes that mutex (such as a GID table update or a flush of a queue
+    /// whose work does one) and should only record or queue work.
     fn event(&self, ev: &Event);
 }
 
@@ -109,9 +122,9 @@ impl<T: EventHandler> EventRegistration<T> {
     /// Registers `data` for the events of `dev` (`INIT_IB_EVENT_HANDLER()` and
     /// `ib_register_event_handler()`).
     #[inline]
-    pub fn new(dev: &Device, data: T) -> impl PinInit<Self> {
+    pub fn new(dev: &RegisteredDevice, data: T) -> impl PinInit<Self> {
         let raw = dev.as_raw();
-        let dev: ARef<Device> = dev.into();
+        let dev: ARef<Device> = ARef::from(&**dev);
         pin_init!(Self {
             data,
             dev,

@@ -5,7 +5,10 @@
 //! C headers: [`include/rdma/ib_verbs.h`](srctree/include/rdma/ib_verbs.h) and
 //! [`include/rdma/ib_cache.h`](srctree/include/rdma/ib_cache.h).
 
-use super::port::PortCaps;
+use super::port::{
+    PortCap,
+    PortCaps, //
+};
 use crate::{
     bindings,
     error::{
@@ -13,10 +16,17 @@ use crate::{
         Result, //
     },
     fmt,
+    impl_flags,
     prelude::*,
     sync::rcu, //
 };
-use core::ptr::NonNull;
+use core::{
+    marker::PhantomData,
+    ptr::{
+        addr_of,
+        NonNull, //
+    },
+};
 
 /// A 128-bit RDMA global identifier, `union ib_gid`, in network byte order.
 ///
@@ -178,87 +188,103 @@ impl GidType {
             GidType::RoceV2 => "RoCE v2",
         }
     }
+
+    /// The bit of this type in a [`GidTypeMask`].
+    pub fn bit(self) -> GidTypeBit {
+        match self {
+            GidType::Ib => GidTypeBit::Ib,
+            GidType::RoceV1 => GidTypeBit::RoceV1,
+            GidType::RoceV2 => GidTypeBit::RoceV2,
+        }
+    }
 }
 
-/// A set of GID types, as the `unsigned long` masks of the C code (bit `n` = type `n`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct GidTypeMask(pub u64);
+impl_flags!(
+    /// A set of GID types, as the `unsigned long` masks of the C code (bit `n` = type `n`).
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    pub struct GidTypeMask(u64);
+
+    /// The bit of one GID type in a [`GidTypeMask`].
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum GidTypeBit {
+        /// `BIT(IB_GID_TYPE_IB)`.
+        Ib = 1 << bindings::ib_gid_type_IB_GID_TYPE_IB,
+        /// `BIT(IB_GID_TYPE_ROCE)`.
+        RoceV1 = 1 << bindings::ib_gid_type_IB_GID_TYPE_ROCE,
+        /// `BIT(IB_GID_TYPE_ROCE_UDP_ENCAP)`.
+        RoceV2 = 1 << bindings::ib_gid_type_IB_GID_TYPE_ROCE_UDP_ENCAP,
+    }
+);
 
 impl GidTypeMask {
-    /// The empty set.
-    pub const EMPTY: GidTypeMask = GidTypeMask(0);
-
-    /// Returns the set holding only `t`.
-    pub const fn of(t: GidType) -> Self {
-        GidTypeMask(1 << t as u32)
+    /// The mask as C holds it.
+    pub fn as_raw(self) -> u64 {
+        self.0
     }
 
     /// Returns `true` if `t` is in the set.
-    pub const fn contains(self, t: GidType) -> bool {
-        self.0 & (1 << t as u32) != 0
-    }
-
-    /// Returns the set with `t` added.
-    pub const fn with(self, t: GidType) -> Self {
-        GidTypeMask(self.0 | 1 << t as u32)
+    pub fn has(self, t: GidType) -> bool {
+        self.contains(t.bit())
     }
 
     /// Returns the GID types in the set, in C enum order.
     pub fn iter(self) -> impl Iterator<Item = GidType> {
-        GidType::ALL.into_iter().filter(move |t| self.contains(*t))
+        GidType::ALL.into_iter().filter(move |t| self.has(*t))
     }
 
     /// The GID types a port with capabilities `caps` supports: IB alone for a port that is not
     /// RoCE, else RoCE v1 and/or v2 as the port's protocols say (`roce_gid_type_mask_support()`).
     pub fn for_port_caps(caps: PortCaps) -> Self {
         if !caps.is_roce() {
-            return Self::of(GidType::Ib);
+            return GidTypeBit::Ib.into();
         }
-        let mut mask = Self::EMPTY;
-        if caps.contains(PortCaps::PROT_ROCE) {
-            mask = mask.with(GidType::RoceV1);
+        let mut mask = Self::empty();
+        if caps.contains(PortCap::ProtRoce) {
+            mask |= GidTypeBit::RoceV1;
         }
-        if caps.contains(PortCaps::PROT_ROCE_UDP_ENCAP) {
-            mask = mask.with(GidType::RoceV2);
+        if caps.contains(PortCap::ProtRoceUdpEncap) {
+            mask |= GidTypeBit::RoceV2;
         }
         mask
     }
 }
 
-/// A counted reference to a valid GID table entry, `const struct ib_gid_attr *`.
+/// A counted reference to a valid GID table entry, `const struct ib_gid_attr *`, of a device
+/// that stays registered for `'a`.
 ///
-/// Dropping it calls `rdma_put_gid_attr()`.
+/// Dropping it calls `rdma_put_gid_attr()`. The last put of an entry deleted from its table
+/// queues the entry's release against the table, which the core frees once the device is
+/// unregistered: so a `GidAttr` borrows the [`RegisteredDevice`](super::RegisteredDevice) it
+/// came from, and cannot outlive its registration.
 ///
 /// # Invariants
 ///
 /// `ptr` points to a GID table entry on which this object owns one reference taken by
-/// `rdma_get_gid_attr()` or `rdma_hold_gid_attr()`.
-pub struct GidAttr {
+/// `rdma_get_gid_attr()` or `rdma_hold_gid_attr()`, of a device registered for `'a`.
+pub struct GidAttr<'a> {
     ptr: NonNull<bindings::ib_gid_attr>,
+    _dev: PhantomData<&'a super::RegisteredDevice>,
 }
 
 // SAFETY: A held GID attribute is immutable apart from its RCU-protected `ndev`, and the
 // reference may be dropped from any thread.
-unsafe impl Send for GidAttr {}
+unsafe impl Send for GidAttr<'_> {}
 // SAFETY: The accessors only read immutable fields or read `ndev` under RCU.
-unsafe impl Sync for GidAttr {}
+unsafe impl Sync for GidAttr<'_> {}
 
-impl GidAttr {
+impl<'a> GidAttr<'a> {
     /// Takes ownership of a reference returned by `rdma_get_gid_attr()`.
     ///
     /// # Safety
     ///
     /// `ptr` must be a GID attribute on which the caller owns a reference, which passes to the
-    /// returned object.
+    /// returned object, of a device that stays registered for `'a`.
     pub unsafe fn from_raw(ptr: NonNull<bindings::ib_gid_attr>) -> Self {
-        // INVARIANT: The caller passes its reference.
-        Self { ptr }
-    }
-
-    fn raw(&self) -> &bindings::ib_gid_attr {
-        // SAFETY: By the type invariant the entry is referenced, so it stays allocated, and the
-        // fields read through this reference do not change while it is valid.
-        unsafe { self.ptr.as_ref() }
+        // INVARIANT: The caller passes its reference and guarantees the registration.
+        Self {
+            ptr,
+            _dev: PhantomData,
+        }
     }
 
     /// Returns the raw pointer, for C functions that take a GID attribute.
@@ -266,55 +292,73 @@ impl GidAttr {
         self.ptr.as_ptr()
     }
 
+    /// Gives the reference to C (for example to an address handle attribute, which
+    /// `rdma_destroy_ah_attr()` releases); the caller takes over the put.
+    pub fn into_raw(self) -> *const bindings::ib_gid_attr {
+        let ptr = self.ptr.as_ptr();
+        core::mem::forget(self);
+        ptr
+    }
+
     /// The GID of the entry.
     pub fn gid(&self) -> Gid {
-        Gid::from_raw(&self.raw().gid)
+        // SAFETY: By the type invariant the entry is referenced, so it stays allocated, and
+        // its GID does not change while it is valid.
+        Gid::from_raw(unsafe { &*addr_of!((*self.ptr.as_ptr()).gid) })
     }
 
     /// The GID type of the entry.
     pub fn gid_type(&self) -> GidType {
+        // SAFETY: As for `gid()`.
+        let raw = unsafe { (*self.ptr.as_ptr()).gid_type };
         // C only stores valid GID types.
-        GidType::from_raw(self.raw().gid_type).unwrap_or(GidType::Ib)
+        GidType::from_raw(raw).unwrap_or(GidType::Ib)
     }
 
     /// The index of the entry in its port's GID table.
     pub fn index(&self) -> u16 {
-        self.raw().index
+        // SAFETY: As for `gid()`.
+        unsafe { (*self.ptr.as_ptr()).index }
     }
 
     /// The port number of the entry.
     pub fn port(&self) -> u32 {
-        self.raw().port_num
+        // SAFETY: As for `gid()`.
+        unsafe { (*self.ptr.as_ptr()).port_num }
     }
 
     /// The interface index of the entry's net device, or `None` for an entry with no net device
     /// (an InfiniBand GID).
     #[inline]
     pub fn ndev_ifindex(&self) -> Option<i32> {
-        let _guard = rcu::read_lock();
+        let guard = rcu::read_lock();
         // SAFETY: The entry is referenced (type invariant) and the RCU read lock is held, as
         // `rdma_read_gid_attr_ndev_rcu()` requires.
         let ndev = unsafe { bindings::rdma_read_gid_attr_ndev_rcu(self.ptr.as_ptr()) };
-        match crate::error::from_err_ptr(ndev) {
-            // SAFETY: The net device stays valid until the RCU read lock is dropped, after this
-            // read.
-            Ok(ndev) if !ndev.is_null() => Some(unsafe { (*ndev).ifindex }),
-            _ => None,
-        }
+        let ndev = crate::error::from_err_ptr(ndev).ok()?;
+        // SAFETY: The net device stays valid until the RCU read lock is dropped, after the
+        // read.
+        let ndev = unsafe { crate::net::device::NetDevice::from_raw_opt(ndev) }?;
+        let ifindex = ndev.ifindex();
+        drop(guard);
+        Some(ifindex)
     }
 }
 
-impl Clone for GidAttr {
+impl Clone for GidAttr<'_> {
     #[inline]
     fn clone(&self) -> Self {
         // SAFETY: The entry is referenced (type invariant), so another reference may be taken.
         unsafe { bindings::rdma_hold_gid_attr(self.ptr.as_ptr()) };
         // INVARIANT: The reference taken above passes to the new object.
-        Self { ptr: self.ptr }
+        Self {
+            ptr: self.ptr,
+            _dev: PhantomData,
+        }
     }
 }
 
-impl Drop for GidAttr {
+impl Drop for GidAttr<'_> {
     #[inline]
     fn drop(&mut self) {
         // SAFETY: By the type invariant this object owns one reference.
@@ -387,11 +431,11 @@ mod tests {
         let both = PortCaps::from_raw(
             bindings::RDMA_CORE_PORT_IBA_ROCE | bindings::RDMA_CORE_PORT_IBA_ROCE_UDP_ENCAP,
         );
-        assert_eq!(GidTypeMask::for_port_caps(ib), GidTypeMask(1));
-        assert_eq!(GidTypeMask::for_port_caps(v1), GidTypeMask(2));
-        assert_eq!(GidTypeMask::for_port_caps(v2), GidTypeMask(4));
-        assert_eq!(GidTypeMask::for_port_caps(both), GidTypeMask(6));
-        let mut it = GidTypeMask(6).iter();
+        assert_eq!(GidTypeMask::for_port_caps(ib).as_raw(), 1);
+        assert_eq!(GidTypeMask::for_port_caps(v1).as_raw(), 2);
+        assert_eq!(GidTypeMask::for_port_caps(v2).as_raw(), 4);
+        assert_eq!(GidTypeMask::for_port_caps(both).as_raw(), 6);
+        let mut it = GidTypeMask::for_port_caps(both).iter();
         assert_eq!(it.next(), Some(GidType::RoceV1));
         assert_eq!(it.next(), Some(GidType::RoceV2));
         assert_eq!(it.next(), None);

@@ -4,39 +4,59 @@
 //!
 //! C header: [`include/rdma/ib_verbs.h`](srctree/include/rdma/ib_verbs.h).
 
-use crate::bindings;
+use crate::{
+    bindings,
+    impl_flags, //
+};
 
-/// The immutable core capability flags of a port (`RDMA_CORE_CAP_*`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct PortCaps(u32);
+impl_flags!(
+    /// The immutable core capability flags of a port (`RDMA_CORE_CAP_*`), as
+    /// `ib_port_immutable.core_cap_flags` holds them.
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    pub struct PortCaps(u32);
+
+    /// One core capability of a port.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum PortCap {
+        /// Port has InfiniBand management datagrams (QP1).
+        IbMad = bindings::RDMA_CORE_CAP_IB_MAD,
+        /// Port has the subnet management interface (QP0).
+        IbSmi = bindings::RDMA_CORE_CAP_IB_SMI,
+        /// Port speaks the InfiniBand connection manager protocol.
+        IbCm = bindings::RDMA_CORE_CAP_IB_CM,
+        /// Port speaks the iWARP connection manager protocol.
+        IwCm = bindings::RDMA_CORE_CAP_IW_CM,
+        /// Port reaches an InfiniBand subnet administrator.
+        IbSa = bindings::RDMA_CORE_CAP_IB_SA,
+        /// Port supports OPA MADs.
+        OpaMad = bindings::RDMA_CORE_CAP_OPA_MAD,
+        /// Port supports `AF_IB` addressing.
+        AfIb = bindings::RDMA_CORE_CAP_AF_IB,
+        /// Address handles carry Ethernet L2 addresses.
+        EthAh = bindings::RDMA_CORE_CAP_ETH_AH,
+        /// Port supports OPA address handles.
+        OpaAh = bindings::RDMA_CORE_CAP_OPA_AH,
+        /// Port uses the IB GRH as its RoCE v2 header.
+        IbGrhRequired = bindings::RDMA_CORE_CAP_IB_GRH_REQUIRED,
+        /// InfiniBand protocol.
+        ProtIb = bindings::RDMA_CORE_CAP_PROT_IB,
+        /// RoCE v1 protocol (Ethertype 0x8915).
+        ProtRoce = bindings::RDMA_CORE_CAP_PROT_ROCE,
+        /// iWARP protocol.
+        ProtIwarp = bindings::RDMA_CORE_CAP_PROT_IWARP,
+        /// RoCE v2 protocol (UDP encapsulation).
+        ProtRoceUdpEncap = bindings::RDMA_CORE_CAP_PROT_ROCE_UDP_ENCAP,
+        /// Raw packet protocol.
+        ProtRawPacket = bindings::RDMA_CORE_CAP_PROT_RAW_PACKET,
+        /// usNIC protocol.
+        ProtUsnic = bindings::RDMA_CORE_CAP_PROT_USNIC,
+    }
+);
 
 impl PortCaps {
-    /// Port has InfiniBand management datagrams (QP1).
-    pub const IB_MAD: PortCaps = PortCaps(bindings::RDMA_CORE_CAP_IB_MAD);
-    /// Port has the subnet management interface (QP0).
-    pub const IB_SMI: PortCaps = PortCaps(bindings::RDMA_CORE_CAP_IB_SMI);
-    /// Port speaks the InfiniBand connection manager protocol.
-    pub const IB_CM: PortCaps = PortCaps(bindings::RDMA_CORE_CAP_IB_CM);
-    /// Port speaks the iWARP connection manager protocol.
-    pub const IW_CM: PortCaps = PortCaps(bindings::RDMA_CORE_CAP_IW_CM);
-    /// Port reaches an InfiniBand subnet administrator.
-    pub const IB_SA: PortCaps = PortCaps(bindings::RDMA_CORE_CAP_IB_SA);
-    /// Port supports `AF_IB` addressing.
-    pub const AF_IB: PortCaps = PortCaps(bindings::RDMA_CORE_CAP_AF_IB);
-    /// Address handles carry Ethernet L2 addresses.
-    pub const ETH_AH: PortCaps = PortCaps(bindings::RDMA_CORE_CAP_ETH_AH);
-    /// InfiniBand protocol.
-    pub const PROT_IB: PortCaps = PortCaps(bindings::RDMA_CORE_CAP_PROT_IB);
-    /// RoCE v1 protocol (Ethertype 0x8915).
-    pub const PROT_ROCE: PortCaps = PortCaps(bindings::RDMA_CORE_CAP_PROT_ROCE);
-    /// iWARP protocol.
-    pub const PROT_IWARP: PortCaps = PortCaps(bindings::RDMA_CORE_CAP_PROT_IWARP);
-    /// RoCE v2 protocol (UDP encapsulation).
-    pub const PROT_ROCE_UDP_ENCAP: PortCaps = PortCaps(bindings::RDMA_CORE_CAP_PROT_ROCE_UDP_ENCAP);
-
-    /// Creates the set from the C `core_cap_flags` value.
+    /// Creates the set from the C `core_cap_flags` value; bits the core does not know are kept.
     pub const fn from_raw(raw: u32) -> Self {
-        PortCaps(raw)
+        Self(raw)
     }
 
     /// Returns the C value.
@@ -44,37 +64,24 @@ impl PortCaps {
         self.0
     }
 
-    /// Returns `true` if every flag of `other` is set.
-    pub const fn contains(self, other: PortCaps) -> bool {
-        self.0 & other.0 == other.0
-    }
-
     /// RoCE v1 or v2 (`rdma_protocol_roce()`).
-    pub const fn is_roce(self) -> bool {
-        self.0 & (Self::PROT_ROCE.0 | Self::PROT_ROCE_UDP_ENCAP.0) != 0
+    pub fn is_roce(self) -> bool {
+        self.contains_any(PortCap::ProtRoce | PortCap::ProtRoceUdpEncap)
     }
 
     /// InfiniBand (`rdma_protocol_ib()`).
-    pub const fn is_ib(self) -> bool {
-        self.contains(Self::PROT_IB)
+    pub fn is_ib(self) -> bool {
+        self.contains(PortCap::ProtIb)
     }
 
     /// iWARP (`rdma_protocol_iwarp()`).
-    pub const fn is_iwarp(self) -> bool {
-        self.contains(Self::PROT_IWARP)
+    pub fn is_iwarp(self) -> bool {
+        self.contains(PortCap::ProtIwarp)
     }
 
     /// The port joins multicast groups through the SA (`rdma_cap_ib_mcast()`).
-    pub const fn has_ib_mcast(self) -> bool {
-        self.contains(Self::IB_SA)
-    }
-}
-
-impl core::ops::BitOr for PortCaps {
-    type Output = PortCaps;
-
-    fn bitor(self, rhs: PortCaps) -> PortCaps {
-        PortCaps(self.0 | rhs.0)
+    pub fn has_ib_mcast(self) -> bool {
+        self.contains(PortCap::IbSa)
     }
 }
 
@@ -226,14 +233,14 @@ mod tests {
         assert!(roce2.is_roce());
         assert!(!roce2.is_ib());
         assert!(!roce2.has_ib_mcast());
-        assert!(roce2.contains(PortCaps::IB_MAD | PortCaps::IB_CM));
+        assert!(roce2.contains_all(PortCap::IbMad | PortCap::IbCm));
         let ib = PortCaps::from_raw(bindings::RDMA_CORE_PORT_IBA_IB);
         assert!(ib.is_ib());
         assert!(!ib.is_roce());
         assert!(ib.has_ib_mcast());
         let iw = PortCaps::from_raw(bindings::RDMA_CORE_PORT_IWARP);
         assert!(iw.is_iwarp());
-        assert!(!iw.contains(PortCaps::IB_MAD));
+        assert!(!iw.contains(PortCap::IbMad));
     }
 
     #[test]

@@ -1,130 +1,253 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Subnet administration (SA) multicast member records and joins.
+//! Subnet administration (SA): multicast member records, their component masks and join
+//! states, SA clients, and multicast joins through ib_core's SA multicast code.
+//!
+//! - [`McMemberRec`]: an MCMemberRecord (`struct ib_sa_mcmember_rec`) with typed accessors;
+//! - [`McMemberComps`]: which of its components a query or join sets;
+//! - [`JoinStates`]: the JoinState bits (full, non, send-only non, send-only full member);
+//! - [`SaMulticast`]: the `struct ib_sa_multicast` that an implementation of
+//!   `ib_sa_join_multicast()` hands to its users;
+//! - [`SaClient`], [`SaClientRegistration`]: `struct ib_sa_client`;
+//! - [`SaJoin`] and [`JoinHandler`]: a consumer's join of a group (`ib_sa_join_multicast()`,
+//!   `ib_sa_free_multicast()`), whose answer reaches its handler.
 //!
 //! C header: [`include/rdma/ib_sa.h`](srctree/include/rdma/ib_sa.h).
 
-use super::{device::Device, gid::Gid};
-use crate::{
-    bindings,
-    error::{to_result, Result},
-    ffi::{c_int, c_void},
-    types::Opaque,
+use super::{
+    device::RegisteredDevice,
+    gid::Gid, //
 };
+use crate::{
+    alloc::Flags,
+    bindings,
+    error::{
+        from_err_ptr,
+        to_result,
+        Result, //
+    },
+    ffi::{
+        c_int,
+        c_void, //
+    },
+    impl_flags,
+    prelude::*,
+    sync::{
+        Arc,
+        ArcBorrow, //
+    },
+    types::Opaque, //
+};
+use core::ptr::NonNull;
 
-/// The `JoinState` bits of an MCMemberRecord (`enum ib_sa_mc_join_states` as bits).
-pub mod join_state {
-    /// Full member.
-    pub const FULL: u8 = 1 << 0;
-    /// Non-member.
-    pub const NON: u8 = 1 << 1;
-    /// Send-only non-member.
-    pub const SENDONLY_NON: u8 = 1 << 2;
-    /// Send-only full member.
-    pub const SENDONLY_FULL: u8 = 1 << 3;
+impl_flags!(
+    /// A set of MCMemberRecord `JoinState` bits (`BIT(FULLMEMBER_JOIN)` ...).
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    pub struct JoinStates(u8);
+
+    /// One MCMemberRecord join state (`enum ib_sa_mc_join_states`, as a bit).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum JoinState {
+        /// Full member.
+        Full = 1 << bindings::ib_sa_mc_join_states_FULLMEMBER_JOIN,
+        /// Non-member.
+        Non = 1 << bindings::ib_sa_mc_join_states_NONMEMBER_JOIN,
+        /// Send-only non-member.
+        SendOnlyNon = 1 << bindings::ib_sa_mc_join_states_SENDONLY_NONMEBER_JOIN,
+        /// Send-only full member.
+        SendOnlyFull = 1 << bindings::ib_sa_mc_join_states_SENDONLY_FULLMEMBER_JOIN,
+    }
+);
+
+impl JoinStates {
     /// How many join states there are (`NUM_JOIN_MEMBERSHIP_TYPES`).
     pub const COUNT: usize = 4;
-}
 
-/// A component mask of an SA query (`ib_sa_comp_mask`: a big-endian 64-bit mask).
-#[derive(Clone, Copy, PartialEq, Eq, Default, Debug)]
-pub struct CompMask(u64);
-
-impl CompMask {
-    /// Component `n` (`IB_SA_COMP_MASK(n)`).
-    pub const fn bit(n: u32) -> Self {
-        Self((1u64 << n).to_be())
-    }
-
-    /// The mask as C stores it.
-    pub const fn from_raw(raw: u64) -> Self {
+    /// The states as the record's `JoinState` byte holds them (unknown bits kept).
+    pub const fn from_raw(raw: u8) -> Self {
         Self(raw)
     }
 
-    /// The mask as C stores it.
-    pub const fn raw(self) -> u64 {
+    /// The record's `JoinState` byte.
+    pub const fn as_raw(self) -> u8 {
         self.0
     }
 
-    /// Whether every component of `other` is in `self`.
-    pub const fn has(self, other: Self) -> bool {
-        self.0 & other.0 == other.0 && other.0 != 0
+    /// Whether the set holds no state.
+    pub const fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// Whether state number `i` (bit `i`, `0..COUNT`) is in the set.
+    pub const fn has_index(self, i: usize) -> bool {
+        i < Self::COUNT && self.0 & (1 << i) != 0
     }
 }
 
-impl core::ops::BitOr for CompMask {
-    type Output = Self;
+/// An SA method (`IB_MGMT_METHOD_*`, `IB_SA_METHOD_*`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum SaMethod {
+    /// `IB_MGMT_METHOD_GET`.
+    Get = bindings::IB_MGMT_METHOD_GET as u8,
+    /// `IB_MGMT_METHOD_SET`: for an MCMemberRecord, a join.
+    Set = bindings::IB_MGMT_METHOD_SET as u8,
+    /// `IB_MGMT_METHOD_GET_RESP`.
+    GetResp = bindings::IB_MGMT_METHOD_GET_RESP as u8,
+    /// `IB_SA_METHOD_GET_TABLE`.
+    GetTable = bindings::IB_SA_METHOD_GET_TABLE as u8,
+    /// `IB_SA_METHOD_GET_TABLE_RESP`.
+    GetTableResp = bindings::IB_SA_METHOD_GET_TABLE_RESP as u8,
+    /// `IB_SA_METHOD_DELETE`: for an MCMemberRecord, a leave.
+    Delete = bindings::IB_SA_METHOD_DELETE as u8,
+    /// `IB_SA_METHOD_DELETE_RESP`.
+    DeleteResp = bindings::IB_SA_METHOD_DELETE_RESP as u8,
+}
 
-    fn bitor(self, rhs: Self) -> Self {
-        Self(self.0 | rhs.0)
+impl SaMethod {
+    /// Converts the C value; `None` for a method not listed here.
+    pub fn from_raw(raw: u8) -> Option<Self> {
+        [
+            Self::Get,
+            Self::Set,
+            Self::GetResp,
+            Self::GetTable,
+            Self::GetTableResp,
+            Self::Delete,
+            Self::DeleteResp,
+        ]
+        .into_iter()
+        .find(|m| *m as u8 == raw)
     }
 }
 
-/// The MCMemberRecord components (`IB_SA_MCMEMBER_REC_*`).
-pub mod mcmember {
-    use super::CompMask;
+impl_flags!(
+    /// The components of an MCMemberRecord that a query or join sets (`IB_SA_MCMEMBER_REC_*`),
+    /// in host order; C's `ib_sa_comp_mask` is the big-endian form ([`McMemberComps::to_be`]).
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    pub struct McMemberComps(u64);
 
-    /// `MGID`.
-    pub const MGID: CompMask = CompMask::bit(0);
-    /// `PortGID`.
-    pub const PORT_GID: CompMask = CompMask::bit(1);
-    /// `Q_Key`.
-    pub const QKEY: CompMask = CompMask::bit(2);
-    /// `MLID`.
-    pub const MLID: CompMask = CompMask::bit(3);
-    /// `MTUSelector`.
-    pub const MTU_SELECTOR: CompMask = CompMask::bit(4);
-    /// `MTU`.
-    pub const MTU: CompMask = CompMask::bit(5);
-    /// `TClass`.
-    pub const TRAFFIC_CLASS: CompMask = CompMask::bit(6);
-    /// `P_Key`.
-    pub const PKEY: CompMask = CompMask::bit(7);
-    /// `RateSelector`.
-    pub const RATE_SELECTOR: CompMask = CompMask::bit(8);
-    /// `Rate`.
-    pub const RATE: CompMask = CompMask::bit(9);
-    /// `PacketLifeTimeSelector`.
-    pub const PACKET_LIFE_TIME_SELECTOR: CompMask = CompMask::bit(10);
-    /// `PacketLifeTime`.
-    pub const PACKET_LIFE_TIME: CompMask = CompMask::bit(11);
-    /// `SL`.
-    pub const SL: CompMask = CompMask::bit(12);
-    /// `FlowLabel`.
-    pub const FLOW_LABEL: CompMask = CompMask::bit(13);
-    /// `HopLimit`.
-    pub const HOP_LIMIT: CompMask = CompMask::bit(14);
-    /// `Scope`.
-    pub const SCOPE: CompMask = CompMask::bit(15);
-    /// `JoinState`.
-    pub const JOIN_STATE: CompMask = CompMask::bit(16);
-    /// `ProxyJoin`.
-    pub const PROXY_JOIN: CompMask = CompMask::bit(17);
+    /// One MCMemberRecord component.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum McMemberComp {
+        /// `MGID`.
+        Mgid = 1 << 0,
+        /// `PortGID`.
+        PortGid = 1 << 1,
+        /// `Q_Key`.
+        Qkey = 1 << 2,
+        /// `MLID`.
+        Mlid = 1 << 3,
+        /// `MTUSelector`.
+        MtuSelector = 1 << 4,
+        /// `MTU`.
+        Mtu = 1 << 5,
+        /// `TClass`.
+        TrafficClass = 1 << 6,
+        /// `P_Key`.
+        Pkey = 1 << 7,
+        /// `RateSelector`.
+        RateSelector = 1 << 8,
+        /// `Rate`.
+        Rate = 1 << 9,
+        /// `PacketLifeTimeSelector`.
+        PacketLifeTimeSelector = 1 << 10,
+        /// `PacketLifeTime`.
+        PacketLifeTime = 1 << 11,
+        /// `SL`.
+        Sl = 1 << 12,
+        /// `FlowLabel`.
+        FlowLabel = 1 << 13,
+        /// `HopLimit`.
+        HopLimit = 1 << 14,
+        /// `Scope`.
+        Scope = 1 << 15,
+        /// `JoinState`.
+        JoinState = 1 << 16,
+        /// `ProxyJoin`.
+        ProxyJoin = 1 << 17,
+    }
+);
+
+impl McMemberComps {
+    /// The mask from C's big-endian `ib_sa_comp_mask`; unknown bits are kept.
+    pub const fn from_be(raw: u64) -> Self {
+        Self(u64::from_be(raw))
+    }
+
+    /// C's big-endian `ib_sa_comp_mask`.
+    pub const fn to_be(self) -> u64 {
+        self.0.to_be()
+    }
 }
 
-/// The selectors of MTU, rate and packet lifetime (`IB_SA_GT`, `IB_SA_LT`, `IB_SA_EQ`).
-pub mod selector {
-    /// Greater than.
-    pub const GT: u8 = 0;
-    /// Less than.
-    pub const LT: u8 = 1;
-    /// Equal.
-    pub const EQ: u8 = 2;
+/// The selector of a selector-qualified component (MTU, rate, packet lifetime): how the
+/// group's value must compare with the requested one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Selector {
+    /// `IB_SA_GT`: greater than.
+    Gt,
+    /// `IB_SA_LT`: less than.
+    Lt,
+    /// `IB_SA_EQ`: equal.
+    Eq,
+    /// Any other value (`IB_SA_BEST` and reserved): no constraint.
+    Other(u8),
 }
 
-/// SA methods used with MCMemberRecords.
-pub mod method {
-    /// `IB_MGMT_METHOD_SET`: join.
-    pub const SET: u8 = 0x02;
-    /// `IB_SA_METHOD_DELETE`: leave.
-    pub const DELETE: u8 = 0x15;
+impl Selector {
+    /// Converts the record's 2-bit value.
+    pub fn from_raw(raw: u8) -> Self {
+        match u32::from(raw) {
+            bindings::ib_sa_selector_IB_SA_GT => Self::Gt,
+            bindings::ib_sa_selector_IB_SA_LT => Self::Lt,
+            bindings::ib_sa_selector_IB_SA_EQ => Self::Eq,
+            _ => Self::Other(raw),
+        }
+    }
+
+    /// The record's value.
+    pub fn as_raw(self) -> u8 {
+        match self {
+            Self::Gt => bindings::ib_sa_selector_IB_SA_GT as u8,
+            Self::Lt => bindings::ib_sa_selector_IB_SA_LT as u8,
+            Self::Eq => bindings::ib_sa_selector_IB_SA_EQ as u8,
+            Self::Other(v) => v,
+        }
+    }
+
+    /// Whether a group's value `have` satisfies a requested `want` under this selector
+    /// (`check_selector()` of `multicast.c`).
+    pub fn accepts(self, have: u8, want: u8) -> bool {
+        match self {
+            Self::Gt => have > want,
+            Self::Lt => have < want,
+            Self::Eq => have == want,
+            Self::Other(_) => true,
+        }
+    }
 }
 
-/// An MCMemberRecord (`struct ib_sa_mcmember_rec`): plain data, fields in wire byte order
-/// where C has them so (`qkey`, `mlid`, `pkey`, `flow_label`).
+/// Generates a getter and a setter of a byte field of [`McMemberRec`].
+macro_rules! byte_field {
+    ($(#[$doc:meta])* $get:ident, $set:ident) => {
+        $(#[$doc])*
+        pub fn $get(&self) -> u8 {
+            self.0.$get
+        }
+
+        /// Sets the field of the same name.
+        pub fn $set(&mut self, v: u8) {
+            self.0.$get = v;
+        }
+    };
+}
+
+/// An MCMemberRecord (`struct ib_sa_mcmember_rec`), plain data. The accessors take and give
+/// host byte order; C keeps `qkey`, `mlid`, `pkey` and `flow_label` in wire order.
 #[repr(transparent)]
 #[derive(Clone, Copy)]
-pub struct McMemberRec(pub bindings::ib_sa_mcmember_rec);
+pub struct McMemberRec(bindings::ib_sa_mcmember_rec);
 
 impl Default for McMemberRec {
     fn default() -> Self {
@@ -135,10 +258,20 @@ impl Default for McMemberRec {
 }
 
 impl McMemberRec {
+    /// The record C holds.
+    pub fn from_raw(raw: bindings::ib_sa_mcmember_rec) -> Self {
+        Self(raw)
+    }
+
+    /// The record as C holds it.
+    pub fn as_raw(&self) -> &bindings::ib_sa_mcmember_rec {
+        &self.0
+    }
+
     /// A record with `mgid` and every other field zero.
     pub fn with_mgid(mgid: Gid) -> Self {
         let mut r = Self::default();
-        r.0.mgid = mgid.to_raw();
+        r.set_mgid(mgid);
         r
     }
 
@@ -157,37 +290,139 @@ impl McMemberRec {
         Gid::from_raw(&self.0.port_gid)
     }
 
-    /// The join state bits ([`join_state`]).
-    pub fn join_state(&self) -> u8 {
-        self.0.join_state
+    /// Sets the port GID.
+    pub fn set_port_gid(&mut self, gid: Gid) {
+        self.0.port_gid = gid.to_raw();
     }
 
-    /// Sets the join state bits.
-    pub fn set_join_state(&mut self, js: u8) {
-        self.0.join_state = js;
+    /// The Q_Key.
+    pub fn qkey(&self) -> u32 {
+        u32::from_be(self.0.qkey)
     }
 
-    /// The P_Key, host byte order.
-    pub fn pkey(&self) -> u16 {
-        u16::from_be(self.0.pkey)
+    /// Sets the Q_Key.
+    pub fn set_qkey(&mut self, qkey: u32) {
+        self.0.qkey = qkey.to_be();
     }
 
-    /// The MLID, host byte order.
+    /// The MLID.
     pub fn mlid(&self) -> u16 {
         u16::from_be(self.0.mlid)
     }
 
-    /// The Q_Key, host byte order.
-    pub fn qkey(&self) -> u32 {
-        u32::from_be(self.0.qkey)
+    /// Sets the MLID.
+    pub fn set_mlid(&mut self, mlid: u16) {
+        self.0.mlid = mlid.to_be();
     }
+
+    /// The P_Key.
+    pub fn pkey(&self) -> u16 {
+        u16::from_be(self.0.pkey)
+    }
+
+    /// Sets the P_Key.
+    pub fn set_pkey(&mut self, pkey: u16) {
+        self.0.pkey = pkey.to_be();
+    }
+
+    /// The flow label.
+    pub fn flow_label(&self) -> u32 {
+        u32::from_be(self.0.flow_label)
+    }
+
+    /// Sets the flow label.
+    pub fn set_flow_label(&mut self, label: u32) {
+        self.0.flow_label = label.to_be();
+    }
+
+    /// The join state bits.
+    pub fn join_state(&self) -> JoinStates {
+        JoinStates::from_raw(self.0.join_state)
+    }
+
+    /// Sets the join state bits.
+    pub fn set_join_state(&mut self, js: JoinStates) {
+        self.0.join_state = js.as_raw();
+    }
+
+    /// The MTU selector.
+    pub fn mtu_selector(&self) -> Selector {
+        Selector::from_raw(self.0.mtu_selector)
+    }
+
+    /// Sets the MTU selector.
+    pub fn set_mtu_selector(&mut self, s: Selector) {
+        self.0.mtu_selector = s.as_raw();
+    }
+
+    /// The rate selector.
+    pub fn rate_selector(&self) -> Selector {
+        Selector::from_raw(self.0.rate_selector)
+    }
+
+    /// Sets the rate selector.
+    pub fn set_rate_selector(&mut self, s: Selector) {
+        self.0.rate_selector = s.as_raw();
+    }
+
+    /// The packet lifetime selector.
+    pub fn packet_life_time_selector(&self) -> Selector {
+        Selector::from_raw(self.0.packet_life_time_selector)
+    }
+
+    /// Sets the packet lifetime selector.
+    pub fn set_packet_life_time_selector(&mut self, s: Selector) {
+        self.0.packet_life_time_selector = s.as_raw();
+    }
+
+    byte_field!(
+        /// The MTU, an `enum ib_mtu` value.
+        mtu,
+        set_mtu
+    );
+    byte_field!(
+        /// The traffic class.
+        traffic_class,
+        set_traffic_class
+    );
+    byte_field!(
+        /// The static rate, an `enum ib_rate` value.
+        rate,
+        set_rate
+    );
+    byte_field!(
+        /// The packet lifetime.
+        packet_life_time,
+        set_packet_life_time
+    );
+    byte_field!(
+        /// The service level.
+        sl,
+        set_sl
+    );
+    byte_field!(
+        /// The hop limit.
+        hop_limit,
+        set_hop_limit
+    );
+    byte_field!(
+        /// The scope.
+        scope,
+        set_scope
+    );
+    byte_field!(
+        /// The proxy join bit.
+        proxy_join,
+        set_proxy_join
+    );
 }
 
 /// The callback of a multicast join (`ib_sa_multicast.callback`).
 pub type McastCallback =
     unsafe extern "C" fn(status: c_int, multicast: *mut bindings::ib_sa_multicast) -> c_int;
 
-/// The `struct ib_sa_multicast` that a join hands to its user.
+/// The `struct ib_sa_multicast` that an implementation of `ib_sa_join_multicast()` hands to its
+/// user.
 ///
 /// The user gets a pointer to it from `ib_sa_join_multicast()`, sees it in its callback and
 /// gives it back to `ib_sa_free_multicast()`; the implementation embeds it in its own member
@@ -207,8 +442,7 @@ unsafe impl Send for SaMulticast {}
 unsafe impl Sync for SaMulticast {}
 
 impl SaMulticast {
-    /// A multicast with the requested record `rec` and `comp_mask`, for `callback` and
-    /// `context`.
+    /// A multicast with the requested record `rec` and `comp`, for `callback` and `context`.
     ///
     /// # Safety
     ///
@@ -216,7 +450,7 @@ impl SaMulticast {
     /// status until the struct is dropped.
     pub unsafe fn new(
         rec: &McMemberRec,
-        comp_mask: CompMask,
+        comp: McMemberComps,
         callback: Option<McastCallback>,
         context: *mut c_void,
     ) -> Self {
@@ -224,7 +458,7 @@ impl SaMulticast {
         // `set_rec()`, which only writes `rec`.
         Self(Opaque::new(bindings::ib_sa_multicast {
             rec: rec.0,
-            comp_mask: comp_mask.raw(),
+            comp_mask: comp.to_be(),
             callback,
             context,
         }))
@@ -265,28 +499,299 @@ impl SaMulticast {
     }
 
     /// Calls the user's callback with `status` (0 or a negative errno); returns what it
-    /// returns (non-zero: the user wants the multicast freed). No callback returns 0.
-    pub fn call(&self, status: c_int) -> c_int {
+    /// returns (non-zero: the user gives its multicast back, and must not use the pointer
+    /// again). No callback returns 0.
+    ///
+    /// # Safety
+    ///
+    /// The implementation calls it at most once at a time for a multicast, while the user still
+    /// owns the multicast (it was not freed and no earlier callback returned non-zero), and
+    /// after [`SaMulticast::set_rec`] if the user will read the record.
+    pub unsafe fn call(&self, status: c_int) -> c_int {
         // SAFETY: `callback` does not change after creation (type invariant).
         let cb = unsafe { (*self.0.get()).callback };
         match cb {
-            // SAFETY: By the type invariant the callback may be called with this struct.
+            // SAFETY: By the type invariant the callback may be called with this struct; the
+            // caller guarantees that the user still owns it.
             Some(f) => unsafe { f(status, self.0.get()) },
             None => 0,
         }
     }
 }
 
-/// The record of group `mgid` as port `port` of `dev` has joined it
-/// (`ib_sa_get_mcmember_rec()`): `ENODEV` for a port without an SA (RoCE, iWARP),
-/// `EADDRNOTAVAIL` if the port is not a member.
+/// A client of the SA (`struct ib_sa_client`), registered: the SA code counts the queries and
+/// joins in flight for it, and unregistering it waits for them.
+#[repr(transparent)]
+pub struct SaClient(Opaque<bindings::ib_sa_client>);
+
+// SAFETY: The client's counters are atomic; it is used from any thread in C.
+unsafe impl Send for SaClient {}
+// SAFETY: As above.
+unsafe impl Sync for SaClient {}
+
+impl SaClient {
+    /// A registered client from a raw pointer.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` must be a client registered with `ib_sa_register_client()` for `'a`.
+    pub unsafe fn from_raw<'a>(ptr: *mut bindings::ib_sa_client) -> &'a Self {
+        // SAFETY: A transparent wrapper; the caller guarantees the registration for `'a`.
+        unsafe { &*ptr.cast::<Self>() }
+    }
+
+    /// The client as C takes it.
+    pub fn as_raw(&self) -> *mut bindings::ib_sa_client {
+        self.0.get()
+    }
+}
+
+/// A registered SA client: registered when made, unregistered (waiting for its queries and
+/// joins) when dropped.
+///
+/// # Invariants
+///
+/// `client` is registered from creation until drop; the box keeps its address.
+pub struct SaClientRegistration {
+    client: KBox<Opaque<bindings::ib_sa_client>>,
+}
+
+// SAFETY: The client's counters are atomic; it is used from any thread in C.
+unsafe impl Send for SaClientRegistration {}
+// SAFETY: As above.
+unsafe impl Sync for SaClientRegistration {}
+
+impl SaClientRegistration {
+    /// Registers a new client (`ib_sa_register_client()`).
+    #[inline]
+    pub fn new() -> Result<Self> {
+        let client = KBox::new(Opaque::uninit(), GFP_KERNEL)?;
+        // SAFETY: The client is valid for writes, and stays in its box until `drop()`.
+        unsafe { bindings::ib_sa_register_client(client.get()) };
+        // INVARIANT: Registered above, unregistered in `drop()`.
+        Ok(Self { client })
+    }
+
+    /// The registered client.
+    pub fn client(&self) -> &SaClient {
+        // SAFETY: The client is registered until `self` is dropped (type invariant).
+        unsafe { SaClient::from_raw(self.client.get()) }
+    }
+}
+
+impl Drop for SaClientRegistration {
+    #[inline]
+    fn drop(&mut self) {
+        // SAFETY: Registered since creation (type invariant); unregistering waits for the
+        // client's last query or join.
+        unsafe { bindings::ib_sa_unregister_client(self.client.get()) };
+    }
+}
+
+/// What a consumer's join does with the SA's answer.
+///
+/// Handlers are `'static`: the SA multicast code may call one until its [`SaJoin`] is dropped.
+pub trait JoinHandler: Send + Sync + 'static {
+    /// The join's answer: `Ok` with the group's record, or the error (`ENETRESET` after a port
+    /// event reset the group: the consumer joins again). Called from the SA multicast code's
+    /// work, possibly before [`SaJoin::new`] returns, never after the [`SaJoin`] is dropped.
+    fn joined(&self, status: Result, rec: &McMemberRec);
+}
+
+/// A consumer's join of a multicast group (`ib_sa_join_multicast()`); dropping it leaves the
+/// group (`ib_sa_free_multicast()`), waiting for a callback in progress.
+///
+/// # Invariants
+///
+/// `mc` is a multicast returned by `ib_sa_join_multicast()` and not freed yet, whose callback
+/// is [`SaJoin::callback`] for `H` and whose context is `handler`'s data.
+pub struct SaJoin<H: JoinHandler> {
+    mc: NonNull<bindings::ib_sa_multicast>,
+    handler: Arc<H>,
+}
+
+// SAFETY: ib_core's multicasts are freed from any thread; `H` is `Send + Sync`.
+unsafe impl<H: JoinHandler> Send for SaJoin<H> {}
+// SAFETY: `&SaJoin` gives access to `&H` only, which is `Sync`.
+unsafe impl<H: JoinHandler> Sync for SaJoin<H> {}
+
+impl<H: JoinHandler> SaJoin<H> {
+    /// Joins group `rec.mgid()` on `port` of `dev` through ib_core's SA multicast code, for
+    /// `client`, with the components `comp` of `rec`; `handler` gets the answer. `ENODEV` if
+    /// the port has no InfiniBand multicast while others of the device have.
+    ///
+    /// `flags` are those of the caller's context: `GFP_ATOMIC` under a spinlock.
+    ///
+    /// # Safety
+    ///
+    /// ib_core's SA multicast code keeps its per-device state as the data of an `ib_client`
+    /// that is removed before the device is unregistered, while device references
+    /// ([`DeviceGuard`](super::DeviceGuard)) may still be held. The caller must use `dev`
+    /// within the `add()`..`remove()` span of an `ib_client` of its own, registered after
+    /// ib_core's (as every client outside ib_core is), and drop the join before its
+    /// `remove()` returns.
+    #[inline]
+    pub unsafe fn new(
+        client: &SaClient,
+        dev: &RegisteredDevice,
+        port: u32,
+        rec: &McMemberRec,
+        comp: McMemberComps,
+        flags: Flags,
+        handler: Arc<H>,
+    ) -> Result<Self> {
+        check_mcast_port(dev, port)?;
+        let mut raw = rec.0;
+        let ctx = Arc::as_ptr(&handler).cast_mut().cast::<c_void>();
+        // SAFETY: `client` is registered and `dev` registered with `port` one of its ports,
+        // which has IB multicast, so ib_core's multicast state of that port is set up and, by
+        // the caller's guarantee, not yet torn down; the record is valid for the call (it is
+        // copied). The callback gets `ctx`, the data of `handler`, which the join owns until it
+        // is freed, and freeing waits for the callback.
+        let mc = from_err_ptr(unsafe {
+            bindings::ib_sa_join_multicast(
+                client.as_raw(),
+                dev.as_raw(),
+                port,
+                &mut raw,
+                comp.to_be(),
+                flags.as_raw(),
+                Some(Self::callback),
+                ctx,
+            )
+        })?;
+        // INVARIANT: `ib_sa_join_multicast()` succeeded with our callback and context.
+        Ok(Self {
+            mc: NonNull::new(mc).ok_or(ENOMEM)?,
+            handler,
+        })
+    }
+
+    /// The join's handler.
+    pub fn handler(&self) -> &Arc<H> {
+        &self.handler
+    }
+
+    /// The callback of the joins of [`SaJoin::new`].
+    ///
+    /// # Safety
+    ///
+    /// Called by the SA multicast code with a live multicast of [`SaJoin::new`], whose context
+    /// is the data of the join's handler.
+    unsafe extern "C" fn callback(status: c_int, mc: *mut bindings::ib_sa_multicast) -> c_int {
+        // SAFETY: The SA multicast code passes a live multicast; it wrote its record before
+        // the call and does not change it during the call.
+        let (ctx, rec) = unsafe { ((*mc).context, McMemberRec((*mc).rec)) };
+        // SAFETY: The context is the data of the `Arc<H>` that the join owns (type invariant
+        // of `SaJoin`), alive until the join is freed, which waits for this call.
+        let handler = unsafe { ArcBorrow::<H>::from_raw(ctx.cast::<H>()) };
+        let status = if status == 0 {
+            Ok(())
+        } else {
+            Err(Error::from_errno(status))
+        };
+        handler.joined(status, &rec);
+        // The consumer frees the join by dropping its `SaJoin`.
+        0
+    }
+}
+
+impl<H: JoinHandler> Drop for SaJoin<H> {
+    #[inline]
+    fn drop(&mut self) {
+        // SAFETY: The multicast is live and ours (type invariant); this gives it back and waits
+        // for a callback in progress, after which the handler is no longer used through it.
+        unsafe { bindings::ib_sa_free_multicast(self.mc.as_ptr()) }
+    }
+}
+
+/// Whether ib_core's SA multicast code may be called for `port` of `dev`: it sets up the ports
+/// with InfiniBand multicast only, and keeps no state at all for a device without any (it then
+/// answers `ENODEV` itself); a port without IB multicast on a device with some (a mixed
+/// InfiniBand and Ethernet device) has no state set up, so it gets `ENODEV` here.
 #[inline]
-pub fn mcmember_rec(dev: &Device, port: u32, mgid: &Gid) -> Result<McMemberRec> {
+fn check_mcast_port(dev: &RegisteredDevice, port: u32) -> Result {
+    if dev.port_caps(port)?.has_ib_mcast() {
+        return Ok(());
+    }
+    for p in dev.ports() {
+        if dev.port_caps(p)?.has_ib_mcast() {
+            return Err(ENODEV);
+        }
+    }
+    Ok(())
+}
+
+/// The record of group `mgid` as port `port` of `dev` has joined it
+/// (`ib_sa_get_mcmember_rec()`): `ENODEV` for a port without InfiniBand multicast (RoCE,
+/// iWARP), `EADDRNOTAVAIL` if the port is not a member.
+///
+/// # Safety
+///
+/// As for [`SaJoin::new`]: the caller uses `dev` within the `add()`..`remove()` span of an
+/// `ib_client` of its own, registered after ib_core's.
+#[inline]
+pub unsafe fn mcmember_rec(dev: &RegisteredDevice, port: u32, mgid: &Gid) -> Result<McMemberRec> {
+    check_mcast_port(dev, port)?;
     let mut raw = mgid.to_raw();
     let mut rec = McMemberRec::default();
-    // SAFETY: `dev` is a valid device; `raw` and `rec` are valid for the call.
+    // SAFETY: `dev` is a registered device and `port` one of its ports, whose multicast state
+    // in ib_core is set up, or absent for the whole device (`check_mcast_port()`), and by the
+    // caller's guarantee not yet torn down; `raw` and `rec` are valid for the call.
     to_result(unsafe {
         bindings::ib_sa_get_mcmember_rec(dev.as_raw(), port, &mut raw, &mut rec.0)
     })?;
     Ok(rec)
+}
+
+#[macros::kunit_tests(rust_kernel_rdma_sa)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn comp_mask_is_big_endian_in_c() {
+        let c = McMemberComp::Mgid | McMemberComp::JoinState;
+        assert_eq!(c.to_be(), ((1u64 << 0) | (1u64 << 16)).to_be());
+        assert_eq!(McMemberComps::from_be(c.to_be()), c);
+        assert_eq!(
+            McMemberComps::from(McMemberComp::ProxyJoin).to_be(),
+            (1u64 << 17).to_be()
+        );
+    }
+
+    #[test]
+    fn join_states_bits() {
+        let js = JoinState::Full | JoinState::SendOnlyFull;
+        assert_eq!(js.as_raw(), 0x9);
+        assert!(js.has_index(0) && js.has_index(3) && !js.has_index(1));
+        assert!(!js.has_index(9));
+        assert!(JoinStates::from_raw(0).is_empty());
+    }
+
+    #[test]
+    fn record_fields_in_wire_order() {
+        let mut r = McMemberRec::with_mgid(Gid([0xff; 16]));
+        r.set_qkey(0x0123_4567);
+        r.set_mlid(0xc001);
+        r.set_pkey(0xffff);
+        r.set_flow_label(0x12345);
+        assert_eq!(r.as_raw().qkey, 0x0123_4567u32.to_be());
+        assert_eq!(r.as_raw().mlid, 0xc001u16.to_be());
+        assert_eq!(r.qkey(), 0x0123_4567);
+        assert_eq!(r.mlid(), 0xc001);
+        assert_eq!(r.flow_label(), 0x12345);
+        assert_eq!(r.mgid(), Gid([0xff; 16]));
+    }
+
+    #[test]
+    fn selectors() {
+        assert!(Selector::Gt.accepts(4, 3));
+        assert!(!Selector::Gt.accepts(4, 4));
+        assert!(Selector::Lt.accepts(3, 4));
+        assert!(Selector::Eq.accepts(4, 4));
+        assert!(Selector::from_raw(3).accepts(0, 9));
+        assert_eq!(Selector::from_raw(2), Selector::Eq);
+        assert_eq!(SaMethod::from_raw(0x15), Some(SaMethod::Delete));
+        assert_eq!(SaMethod::from_raw(0x77), None);
+    }
 }

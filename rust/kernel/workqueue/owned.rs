@@ -4,22 +4,49 @@
 //!
 //! C header: [`include/linux/workqueue.h`](srctree/include/linux/workqueue.h).
 
-use super::Queue;
+use super::{
+    Queue,
+    RawWorkItem, //
+};
 use crate::{
     bindings,
     error::{
         code::ENOMEM,
         Result, //
     },
+    impl_flags,
     prelude::*,
 };
-use core::{
-    ops::Deref,
-    ptr::NonNull, //
-};
+use core::ptr::NonNull;
+
+impl_flags!(
+    /// The flags a user may give its own workqueue (`WQ_*` of `alloc_workqueue()`).
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    pub struct QueueFlags(u32);
+
+    /// One workqueue flag.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum QueueFlag {
+        /// The queue has a rescuer thread, so that its work makes progress under memory
+        /// reclaim (`WQ_MEM_RECLAIM`): for queues on the I/O path, such as those of storage
+        /// and network protocols over RDMA.
+        MemReclaim = bindings::wq_flags_WQ_MEM_RECLAIM,
+        /// Work runs on the high-priority worker pools (`WQ_HIGHPRI`).
+        HighPri = bindings::wq_flags_WQ_HIGHPRI,
+        /// Work is frozen with the system during suspend (`WQ_FREEZABLE`).
+        Freezable = bindings::wq_flags_WQ_FREEZABLE,
+    }
+);
 
 /// A workqueue this object allocated; dropping it destroys the queue, after the work items
 /// queued on it have run (`destroy_workqueue()` drains it).
+///
+/// Only plain work items can be queued on it: a delayed work item's timer could outlive
+/// `destroy_workqueue()` and then queue its work on the freed queue, so [`Queue`]'s
+/// `enqueue_delayed()` is not offered.
+///
+/// Dropping the queue from one of its own work items would wait for that work item: do not
+/// let a work item hold the last reference to the queue's owner.
 ///
 /// # Invariants
 ///
@@ -34,15 +61,16 @@ unsafe impl Send for OwnedQueue {}
 unsafe impl Sync for OwnedQueue {}
 
 impl OwnedQueue {
-    /// Allocates an ordered workqueue (`alloc_ordered_workqueue()`): it runs one work item at a
-    /// time, in queueing order.
-    pub fn new_ordered(name: &CStr) -> Result<Self> {
+    /// Allocates an ordered workqueue (`alloc_ordered_workqueue()`) with `flags`: it runs one
+    /// work item at a time, in queueing order.
+    pub fn new_ordered(name: &CStr, flags: QueueFlags) -> Result<Self> {
         // SAFETY: `"%s"` with one string argument is a valid format, and `name` is a valid
-        // NUL-terminated string that the workqueue code copies.
+        // NUL-terminated string that the workqueue code copies; `flags` holds `WQ_*` flags
+        // only (`QueueFlags` is made of `QueueFlag`s).
         let ptr = unsafe {
             bindings::alloc_workqueue_noprof(
                 c"%s".as_char_ptr(),
-                bindings::wq_flags_WQ_UNBOUND | bindings::wq_flags___WQ_ORDERED,
+                bindings::wq_flags_WQ_UNBOUND | bindings::wq_flags___WQ_ORDERED | u32::from(flags),
                 1,
                 name.as_char_ptr(),
             )
@@ -60,13 +88,19 @@ impl OwnedQueue {
     }
 }
 
-impl Deref for OwnedQueue {
-    type Target = Queue;
-
-    fn deref(&self) -> &Queue {
+impl OwnedQueue {
+    fn queue(&self) -> &Queue {
         // SAFETY: The queue is live until `self` is dropped (type invariant), which outlives the
         // returned reference.
         unsafe { Queue::from_raw(self.ptr.as_ptr()) }
+    }
+
+    /// Queues `w` (`queue_work()`); see [`Queue::enqueue`].
+    pub fn enqueue<W, const ID: u64>(&self, w: W) -> W::EnqueueOutput
+    where
+        W: RawWorkItem<ID> + Send + 'static,
+    {
+        self.queue().enqueue(w)
     }
 }
 
@@ -83,9 +117,16 @@ mod tests {
     use crate::{
         alloc::flags::GFP_KERNEL,
         sync::Arc,
-        workqueue::{Work, WorkItem},
+        workqueue::{
+            Work,
+            WorkItem, //
+        },
     };
-    use core::sync::atomic::{AtomicBool, AtomicU32, Ordering::Relaxed};
+    use core::sync::atomic::{
+        AtomicBool,
+        AtomicU32,
+        Ordering::Relaxed, //
+    };
 
     struct Hits {
         n: AtomicU32,
@@ -141,7 +182,7 @@ mod tests {
 
     #[test]
     fn ordered_queue_runs_in_order_and_flushes() -> Result {
-        let wq = OwnedQueue::new_ordered(c"kunit-owned-wq")?;
+        let wq = OwnedQueue::new_ordered(c"kunit-owned-wq", QueueFlags::default())?;
         let hits = hits()?;
         for i in 1..=32 {
             bump(&wq, &hits, i)?;
@@ -155,7 +196,7 @@ mod tests {
     #[test]
     fn drop_runs_queued_work() -> Result {
         let hits = hits()?;
-        let wq = OwnedQueue::new_ordered(c"kunit-owned-wq")?;
+        let wq = OwnedQueue::new_ordered(c"kunit-owned-wq", QueueFlag::MemReclaim.into())?;
         for i in 1..=8 {
             bump(&wq, &hits, i)?;
         }

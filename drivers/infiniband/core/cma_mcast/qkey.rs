@@ -2,7 +2,10 @@
 
 //! The Q_Key rules of rdma_cm's UD ids (`cma_set_qkey()`, `cma_set_default_qkey()`).
 
-use kernel::{bindings, prelude::*};
+use kernel::{
+    prelude::*,
+    rdma::cm::PortSpace, //
+};
 
 /// `cma_set_qkey()`: an id takes a Q_Key once; a later one must be the same, and 0 is never
 /// one. Returns the id's Q_Key after `new`.
@@ -25,13 +28,11 @@ pub(crate) enum QkeySource {
 }
 
 /// The default Q_Key of port space `ps`.
-pub(crate) fn default_for(ps: u32) -> QkeySource {
+pub(crate) fn default_for(ps: Option<PortSpace>) -> QkeySource {
     match ps {
-        bindings::rdma_ucm_port_space_RDMA_PS_UDP | bindings::rdma_ucm_port_space_RDMA_PS_IB => {
-            QkeySource::Udp
-        }
-        bindings::rdma_ucm_port_space_RDMA_PS_IPOIB => QkeySource::Broadcast,
-        _ => QkeySource::None,
+        Some(PortSpace::Udp | PortSpace::Ib) => QkeySource::Udp,
+        Some(PortSpace::Ipoib) => QkeySource::Broadcast,
+        Some(PortSpace::Tcp) | None => QkeySource::None,
     }
 }
 

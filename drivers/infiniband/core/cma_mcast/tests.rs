@@ -4,27 +4,42 @@
 //! leave paths run end to end under the selftests (rdma_rs_cma_mcast.sh, mckey).
 
 use super::{
-    addr::{iboe_mtu, McAddr},
+    addr::{
+        ib_mgid,
+        iboe_mtu,
+        roce_mgid, //
+    },
     qkey,
 };
-use kernel::{bindings, prelude::*, rdma::Gid};
+use kernel::{
+    bindings,
+    prelude::*,
+    rdma::{
+        addr::{
+            Family,
+            SockAddr, //
+        },
+        cm::PortSpace,
+        Gid,
+    },
+};
 
 /// A `struct sockaddr_in` of `a.b.c.d`.
-fn v4(a: [u8; 4]) -> McAddr {
+fn v4(a: [u8; 4]) -> SockAddr {
     let mut b = [0u8; 16];
     b[..2].copy_from_slice(&(bindings::AF_INET as u16).to_ne_bytes());
     b[2..4].copy_from_slice(&4791u16.to_be_bytes());
     b[4..8].copy_from_slice(&a);
-    McAddr::from_bytes(&b)
+    SockAddr::from_bytes(&b)
 }
 
 /// A `struct sockaddr_in6` (or `sockaddr_ib` with `family` `AF_IB`) of `addr`.
-fn v6(family: u32, addr: [u8; 16]) -> McAddr {
-    let len = McAddr::size_of_family(family as u16);
+fn v6(family: u32, addr: [u8; 16]) -> SockAddr {
+    let len = Family::from_raw(family as u16).addr_size();
     let mut b = [0u8; 48];
     b[..2].copy_from_slice(&(family as u16).to_ne_bytes());
     b[8..24].copy_from_slice(&addr);
-    McAddr::from_bytes(&b[..len])
+    SockAddr::from_bytes(&b[..len])
 }
 
 /// An IPoIB hardware broadcast address: QPN, MGID `ff12:401b:ffff::ffff:ffff` (link-local
@@ -50,11 +65,11 @@ mod cases {
         let ipoib = [
             0xff, 0x12, 0x40, 0x1b, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0x0f, 1, 2, 3,
         ];
-        assert!(a.ib_mgid(false, &BROADCAST) == gid(ipoib));
+        assert!(ib_mgid(&a, false, &BROADCAST) == gid(ipoib));
         // RDMA_PS_UDP: the RDMA CM signature in byte 3.
         let mut udp = ipoib;
         udp[3] = 0x01;
-        assert!(a.ib_mgid(true, &BROADCAST) == gid(udp));
+        assert!(ib_mgid(&a, true, &BROADCAST) == gid(udp));
     }
 
     #[test]
@@ -66,21 +81,21 @@ mod cases {
             0xff, 0x12, 0x60, 0x1b, 0xff, 0xff, 0, 0, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77,
             0x88,
         ];
-        assert!(v6(bindings::AF_INET6, g6).ib_mgid(false, &BROADCAST) == gid(m));
+        assert!(ib_mgid(&v6(bindings::AF_INET6, g6), false, &BROADCAST) == gid(m));
         m[3] = 0x01;
-        assert!(v6(bindings::AF_INET6, g6).ib_mgid(true, &BROADCAST) == gid(m));
+        assert!(ib_mgid(&v6(bindings::AF_INET6, g6), true, &BROADCAST) == gid(m));
         // An SA-assigned MGID (ff1x:a01b::/32) and an AF_IB address are taken as they are.
         let sa = [
             0xff, 0x15, 0xa0, 0x1b, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x12, 0x34,
         ];
-        assert!(v6(bindings::AF_INET6, sa).ib_mgid(true, &BROADCAST) == gid(sa));
-        assert!(v6(bindings::AF_IB, g6).ib_mgid(true, &BROADCAST) == gid(g6));
+        assert!(ib_mgid(&v6(bindings::AF_INET6, sa), true, &BROADCAST) == gid(sa));
+        assert!(ib_mgid(&v6(bindings::AF_IB, g6), true, &BROADCAST) == gid(g6));
         // The any and loopback addresses ask the SA for an MGID.
-        assert!(v4([0, 0, 0, 0]).ib_mgid(true, &BROADCAST) == Gid::ZERO);
-        assert!(v4([127, 0, 0, 1]).ib_mgid(false, &BROADCAST) == Gid::ZERO);
+        assert!(ib_mgid(&v4([0, 0, 0, 0]), true, &BROADCAST) == Gid::ZERO);
+        assert!(ib_mgid(&v4([127, 0, 0, 1]), false, &BROADCAST) == Gid::ZERO);
         let mut one = [0u8; 16];
         one[15] = 1;
-        assert!(v6(bindings::AF_INET6, one).ib_mgid(false, &BROADCAST) == Gid::ZERO);
+        assert!(ib_mgid(&v6(bindings::AF_INET6, one), false, &BROADCAST) == Gid::ZERO);
     }
 
     #[test]
@@ -88,11 +103,11 @@ mod cases {
         let a = v4([239, 1, 2, 3]);
         let v1 = [0xff, 0x0e, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 239, 1, 2, 3];
         let v2 = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 239, 1, 2, 3];
-        assert!(a.roce_mgid(false) == gid(v1));
-        assert!(a.roce_mgid(true) == gid(v2));
+        assert!(roce_mgid(&a, false) == gid(v1));
+        assert!(roce_mgid(&a, true) == gid(v2));
         let g6 = [0xff, 0x0e, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 9];
-        assert!(v6(bindings::AF_INET6, g6).roce_mgid(true) == gid(g6));
-        assert!(v4([0, 1, 2, 3]).roce_mgid(true) == Gid::ZERO);
+        assert!(roce_mgid(&v6(bindings::AF_INET6, g6), true) == gid(g6));
+        assert!(roce_mgid(&v4([0, 1, 2, 3]), true) == Gid::ZERO);
         // cma_zero_addr() refuses 0.0.0.0/8 and ::, not loopback.
         assert!(v4([0, 9, 9, 9]).is_zero());
         assert!(!v4([127, 0, 0, 1]).is_zero());
@@ -109,10 +124,10 @@ mod cases {
         assert!(a.matches(&v4([192, 168, 7, 1])));
         assert!(!a.matches(&v4([192, 168, 7, 2])));
         assert!(!a.matches(&v6(bindings::AF_INET6, mapped)));
-        assert_eq!(a.as_bytes().len(), 16);
-        assert_eq!(v6(bindings::AF_INET6, mapped).as_bytes().len(), 28);
-        assert_eq!(v6(bindings::AF_IB, mapped).as_bytes().len(), 48);
-        assert_eq!(McAddr::size_of_family(0), 0);
+        assert_eq!(a.significant().len(), 16);
+        assert_eq!(v6(bindings::AF_INET6, mapped).significant().len(), 28);
+        assert_eq!(v6(bindings::AF_IB, mapped).significant().len(), 48);
+        assert_eq!(Family::from_raw(0).addr_size(), 0);
     }
 
     #[test]
@@ -133,21 +148,22 @@ mod cases {
         assert_eq!(qkey::set(0x1234, 0x5678), Err(EINVAL));
         assert_eq!(qkey::set(0, 0), Err(EINVAL));
         assert_eq!(
-            qkey::default_for(bindings::rdma_ucm_port_space_RDMA_PS_UDP),
+            qkey::default_for(Some(PortSpace::Udp)),
             qkey::QkeySource::Udp
         );
         assert_eq!(
-            qkey::default_for(bindings::rdma_ucm_port_space_RDMA_PS_IB),
+            qkey::default_for(Some(PortSpace::Ib)),
             qkey::QkeySource::Udp
         );
         assert_eq!(
-            qkey::default_for(bindings::rdma_ucm_port_space_RDMA_PS_IPOIB),
+            qkey::default_for(Some(PortSpace::Ipoib)),
             qkey::QkeySource::Broadcast
         );
         assert_eq!(
-            qkey::default_for(bindings::rdma_ucm_port_space_RDMA_PS_TCP),
+            qkey::default_for(Some(PortSpace::Tcp)),
             qkey::QkeySource::None
         );
+        assert_eq!(qkey::default_for(None), qkey::QkeySource::None);
         assert_eq!(qkey::UDP_QKEY, 0x0123_4567);
     }
 }

@@ -2,28 +2,35 @@
 
 //! Where the SA messages go: ib_core's MCMemberRecord query, or a fake.
 
-use super::{group::Group, shim};
+use super::{
+    ffi,
+    group::Group, //
+};
 use kernel::{
     prelude::*,
     rdma::{
-        sa::{CompMask, McMemberRec},
-        Device,
+        sa::{
+            McMemberComps,
+            McMemberRec,
+            SaMethod, //
+        },
+        DeviceGuard,
     },
-    sync::{aref::ARef, Arc},
+    sync::Arc,
 };
 
 /// An SA that answers MCMemberRecord SET (join) and DELETE (leave) queries of a port, and
 /// the P_Key table of the port.
 pub(crate) trait SaBackend: Send + Sync {
-    /// Sends one query with `method` ([`kernel::rdma::sa::method`]). When this returns `Ok`,
-    /// the query completes exactly once, by [`Group::sa_done`] with `group`, possibly before
-    /// this returns; on `Err` it never completes.
+    /// Sends one query. When this returns `Ok`, the query completes exactly once, by
+    /// [`Group::sa_done`] with `group`, possibly before this returns; on `Err` it never
+    /// completes.
     fn query(
         &self,
         port: u32,
-        method: u8,
+        method: SaMethod,
         rec: &McMemberRec,
-        comp: CompMask,
+        comp: McMemberComps,
         group: Arc<Group>,
     ) -> Result;
 
@@ -32,24 +39,25 @@ pub(crate) trait SaBackend: Send + Sync {
 }
 
 /// The real SA: ib_core's `ib_sa_mcmember_rec_query()` with the piece's SA client, 3 s
-/// timeout, as `multicast.c` sends them.
+/// timeout, as `multicast.c` sends them. It keeps its device registered: the device's removal
+/// waits for the piece's groups to go, and then for this.
 pub(crate) struct RealSa {
-    pub(crate) dev: ARef<Device>,
+    pub(crate) dev: DeviceGuard,
 }
 
 impl SaBackend for RealSa {
     fn query(
         &self,
         port: u32,
-        method: u8,
+        method: SaMethod,
         rec: &McMemberRec,
-        comp: CompMask,
+        comp: McMemberComps,
         group: Arc<Group>,
     ) -> Result {
-        shim::sa_query(&self.dev, port, method, rec, comp, group)
+        ffi::sa_query(&self.dev, port, method, rec, comp, group)
     }
 
     fn find_pkey(&self, port: u32, pkey: u16) -> Result<u16> {
-        shim::find_pkey(&self.dev, port, pkey)
+        self.dev.find_pkey(port, pkey)
     }
 }

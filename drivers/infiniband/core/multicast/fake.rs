@@ -9,21 +9,31 @@
 //! join's record with the port's combined join state, an MLID, and an MGID when the join asked
 //! for MGID 0.
 
-use super::{backend::SaBackend, group::Group};
+use super::{
+    backend::SaBackend,
+    group::Group, //
+};
 use kernel::{
     prelude::*,
     rdma::{
-        sa::{method, CompMask, McMemberRec},
+        sa::{
+            McMemberComps,
+            McMemberRec,
+            SaMethod, //
+        },
         Gid,
     },
-    sync::{Arc, SpinLock},
+    sync::{
+        Arc,
+        SpinLock, //
+    },
 };
 
 /// A query the fake got.
 pub(crate) struct Query {
-    pub(crate) method: u8,
+    pub(crate) method: SaMethod,
     pub(crate) rec: McMemberRec,
-    pub(crate) comp: CompMask,
+    pub(crate) comp: McMemberComps,
     group: Arc<Group>,
 }
 
@@ -72,7 +82,7 @@ impl FakeSa {
     }
 
     /// The method and record of waiting query `i`.
-    pub(crate) fn peek(&self, i: usize) -> Option<(u8, McMemberRec, CompMask)> {
+    pub(crate) fn peek(&self, i: usize) -> Option<(SaMethod, McMemberRec, McMemberComps)> {
         self.inner
             .lock()
             .queries
@@ -89,13 +99,13 @@ impl FakeSa {
     /// The SA's answer to a query.
     fn response(&self, q: &Query) -> McMemberRec {
         let mut r = q.rec;
-        if q.method == method::SET {
+        if q.method == SaMethod::Set {
             let joined = q.group.inner.lock().rec.join_state();
             r.set_join_state(joined | q.rec.join_state());
             if r.mlid() == 0 {
                 let mut f = self.inner.lock();
                 f.next_mlid = f.next_mlid.wrapping_add(1);
-                r.0.mlid = f.next_mlid.to_be();
+                r.set_mlid(f.next_mlid);
             }
             if r.mgid().is_zero() {
                 let mut g = [0u8; 16];
@@ -131,9 +141,9 @@ impl SaBackend for FakeSa {
     fn query(
         &self,
         _port: u32,
-        method: u8,
+        method: SaMethod,
         rec: &McMemberRec,
-        comp: CompMask,
+        comp: McMemberComps,
         group: Arc<Group>,
     ) -> Result {
         let q = Query {
@@ -147,7 +157,7 @@ impl SaBackend for FakeSa {
             if let Some(e) = f.fail_send.take() {
                 return Err(e);
             }
-            if method == method::SET {
+            if method == SaMethod::Set {
                 f.sets += 1;
             } else {
                 f.deletes += 1;

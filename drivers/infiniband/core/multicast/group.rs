@@ -6,18 +6,46 @@
 //! on `pending`. The group's state says who runs the machine: while `Idle` nobody does; any
 //! other state means exactly one context does, either a work item of the port's queue or the
 //! completion of the group's SA query, and that context owns one user count of the group.
+//!
+//! The members of a group are on `pending` or `active`, ordered as they were put there: red-
+//! black trees keyed by a sequence number of the group, so that any member is taken off in
+//! logarithmic time (C's `list_del()`). Each member brings the tree node it uses all its life.
 
 use super::{
-    member::{Member, Phase, Where},
-    port::{Key, Port},
-    rec::{self, Membership},
+    member::{
+        CallbackHold,
+        Member,
+        MemberList,
+        Phase, //
+    },
+    port::{
+        Key,
+        Port,
+        PortUse, //
+    },
+    rec::{
+        self,
+        Membership, //
+    },
 };
 use kernel::{
-    list::{List, ListArc},
     prelude::*,
-    rdma::sa::{mcmember, method, McMemberRec},
-    sync::{Arc, Refcount, SpinLock},
-    workqueue::{Work, WorkItem},
+    rbtree::RBTree,
+    rdma::sa::{
+        JoinStates,
+        McMemberComp,
+        McMemberRec,
+        SaMethod, //
+    },
+    sync::{
+        Arc,
+        Refcount,
+        SpinLock, //
+    },
+    workqueue::{
+        Work,
+        WorkItem, //
+    },
 };
 
 /// No P_Key index known yet (`MCAST_INVALID_PKEY_INDEX`).
@@ -36,51 +64,85 @@ pub(crate) enum State {
     PkeyEvent,
 }
 
+/// Members in the order they were queued.
+pub(crate) type MemberQueue = RBTree<u64, Arc<Member>>;
+
 /// The part of a group under its lock.
 pub(crate) struct GroupInner {
     /// Where the group is in its port's table.
     pub(crate) key: Key,
     /// The group's record at the SA; its join state is the port's combined membership.
     pub(crate) rec: McMemberRec,
-    pub(crate) pending: List<Member>,
-    pub(crate) active: List<Member>,
-    /// The member whose join is at the SA, by address (never dereferenced).
-    last_join: usize,
+    /// Members waiting to be joined; the first one's join is the one being processed.
+    pub(crate) pending: MemberQueue,
+    /// Joined members.
+    pub(crate) active: MemberQueue,
+    /// The last sequence number given to a member put on a queue.
+    last_seq: u64,
+    /// The sequence number, on `pending`, of the member whose join is at the SA.
+    last_join: u64,
     pub(crate) members: Membership,
     pub(crate) state: State,
     pub(crate) pkey_index: u16,
-    leave_state: u8,
+    leave_state: JoinStates,
     retries: i32,
 }
 
 impl GroupInner {
-    /// Takes `m` off whichever list of this group holds it (`list_del_init()`).
-    fn unlink(&mut self, m: &Member) -> Option<ListArc<Member>> {
+    /// Puts `m`, which is on neither queue, at the back of `list`.
+    fn link(&mut self, m: &Arc<Member>, list: MemberList) {
+        self.last_seq += 1;
+        let seq = self.last_seq;
         let st = m.state.access_mut(self);
-        let list = st.list;
-        st.list = Where::Nowhere;
-        match list {
-            Where::Nowhere => None,
-            // SAFETY: `Where` records which list of this group holds `m` (it is updated under
-            // this lock with every push and removal), and a member is only ever put on the
-            // lists of its own group: `m` is on `pending`, on no other list with ID 0.
-            Where::Pending => unsafe { self.pending.remove(m) },
-            // SAFETY: As above, `m` is on `active`.
-            Where::Active => unsafe { self.active.remove(m) },
-        }
+        let Some(node) = st.node.take() else {
+            // A member off the queues always holds its node: a bug, and the member is lost
+            // to its group's machine rather than queued twice.
+            kernel::warn_on!(true);
+            return;
+        };
+        st.list = list;
+        st.seq = seq;
+        let node = node.into_node(seq, m.clone());
+        let queue = match list {
+            MemberList::Pending => &mut self.pending,
+            MemberList::Active => &mut self.active,
+            MemberList::Neither => return,
+        };
+        queue.insert(node);
     }
 
-    /// Whether `m` is at the head of `pending` and its join is the one at the SA.
-    fn head_is_last_join(&mut self) -> bool {
-        let last = self.last_join;
-        let mut c = self.pending.cursor_front();
-        match c.peek_next() {
-            Some(p) => {
-                let m: &Member = &p;
-                core::ptr::from_ref(m) as usize == last
-            }
-            None => false,
-        }
+    /// Takes `m` off whichever queue of this group holds it (`list_del_init()`); returns the
+    /// queue's reference, for the caller to drop outside the lock.
+    fn unlink(&mut self, m: &Member) -> Option<Arc<Member>> {
+        let (list, seq) = {
+            let st = m.state.access(self);
+            (st.list, st.seq)
+        };
+        let queue = match list {
+            MemberList::Neither => return None,
+            MemberList::Pending => &mut self.pending,
+            MemberList::Active => &mut self.active,
+        };
+        let member = queue.get(&seq)?.clone();
+        // The queue's reference goes with the node's key and value; `member` keeps it alive.
+        let node = queue.remove_node(&seq)?.into_reservation();
+        let st = m.state.access_mut(self);
+        st.node = Some(node);
+        st.list = MemberList::Neither;
+        Some(member)
+    }
+
+    /// The first member of `pending`.
+    fn pending_front(&self) -> Option<Arc<Member>> {
+        self.pending.values().next().cloned()
+    }
+
+    /// Whether the first member of `pending` is the one whose join is at the SA.
+    fn head_is_last_join(&self) -> bool {
+        self.pending
+            .keys()
+            .next()
+            .is_some_and(|seq| *seq == self.last_join)
     }
 }
 
@@ -95,6 +157,8 @@ pub(crate) struct Group {
     pub(crate) inner: SpinLock<GroupInner>,
     #[pin]
     work: Work<Group>,
+    /// Dropped last, after `port`: see [`PortUse`].
+    _alive: PortUse,
 }
 
 kernel::impl_has_work! {
@@ -111,37 +175,36 @@ impl WorkItem for Group {
 
 impl Group {
     /// A new idle group of `port` for `mgid` at `key`, with one user.
-    pub(crate) fn new(port: Arc<Port>, key: Key) -> impl PinInit<Self> {
+    pub(crate) fn new(port: Arc<Port>, alive: PortUse, key: Key) -> impl PinInit<Self> {
         pin_init!(Self {
             port,
             users: Refcount::new(1),
             inner <- kernel::new_spinlock!(GroupInner {
                 key,
                 rec: McMemberRec::with_mgid(kernel::rdma::Gid(key.mgid)),
-                pending: List::new(),
-                active: List::new(),
+                pending: RBTree::new(),
+                active: RBTree::new(),
+                last_seq: 0,
                 last_join: 0,
                 members: Membership::default(),
                 state: State::Idle,
                 pkey_index: INVALID_PKEY_INDEX,
-                leave_state: 0,
+                leave_state: JoinStates::empty(),
                 retries: 3,
             }, "Group::inner"),
             work <- kernel::new_work!("Group::work"),
+            _alive: alive,
         })
     }
 
     fn queue(self: &Arc<Self>) {
-        // The state machine queues the work only when it starts it, so it is never queued
-        // already: a failure would be a bug, which the work would then fix by running.
-        let _ = self.port.wq.enqueue(self.clone());
+        self.port.queue_work(self.clone());
     }
 
     /// Queues a new member's join (`queue_join()`); starts the machine if idle.
-    pub(crate) fn queue_join(self: &Arc<Self>, m: ListArc<Member>) {
+    pub(crate) fn queue_join(self: &Arc<Self>, m: &Arc<Member>) {
         let mut g = self.inner.lock();
-        m.state.access_mut(&mut g).list = Where::Pending;
-        g.pending.push_back(m);
+        g.link(m, MemberList::Pending);
         if g.state == State::Idle {
             g.state = State::Busy;
             self.users.inc();
@@ -154,8 +217,7 @@ impl Group {
     /// join states nobody holds any more.
     pub(crate) fn remove_member(self: &Arc<Self>, m: &Member) {
         let mut g = self.inner.lock();
-        let st = *m.state.access(&g);
-        if st.phase == Phase::Member {
+        if m.state.access(&g).phase == Phase::Member {
             g.members.adjust(m.join_state(), false);
         }
         let unlinked = g.unlink(m);
@@ -187,43 +249,41 @@ impl Group {
                     self.process_error();
                     continue 'retest;
                 }
-                let m: Arc<Member> = {
-                    let mut c = g.pending.cursor_front();
-                    match c.peek_next() {
-                        Some(p) => p.arc().into(),
-                        None => break,
-                    }
+                let Some(m) = g.pending_front() else {
+                    break;
+                };
+                // The head of `pending` is queued: `hold_queued()` cannot fail here.
+                let Some(hold) = Member::hold_queued(&m, &g) else {
+                    kernel::warn_on!(true);
+                    break;
                 };
                 let js = m.join_state();
-                m.hold();
-                let gave_back = if js == g.rec.join_state() & js {
+                if js == g.rec.join_state() & js {
                     let status = rec::check(&g.rec, &m.req, m.comp);
-                    if status.is_ok() {
-                        Self::join_member(&mut g, &m, js);
+                    let (unlinked, rec) = if status.is_ok() {
+                        let (unlinked, rec) = Self::join_member(&mut g, &m, js);
+                        (unlinked, Some(rec))
                     } else {
-                        let _ = g.unlink(&m);
-                    }
+                        (g.unlink(&m), None)
+                    };
                     drop(g);
-                    m.call(status)
+                    drop(unlinked);
+                    Member::call_back(hold, status, rec.as_ref());
                 } else {
                     drop(g);
                     match self.send_join(&m) {
                         Ok(()) => {
-                            m.unhold();
+                            drop(hold);
                             return;
                         }
-                        Err(e) => self.fail_join(&m, e),
+                        Err(e) => self.fail_join(hold, e),
                     }
-                };
-                m.unhold();
-                if gave_back {
-                    Member::free(Member::user_ref(&m));
                 }
                 g = self.inner.lock();
             }
 
             let ls = g.members.leave_state(g.rec.join_state());
-            if ls != 0 {
+            if !ls.is_empty() {
                 let js = g.rec.join_state() & !ls;
                 g.rec.set_join_state(js);
                 drop(g);
@@ -239,28 +299,33 @@ impl Group {
         }
     }
 
-    /// `m`, at the head of `pending`, joins with `js` (`join_group()`).
-    fn join_member(g: &mut GroupInner, m: &Arc<Member>, js: u8) {
+    /// `m`, at the head of `pending`, joins with `js` (`join_group()`); returns the pending
+    /// queue's reference, for the caller to drop outside the lock, and the record the member's
+    /// callback publishes: the group's, with the member's own join state.
+    fn join_member(
+        g: &mut GroupInner,
+        m: &Arc<Member>,
+        js: JoinStates,
+    ) -> (Option<Arc<Member>>, McMemberRec) {
         g.members.adjust(js, true);
         let all = g.rec.join_state() | js;
         g.rec.set_join_state(all);
         let mut user = g.rec;
         user.set_join_state(js);
-        // SAFETY: The record is written only here, under the group lock, before the callback
-        // that publishes it runs; the user reads it only in or after that callback.
-        unsafe { m.mc.set_rec(&user) };
-        if let Some(la) = g.unlink(m) {
+        let unlinked = g.unlink(m);
+        if unlinked.is_some() {
             m.state.access_mut(g).phase = Phase::Member;
-            m.state.access_mut(g).list = Where::Active;
-            g.active.push_back(la);
+            g.link(m, MemberList::Active);
         }
+        (unlinked, user)
     }
 
-    /// A join that could not be sent fails its member (`fail_join()`).
-    fn fail_join(&self, m: &Member, e: Error) -> bool {
-        let unlinked = self.inner.lock().unlink(m);
+    /// A join that could not be sent fails its member (`fail_join()`), which the caller holds
+    /// for the callback.
+    fn fail_join(&self, hold: CallbackHold, e: Error) {
+        let unlinked = self.inner.lock().unlink(hold.member());
         drop(unlinked);
-        m.call(Err(e))
+        Member::call_back(hold, Err(e), None);
     }
 
     /// Port event: every member gets `ENETRESET` and the group starts over, unless only the
@@ -278,52 +343,61 @@ impl Group {
 
         let mut g = self.inner.lock();
         if !(g.state == State::PkeyEvent && index == Some(g.pkey_index)) {
-            while let Some(la) = g.active.pop_front() {
-                let m = la.clone_arc();
-                drop(la);
-                m.hold();
-                let js = m.join_state();
-                g.members.adjust(js, false);
-                let st = m.state.access_mut(&mut g);
-                st.list = Where::Nowhere;
-                st.phase = Phase::Error;
+            loop {
+                let next = g.active.values().next().cloned();
+                let Some(m) = next else {
+                    break;
+                };
+                // A member of `active` is queued: `hold_queued()` cannot fail here.
+                let hold = Member::hold_queued(&m, &g);
+                kernel::warn_on!(hold.is_none());
+                let unlinked = g.unlink(&m);
+                g.members.adjust(m.join_state(), false);
+                m.state.access_mut(&mut g).phase = Phase::Error;
                 drop(g);
-                let gave_back = m.call(Err(ENETRESET));
-                m.unhold();
-                if gave_back {
-                    Member::free(Member::user_ref(&m));
+                drop(unlinked);
+                if let Some(hold) = hold {
+                    Member::call_back(hold, Err(ENETRESET), None);
                 }
                 g = self.inner.lock();
             }
-            g.rec.set_join_state(0);
+            g.rec.set_join_state(JoinStates::empty());
         }
         g.state = State::Busy;
     }
 
     fn send_join(self: &Arc<Self>, m: &Member) -> Result {
-        self.inner.lock().last_join = core::ptr::from_ref(m) as usize;
+        {
+            let mut g = self.inner.lock();
+            g.last_join = m.state.access(&g).seq;
+        }
         self.port
             .sa
-            .query(self.port.num, method::SET, &m.req, m.comp, self.clone())
+            .query(self.port.num, SaMethod::Set, &m.req, m.comp, self.clone())
     }
 
-    fn send_leave(self: &Arc<Self>, ls: u8) -> Result {
+    fn send_leave(self: &Arc<Self>, ls: JoinStates) -> Result {
         let mut rec = {
             let mut g = self.inner.lock();
             g.leave_state = ls;
             g.rec
         };
         rec.set_join_state(ls);
-        let comp = mcmember::MGID | mcmember::PORT_GID | mcmember::JOIN_STATE;
+        let comp = McMemberComp::Mgid | McMemberComp::PortGid | McMemberComp::JoinState;
         self.port
             .sa
-            .query(self.port.num, method::DELETE, &rec, comp, self.clone())
+            .query(self.port.num, SaMethod::Delete, &rec, comp, self.clone())
     }
 
     /// Completion of an SA query of this group (`join_handler()`, `leave_handler()`):
     /// `status` 0 or a negative errno, `rec` the SA's answer.
-    pub(crate) fn sa_done(this: Arc<Self>, method: u8, status: i32, rec: Option<&McMemberRec>) {
-        if method == method::SET {
+    pub(crate) fn sa_done(
+        this: Arc<Self>,
+        method: SaMethod,
+        status: i32,
+        rec: Option<&McMemberRec>,
+    ) {
+        if method == SaMethod::Set {
             match (status, rec) {
                 (0, Some(rec)) => this.joined(rec),
                 (0, None) => this.join_error(EINVAL),
@@ -368,19 +442,18 @@ impl Group {
         if !g.head_is_last_join() {
             return;
         }
-        let Some(la) = g.pending.pop_front() else {
+        let Some(m) = g.pending_front() else {
             return;
         };
-        let m = la.clone_arc();
-        drop(la);
-        m.state.access_mut(&mut g).list = Where::Nowhere;
-        m.hold();
+        // The head of `pending` is queued: `hold_queued()` cannot fail here.
+        let Some(hold) = Member::hold_queued(&m, &g) else {
+            kernel::warn_on!(true);
+            return;
+        };
+        let unlinked = g.unlink(&m);
         drop(g);
-        let gave_back = m.call(Err(e));
-        m.unhold();
-        if gave_back {
-            Member::free(Member::user_ref(&m));
-        }
+        drop(unlinked);
+        Member::call_back(hold, Err(e), None);
     }
 
     /// Writes the group and its members, one line each.
@@ -391,7 +464,7 @@ impl Group {
             "  group {} state {:?} join_state {:#x} members {}/{}/{}/{} mlid {:#06x} pkey {:#06x} pkey_index {:#x} users {}\n",
             g.rec.mgid(),
             g.state,
-            g.rec.join_state(),
+            g.rec.join_state().as_raw(),
             n[0],
             n[1],
             n[2],
@@ -401,15 +474,15 @@ impl Group {
             g.pkey_index,
             self.users.as_atomic().load(kernel::sync::atomic::Relaxed),
         ))?;
-        for (list, name) in [(&g.pending, "pending"), (&g.active, "active")] {
-            for m in list.iter() {
-                let st = *m.state.access(&g);
+        for (queue, name) in [(&g.pending, "pending"), (&g.active, "active")] {
+            for m in queue.values() {
+                let st = m.state.access(&g);
                 w.write_fmt(fmt!(
                     "    member {:p} {:?} {} join_state {:#x}\n",
-                    core::ptr::from_ref::<Member>(&m),
+                    core::ptr::from_ref::<Member>(m),
                     st.phase,
                     name,
-                    m.join_state()
+                    m.join_state().as_raw()
                 ))?;
             }
         }

@@ -3,15 +3,32 @@
 //! A user's join of a group (`struct mcast_member`).
 
 use super::{
-    group::{Group, GroupInner},
-    shim::SaClientRef,
+    ffi::{
+        self,
+        SaClientRef,
+        UserRef, //
+    },
+    group::{
+        Group,
+        GroupInner, //
+    },
 };
-use core::ffi::c_int;
 use kernel::{
-    list::{AtomicTracker, ListArc, ListLinks, TryNewListArc},
     prelude::*,
-    rdma::sa::{CompMask, McMemberRec, SaMulticast},
-    sync::{Arc, Completion, LockedBy, Refcount},
+    rbtree::RBTreeNodeReservation,
+    rdma::sa::{
+        JoinStates,
+        McMemberComps,
+        McMemberRec,
+        SaMulticast, //
+    },
+    sync::{
+        atomic::Atomic,
+        Arc,
+        Completion,
+        LockedBy,
+        Refcount, //
+    },
 };
 
 /// Where a member is in its group's processing (`enum mcast_state`).
@@ -25,36 +42,39 @@ pub(crate) enum Phase {
     Error,
 }
 
-/// Which list of its group holds the member.
+/// Which queue of its group holds the member.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub(crate) enum Where {
-    /// None.
-    Nowhere,
-    /// `pending`: waiting to be joined, the head one being joined.
+pub(crate) enum MemberList {
+    /// Neither queue: not queued yet, failed, reset or left.
+    Neither,
+    /// `pending`: waiting to be joined, the first one being joined.
     Pending,
     /// `active`: joined.
     Active,
 }
 
 /// The state of a member guarded by its group's lock.
-#[derive(Clone, Copy, Debug)]
 pub(crate) struct MemberState {
     pub(crate) phase: Phase,
-    pub(crate) list: Where,
+    pub(crate) list: MemberList,
+    /// The member's key on its queue.
+    pub(crate) seq: u64,
+    /// The tree node the member uses on a queue, while it is on neither.
+    pub(crate) node: Option<RBTreeNodeReservation<u64, Arc<Member>>>,
 }
 
 /// A user's join of a group.
 ///
 /// The user holds one reference, given out as the pointer to `mc` by `ib_sa_join_multicast()`
 /// and given back by `ib_sa_free_multicast()` or by a non-zero return of the callback. The
-/// group's lists hold another while the member is on one.
+/// group's queues hold another while the member is on one.
 #[pin_data(PinnedDrop)]
 pub(crate) struct Member {
     /// What the user sees.
     pub(crate) mc: SaMulticast,
     /// The requested record (a copy: `mc`'s record becomes the group's when joined).
     pub(crate) req: McMemberRec,
-    pub(crate) comp: CompMask,
+    pub(crate) comp: McMemberComps,
     pub(crate) group: Arc<Group>,
     pub(crate) state: LockedBy<MemberState, GroupInner>,
     /// Callbacks in progress plus the user's claim (`mcast_member.refcount`): freeing waits
@@ -62,44 +82,33 @@ pub(crate) struct Member {
     busy: Refcount,
     #[pin]
     idle: Completion,
+    /// Whether a callback runs, or the user gave the member back in one
+    /// ([`ffi::call_user`]).
+    pub(super) callback: Atomic<i32>,
     _client: Option<SaClientRef>,
-    #[pin]
-    links: ListLinks,
-    #[pin]
-    links_track: AtomicTracker,
-}
-
-kernel::list::impl_list_arc_safe! {
-    impl ListArcSafe<0> for Member {
-        tracked_by links_track: AtomicTracker;
-    }
-}
-
-kernel::list::impl_list_item! {
-    impl ListItem<0> for Member {
-        using ListLinks { self.links };
-    }
 }
 
 impl Member {
-    /// A new member of `group` for the user's `mc`, not on any list yet.
+    /// A new member of `group` for the user's `mc`, on no queue yet.
     pub(crate) fn new(
         group: Arc<Group>,
         mc: SaMulticast,
         req: McMemberRec,
-        comp: CompMask,
+        comp: McMemberComps,
         client: Option<SaClientRef>,
         flags: kernel::alloc::Flags,
-    ) -> Result<ListArc<Self>> {
+    ) -> Result<Arc<Self>> {
         let state = LockedBy::new(
             &group.inner,
             MemberState {
                 phase: Phase::Joining,
-                list: Where::Nowhere,
+                list: MemberList::Neither,
+                seq: 0,
+                node: Some(RBTreeNodeReservation::new(flags)?),
             },
         );
         let port = group.port.clone();
-        let m = ListArc::pin_init(
+        let m = Arc::pin_init(
             try_pin_init!(Self {
                 mc,
                 req,
@@ -108,9 +117,8 @@ impl Member {
                 state,
                 busy: Refcount::new(1),
                 idle <- Completion::new(),
+                callback: Atomic::new(ffi::CALLBACK_IDLE),
                 _client: client,
-                links <- ListLinks::new(),
-                links_track <- AtomicTracker::new(),
             }? Error),
             flags,
         )?;
@@ -119,62 +127,40 @@ impl Member {
     }
 
     /// The requested join state.
-    pub(crate) fn join_state(&self) -> u8 {
+    pub(crate) fn join_state(&self) -> JoinStates {
         self.req.join_state()
     }
 
-    /// Marks a callback in progress.
-    pub(crate) fn hold(&self) {
-        self.busy.inc();
+    /// Holds `m` for a callback (the work handler's `atomic_inc(&member->refcount)`), if it is
+    /// on one of its group's queues: a member its user has freed is on neither, and freeing
+    /// waits for the holds taken before.
+    pub(crate) fn hold_queued(m: &Arc<Self>, g: &GroupInner) -> Option<CallbackHold> {
+        if m.state.access(g).list == MemberList::Neither {
+            return None;
+        }
+        m.busy.inc();
+        // INVARIANT: Taken above, while `m` is on a queue of its group, under its lock (`g`).
+        Some(CallbackHold(m.clone()))
     }
 
     /// Ends a callback or the user's claim (`deref_member()`).
-    pub(crate) fn unhold(&self) {
+    fn unhold(&self) {
         if self.busy.dec_and_test() {
             self.idle.complete_all();
         }
     }
 
-    /// Calls the user's callback with `status`; returns whether the user gave its reference
-    /// back (the callback returned non-zero). The caller holds the member ([`Member::hold`]).
-    pub(crate) fn call(&self, status: Result) -> bool {
-        let s: c_int = match status {
-            Ok(()) => 0,
-            Err(e) => e.to_errno(),
-        };
-        self.mc.call(s) != 0
-    }
-
-    /// The pointer the user gets, taking the user's reference.
-    pub(crate) fn into_user(this: Arc<Self>) -> *mut kernel::bindings::ib_sa_multicast {
-        let mc = this.mc.as_raw();
-        let _ = Arc::into_raw(this);
-        mc
-    }
-
-    /// Takes back the user's reference of the member whose `mc` is `ptr`.
-    ///
-    /// # Safety
-    ///
-    /// `ptr` must come from [`Member::into_user`] and the user must give up its reference.
-    pub(crate) unsafe fn from_user(ptr: *mut kernel::bindings::ib_sa_multicast) -> Arc<Self> {
-        // SAFETY: `ptr` is the `mc` field of a `Member` (the caller's guarantee); `SaMulticast`
-        // is a transparent wrapper of `ib_sa_multicast`.
-        let m = unsafe { kernel::container_of!(ptr.cast::<SaMulticast>(), Member, mc) };
-        // SAFETY: `m` came from `Arc::into_raw()` in `into_user()`; the user gives it up.
-        unsafe { Arc::from_raw(m) }
-    }
-
-    /// The user's reference of a member whose callback returned non-zero.
-    pub(crate) fn user_ref(this: &Arc<Self>) -> Arc<Self> {
-        // SAFETY: The callback of `this` returned non-zero: by the API contract its user gave
-        // up the reference `into_user()` handed out, and will not use the pointer again.
-        unsafe { Self::from_user(this.mc.as_raw()) }
+    /// Calls the user's callback with `status`, after publishing `rec` (if any) as the record
+    /// the user reads in it, and drops `hold`; if the user gives its reference back (the
+    /// callback returned non-zero), frees the member for it.
+    pub(crate) fn call_back(hold: CallbackHold, status: Result, rec: Option<&McMemberRec>) {
+        ffi::call_user(hold, status, rec);
     }
 
     /// Frees the member for its user (`ib_sa_free_multicast()`): leaves the group, waits for
     /// callbacks in progress, drops the user's reference.
-    pub(crate) fn free(this: Arc<Self>) {
+    pub(crate) fn free(user: UserRef) {
+        let this = user.into_member();
         let group = this.group.clone();
         group.remove_member(&this);
         this.unhold();
@@ -186,5 +172,27 @@ impl Member {
 impl PinnedDrop for Member {
     fn drop(self: Pin<&mut Self>) {
         self.group.port.stats.member_died();
+    }
+}
+
+/// A callback about to run on a member, or running (`atomic_inc(&member->refcount)` of the work
+/// handler): freeing the member waits until this is dropped.
+///
+/// # Invariants
+///
+/// Holds one count of the member's `busy`, taken while the member was on one of its group's
+/// queues, under the group's lock: its user had not freed it then.
+pub(crate) struct CallbackHold(Arc<Member>);
+
+impl CallbackHold {
+    /// The member.
+    pub(crate) fn member(&self) -> &Arc<Member> {
+        &self.0
+    }
+}
+
+impl Drop for CallbackHold {
+    fn drop(&mut self) {
+        self.0.unhold();
     }
 }

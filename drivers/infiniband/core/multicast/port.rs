@@ -4,18 +4,62 @@
 
 use super::{
     backend::SaBackend,
-    group::{Group, GroupInner, State},
+    group::{
+        Group,
+        GroupInner,
+        State, //
+    },
 };
 use kernel::{
     prelude::*,
-    rbtree::{RBTree, RBTreeNodeReservation},
-    rdma::{sa::McMemberRec, Gid},
+    rbtree::{
+        RBTree,
+        RBTreeNodeReservation, //
+    },
+    rdma::{
+        sa::McMemberRec,
+        Gid, //
+    },
     sync::{
-        atomic::{Atomic, Relaxed},
-        Arc, Completion, Refcount, SpinLock,
+        atomic::{
+            Atomic,
+            Relaxed, //
+        },
+        Arc,
+        Completion,
+        Refcount,
+        SpinLock, //
     },
     workqueue::OwnedQueue,
 };
+
+/// The life of a port's groups (`mcast_port.refcount` and `comp`): one count for the port and
+/// one per group object, and what the port's shutdown waits for.
+#[pin_data]
+pub(crate) struct PortLife {
+    refs: Refcount,
+    #[pin]
+    gone: Completion,
+}
+
+impl PortLife {
+    fn put(&self) {
+        if self.refs.dec_and_test() {
+            self.gone.complete_all();
+        }
+    }
+}
+
+/// A group's count on its port's life. It is the last field of a group, dropped when the
+/// group itself is: after the group's reference on its port, so that the port's shutdown
+/// returns only once no group holds the port (nor, through it, the port's queue).
+pub(crate) struct PortUse(Arc<PortLife>);
+
+impl Drop for PortUse {
+    fn drop(&mut self) {
+        self.0.put();
+    }
+}
 
 /// The place of a group in its port's table: the MGID, and for the groups whose MGID the SA
 /// has not assigned yet (MGID 0) or that share an assigned one, a sequence number. Ordered by
@@ -79,19 +123,24 @@ impl Stats {
 pub(crate) struct Port {
     pub(crate) num: u32,
     pub(crate) sa: Arc<dyn SaBackend>,
-    pub(crate) wq: Arc<OwnedQueue>,
+    /// The queue of the device's groups, dropped last by the client's `remove()`.
+    wq: Arc<OwnedQueue>,
     pub(crate) stats: Stats,
     #[pin]
     table: SpinLock<Table>,
-    /// One for the port plus one per group (`mcast_port.refcount`).
-    refs: Refcount,
-    #[pin]
-    gone: Completion,
+    life: Arc<PortLife>,
 }
 
 impl Port {
     /// A port without groups.
     pub(crate) fn new(num: u32, sa: Arc<dyn SaBackend>, wq: Arc<OwnedQueue>) -> Result<Arc<Self>> {
+        let life = Arc::pin_init(
+            pin_init!(PortLife {
+                refs: Refcount::new(1),
+                gone <- Completion::new(),
+            }),
+            GFP_KERNEL,
+        )?;
         Arc::pin_init(
             pin_init!(Self {
                 num,
@@ -105,11 +154,21 @@ impl Port {
                     Table { groups: RBTree::new(), seq: 0 },
                     "Port::table"
                 ),
-                refs: Refcount::new(1),
-                gone <- Completion::new(),
+                life,
             }),
             GFP_KERNEL,
         )
+    }
+
+    /// Queues `group`'s work. The machine queues it only when it starts, so it is never queued
+    /// already: a failure would be a bug, which the work would then fix by running.
+    pub(crate) fn queue_work(&self, group: Arc<Group>) {
+        let _ = self.wq.enqueue(group);
+    }
+
+    /// Waits until the work queued on the port's queue before the call has run.
+    pub(crate) fn flush(&self) {
+        self.wq.flush();
     }
 
     /// The group of `mgid` with one more user, created if needed (`acquire_group()`). Every
@@ -127,7 +186,10 @@ impl Port {
             }
         }
         let node = RBTreeNodeReservation::new(flags)?;
-        let new = Arc::pin_init(Group::new(self.clone(), Key::of(mgid)), flags)?;
+        let new = Arc::pin_init(
+            Group::new(self.clone(), self.group_use(), Key::of(mgid)),
+            flags,
+        )?;
         let mut t = self.table.lock();
         let mut key = Key::of(mgid);
         if zero {
@@ -139,7 +201,6 @@ impl Port {
             return Ok(g.clone());
         }
         t.groups.insert(node.into_node(key, new.clone()));
-        self.refs.inc();
         self.stats.groups.fetch_add(1, Relaxed);
         Ok(new)
     }
@@ -155,7 +216,12 @@ impl Port {
         drop(t);
         drop(node);
         self.stats.groups.fetch_sub(1, Relaxed);
-        self.deref();
+    }
+
+    /// A new group's count on the port's life.
+    fn group_use(&self) -> PortUse {
+        self.life.refs.inc();
+        PortUse(self.life.clone())
     }
 
     /// Runs `f` on `group` under the table lock and re-files the group if `f` changed its
@@ -192,7 +258,7 @@ impl Port {
             let mut g = group.inner.lock();
             if g.state == State::Idle {
                 group.users.inc();
-                let _ = self.wq.enqueue(group.clone());
+                self.queue_work(group.clone());
             }
             if g.state != State::Error {
                 g.state = state;
@@ -209,17 +275,11 @@ impl Port {
         }
     }
 
-    /// Drops the port's own count and waits until its last group is gone
+    /// Drops the port's own count and waits until its last group is freed
     /// (`mcast_remove_one()`); the caller flushed the queue.
     pub(crate) fn shut_down(&self) {
-        self.deref();
-        self.gone.wait_for_completion();
-    }
-
-    fn deref(&self) {
-        if self.refs.dec_and_test() {
-            self.gone.complete_all();
-        }
+        self.life.put();
+        self.life.gone.wait_for_completion();
     }
 
     /// Writes the port, its groups and their members.

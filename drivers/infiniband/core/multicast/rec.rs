@@ -4,18 +4,24 @@
 
 use kernel::{
     prelude::*,
-    rdma::sa::{join_state, mcmember as mask, selector, CompMask, McMemberRec},
+    rdma::sa::{
+        JoinStates,
+        McMemberComp,
+        McMemberComps,
+        McMemberRec,
+        Selector, //
+    },
 };
 
 /// How many members a group has per join state (`mcast_group.members`).
 #[derive(Clone, Copy, Default, PartialEq, Eq, Debug)]
-pub(crate) struct Membership(pub(crate) [i32; join_state::COUNT]);
+pub(crate) struct Membership(pub(crate) [i32; JoinStates::COUNT]);
 
 impl Membership {
     /// Counts one member more (`inc`) or less in every state of `js` (`adjust_membership()`).
-    pub(crate) fn adjust(&mut self, js: u8, inc: bool) {
+    pub(crate) fn adjust(&mut self, js: JoinStates, inc: bool) {
         for (i, n) in self.0.iter_mut().enumerate() {
-            if js & (1 << i) != 0 {
+            if js.has_index(i) {
                 *n += if inc { 1 } else { -1 };
             }
         }
@@ -23,75 +29,69 @@ impl Membership {
 
     /// The states of `joined` that no member holds any more: what to leave at the SA
     /// (`get_leave_state()`).
-    pub(crate) fn leave_state(&self, joined: u8) -> u8 {
+    pub(crate) fn leave_state(&self, joined: JoinStates) -> JoinStates {
         let mut ls = 0u8;
         for (i, n) in self.0.iter().enumerate() {
             if *n == 0 {
                 ls |= 1 << i;
             }
         }
-        ls & joined
+        JoinStates::from_raw(ls) & joined
     }
 }
 
-/// Whether a selector-qualified component rules `src` out (`check_selector()`).
+/// Whether a selector-qualified component rules the group's value `have` out for the
+/// requested `want` (`check_selector()`).
 fn selector_fails(
-    comp: CompMask,
-    sel_mask: CompMask,
-    val_mask: CompMask,
-    sel: u8,
-    src: u8,
-    dst: u8,
+    comp: McMemberComps,
+    sel: McMemberComp,
+    val: McMemberComp,
+    selector: Selector,
+    have: u8,
+    want: u8,
 ) -> bool {
-    if !comp.has(sel_mask) || !comp.has(val_mask) {
-        return false;
-    }
-    match sel {
-        selector::GT => src <= dst,
-        selector::LT => src >= dst,
-        selector::EQ => src != dst,
-        _ => false,
-    }
+    comp.contains(sel) && comp.contains(val) && !selector.accepts(have, want)
 }
 
 /// Checks that the group's record `src` satisfies the requested record `dst` in the
 /// components of `comp` (`cmp_rec()`): `EINVAL` if not. The MGID already matches; the join
 /// state is checked separately and the proxy-join bit ignored.
-pub(crate) fn check(src: &McMemberRec, dst: &McMemberRec, comp: CompMask) -> Result {
-    let (s, d) = (&src.0, &dst.0);
-    let bad = (comp.has(mask::PORT_GID) && src.port_gid() != dst.port_gid())
-        || (comp.has(mask::QKEY) && s.qkey != d.qkey)
-        || (comp.has(mask::MLID) && s.mlid != d.mlid)
+pub(crate) fn check(src: &McMemberRec, dst: &McMemberRec, comp: McMemberComps) -> Result {
+    use McMemberComp as C;
+    let differs = |c: C, same: bool| comp.contains(c) && !same;
+    let bad = differs(C::PortGid, src.port_gid() == dst.port_gid())
+        || differs(C::Qkey, src.qkey() == dst.qkey())
+        || differs(C::Mlid, src.mlid() == dst.mlid())
         || selector_fails(
             comp,
-            mask::MTU_SELECTOR,
-            mask::MTU,
-            d.mtu_selector,
-            s.mtu,
-            d.mtu,
+            C::MtuSelector,
+            C::Mtu,
+            dst.mtu_selector(),
+            src.mtu(),
+            dst.mtu(),
         )
-        || (comp.has(mask::TRAFFIC_CLASS) && s.traffic_class != d.traffic_class)
-        || (comp.has(mask::PKEY) && s.pkey != d.pkey)
+        || differs(C::TrafficClass, src.traffic_class() == dst.traffic_class())
+        || differs(C::Pkey, src.pkey() == dst.pkey())
         || selector_fails(
             comp,
-            mask::RATE_SELECTOR,
-            mask::RATE,
-            d.rate_selector,
-            s.rate,
-            d.rate,
+            C::RateSelector,
+            C::Rate,
+            dst.rate_selector(),
+            src.rate(),
+            dst.rate(),
         )
         || selector_fails(
             comp,
-            mask::PACKET_LIFE_TIME_SELECTOR,
-            mask::PACKET_LIFE_TIME,
-            d.packet_life_time_selector,
-            s.packet_life_time,
-            d.packet_life_time,
+            C::PacketLifeTimeSelector,
+            C::PacketLifeTime,
+            dst.packet_life_time_selector(),
+            src.packet_life_time(),
+            dst.packet_life_time(),
         )
-        || (comp.has(mask::SL) && s.sl != d.sl)
-        || (comp.has(mask::FLOW_LABEL) && s.flow_label != d.flow_label)
-        || (comp.has(mask::HOP_LIMIT) && s.hop_limit != d.hop_limit)
-        || (comp.has(mask::SCOPE) && s.scope != d.scope);
+        || differs(C::Sl, src.sl() == dst.sl())
+        || differs(C::FlowLabel, src.flow_label() == dst.flow_label())
+        || differs(C::HopLimit, src.hop_limit() == dst.hop_limit())
+        || differs(C::Scope, src.scope() == dst.scope());
     if bad {
         Err(EINVAL)
     } else {
@@ -102,47 +102,54 @@ pub(crate) fn check(src: &McMemberRec, dst: &McMemberRec, comp: CompMask) -> Res
 #[kunit_tests(rdma_sa_mcast_rec)]
 mod tests {
     use super::*;
-    use kernel::rdma::Gid;
+    use kernel::rdma::{
+        sa::JoinState,
+        Gid, //
+    };
 
     #[test]
     fn leave_state_only_of_joined_states_without_members() {
         let mut m = Membership::default();
-        m.adjust(join_state::FULL | join_state::SENDONLY_FULL, true);
-        m.adjust(join_state::FULL, true);
+        m.adjust(JoinState::Full | JoinState::SendOnlyFull, true);
+        m.adjust(JoinState::Full.into(), true);
         assert_eq!(m.0, [2, 0, 0, 1]);
         // Joined full and non: non has no member left.
         assert_eq!(
-            m.leave_state(join_state::FULL | join_state::NON),
-            join_state::NON
+            m.leave_state(JoinState::Full | JoinState::Non),
+            JoinState::Non.into()
         );
-        m.adjust(join_state::FULL | join_state::SENDONLY_FULL, false);
-        assert_eq!(m.leave_state(0xf), 0xe);
-        m.adjust(join_state::FULL, false);
-        assert_eq!(m.leave_state(join_state::FULL), join_state::FULL);
+        m.adjust(JoinState::Full | JoinState::SendOnlyFull, false);
+        assert_eq!(m.leave_state(JoinStates::from_raw(0xf)).as_raw(), 0xe);
+        m.adjust(JoinState::Full.into(), false);
+        assert_eq!(
+            m.leave_state(JoinState::Full.into()),
+            JoinState::Full.into()
+        );
     }
 
     #[test]
     fn check_compares_only_masked_components() {
+        use McMemberComp as C;
         let mut a = McMemberRec::with_mgid(Gid([0xff; 16]));
-        a.0.qkey = 0x1234_u32.to_be();
-        a.0.mtu = 4;
-        a.0.rate = 6;
+        a.set_qkey(0x1234);
+        a.set_mtu(4);
+        a.set_rate(6);
         let mut b = a;
-        b.0.qkey = 0x4321_u32.to_be();
-        assert_eq!(check(&a, &b, mask::MGID | mask::SL), Ok(()));
-        assert_eq!(check(&a, &b, mask::QKEY), Err(EINVAL));
+        b.set_qkey(0x4321);
+        assert_eq!(check(&a, &b, C::Mgid | C::Sl), Ok(()));
+        assert_eq!(check(&a, &b, C::Qkey.into()), Err(EINVAL));
         // MTU selector: the group MTU 4 must be greater than the requested 3.
-        b.0.mtu = 3;
-        b.0.mtu_selector = selector::GT;
-        assert_eq!(check(&a, &b, mask::MTU_SELECTOR | mask::MTU), Ok(()));
-        b.0.mtu = 4;
-        assert_eq!(check(&a, &b, mask::MTU_SELECTOR | mask::MTU), Err(EINVAL));
+        b.set_mtu(3);
+        b.set_mtu_selector(Selector::Gt);
+        assert_eq!(check(&a, &b, C::MtuSelector | C::Mtu), Ok(()));
+        b.set_mtu(4);
+        assert_eq!(check(&a, &b, C::MtuSelector | C::Mtu), Err(EINVAL));
         // Without the selector component the value alone is not compared.
-        assert_eq!(check(&a, &b, mask::MTU), Ok(()));
-        b.0.rate_selector = selector::EQ;
-        b.0.rate = 6;
-        assert_eq!(check(&a, &b, mask::RATE_SELECTOR | mask::RATE), Ok(()));
-        b.0.rate_selector = selector::LT;
-        assert_eq!(check(&a, &b, mask::RATE_SELECTOR | mask::RATE), Err(EINVAL));
+        assert_eq!(check(&a, &b, C::Mtu.into()), Ok(()));
+        b.set_rate_selector(Selector::Eq);
+        b.set_rate(6);
+        assert_eq!(check(&a, &b, C::RateSelector | C::Rate), Ok(()));
+        b.set_rate_selector(Selector::Lt);
+        assert_eq!(check(&a, &b, C::RateSelector | C::Rate), Err(EINVAL));
     }
 }

@@ -6,21 +6,48 @@
 //! [`Member::free`], port events), answers the SA queries it expects, and ends with
 //! [`Bed::finish`], which checks that no query, group, member or port reference is left.
 
-use super::{fake::FakeSa, group::State, join, member::Member, port::Port, Events, Ports};
-use core::ffi::{c_int, c_void};
+use super::{
+    fake::FakeSa,
+    ffi::{
+        JoinObserver,
+        NativeJoin, //
+    },
+    group::State,
+    port::Port,
+    PortEventHandler,
+    Ports, //
+};
+use core::ffi::c_int;
 use kernel::{
-    bindings,
     prelude::*,
     rdma::{
-        event::{Event, EventHandler, EventKind},
-        sa::{join_state as js, mcmember as mask, method, CompMask, McMemberRec},
+        event::{
+            Event,
+            EventHandler,
+            EventKind, //
+        },
+        sa::{
+            JoinState,
+            JoinStates,
+            McMemberComp,
+            McMemberComps,
+            McMemberRec,
+            SaMethod, //
+        },
         Gid,
     },
     sync::{
-        atomic::{Atomic, Relaxed},
-        Arc, SpinLock,
+        atomic::{
+            Atomic,
+            Relaxed, //
+        },
+        Arc,
+        SpinLock, //
     },
-    workqueue::OwnedQueue,
+    workqueue::{
+        OwnedQueue,
+        QueueFlag, //
+    },
 };
 
 /// What the callbacks of a test saw, and what they return.
@@ -31,23 +58,30 @@ struct Seen {
     ret: Atomic<i32>,
 }
 
+impl JoinObserver for Seen {
+    fn called(&self, id: usize, status: c_int, rec: &McMemberRec) -> bool {
+        let _ = self.calls.lock().push((id, status, *rec), GFP_ATOMIC);
+        self.ret.load(Relaxed) != 0
+    }
+}
+
 impl Seen {
-    fn new(ret: i32) -> Pin<KBox<Self>> {
-        KBox::pin_init(
+    fn new() -> Arc<Self> {
+        Arc::pin_init(
             pin_init!(Self {
                 calls <- kernel::new_spinlock!(KVec::new()),
-                ret: Atomic::new(ret),
+                ret: Atomic::new(0),
             }),
             GFP_KERNEL,
         )
         .expect("alloc")
     }
 
-    /// The statuses seen for `mc`, in order.
-    fn of(&self, mc: *mut bindings::ib_sa_multicast) -> KVec<i32> {
+    /// The statuses seen for `j`, in order.
+    fn of(&self, j: &Join) -> KVec<i32> {
         let mut v = KVec::new();
         for (p, s, _) in self.calls.lock().iter() {
-            if *p == mc as usize {
+            if *p == j.id() {
                 v.push(*s, GFP_ATOMIC).expect("alloc");
             }
         }
@@ -58,42 +92,30 @@ impl Seen {
         self.calls.lock().len()
     }
 
-    /// The record `mc`'s last callback saw.
-    fn rec(&self, mc: *mut bindings::ib_sa_multicast) -> Option<McMemberRec> {
+    /// The record `j`'s last callback saw.
+    fn rec(&self, j: &Join) -> Option<McMemberRec> {
         let c = self.calls.lock();
         c.iter()
             .rev()
-            .find(|(p, _, _)| *p == mc as usize)
+            .find(|(p, _, _)| *p == j.id())
             .map(|(_, _, r)| *r)
     }
 }
 
-/// The callback of the tests' members: records the call in the member's [`Seen`].
-///
-/// # Safety
-///
-/// `mc` is a live multicast whose context is a live [`Seen`].
-unsafe extern "C" fn callback(status: c_int, mc: *mut bindings::ib_sa_multicast) -> c_int {
-    // SAFETY: The implementation calls back with the live multicast it handed out; its
-    // context is the test's `Seen`, which outlives every member.
-    let (seen, rec) = unsafe { (&*(*mc).context.cast::<Seen>(), McMemberRec((*mc).rec)) };
-    let _ = seen
-        .calls
-        .lock()
-        .push((mc as usize, status, rec), GFP_ATOMIC);
-    seen.ret.load(Relaxed)
-}
+/// A test's join.
+type Join = NativeJoin<Seen>;
 
 /// A port with a scripted fake SA.
 struct Bed {
     wq: Arc<OwnedQueue>,
     sa: Arc<FakeSa>,
     port: Arc<Port>,
-    seen: Pin<KBox<Seen>>,
+    seen: Arc<Seen>,
 }
 
-const COMP: CompMask =
-    CompMask::from_raw(mask::MGID.raw() | mask::PORT_GID.raw() | mask::JOIN_STATE.raw());
+fn comp() -> McMemberComps {
+    McMemberComp::Mgid | McMemberComp::PortGid | McMemberComp::JoinState
+}
 
 fn mgid(n: u8) -> Gid {
     let mut g = [0u8; 16];
@@ -106,7 +128,7 @@ fn mgid(n: u8) -> Gid {
 impl Bed {
     fn new() -> Self {
         let wq = Arc::new(
-            OwnedQueue::new_ordered(c"mcast_kunit").expect("wq"),
+            OwnedQueue::new_ordered(c"mcast_kunit", QueueFlag::MemReclaim.into()).expect("wq"),
             GFP_KERNEL,
         )
         .expect("alloc");
@@ -116,47 +138,30 @@ impl Bed {
             wq,
             sa,
             port,
-            seen: Seen::new(0),
+            seen: Seen::new(),
         }
     }
 
-    fn join_rec(&self, rec: &McMemberRec, comp: CompMask) -> *mut bindings::ib_sa_multicast {
-        let ctx = core::ptr::from_ref::<Seen>(&self.seen)
-            .cast_mut()
-            .cast::<c_void>();
-        // SAFETY: `callback` may be called with any multicast whose context is `seen`, which
-        // lives until after every member is freed; no SA client.
-        let mc = unsafe {
-            join(
-                &self.port,
-                core::ptr::null_mut(),
-                rec,
-                comp,
-                GFP_KERNEL,
-                Some(callback),
-                ctx,
-            )
-        };
-        mc.expect("join")
+    fn join_rec(&self, rec: &McMemberRec, comp: McMemberComps) -> Join {
+        NativeJoin::new(&self.port, rec, comp, self.seen.clone()).expect("join")
     }
 
     /// Joins `mgid(n)` with join state `state` and flushes the queue.
-    fn join(&self, n: u8, state: u8) -> *mut bindings::ib_sa_multicast {
+    fn join(&self, n: u8, state: impl Into<JoinStates>) -> Join {
         let mut rec = McMemberRec::with_mgid(mgid(n));
-        rec.set_join_state(state);
-        let mc = self.join_rec(&rec, COMP);
+        rec.set_join_state(state.into());
+        let j = self.join_rec(&rec, comp());
         self.wq.flush();
-        mc
+        j
     }
 
-    fn free(&self, mc: *mut bindings::ib_sa_multicast) {
-        // SAFETY: `mc` came from `join()` and the test frees it once.
-        Member::free(unsafe { Member::from_user(mc) });
+    fn free(&self, j: Join) {
+        j.free();
         self.wq.flush();
     }
 
     /// The method and join state of the oldest waiting query.
-    fn next_query(&self) -> Option<(u8, u8)> {
+    fn next_query(&self) -> Option<(SaMethod, JoinStates)> {
         self.sa.peek(0).map(|(m, r, _)| (m, r.join_state()))
     }
 
@@ -180,30 +185,37 @@ mod cases {
     fn n_joiners_give_one_set_and_the_last_leave_one_delete() {
         let b = Bed::new();
         let mcs = [
-            b.join(1, js::FULL),
-            b.join(1, js::FULL),
-            b.join(1, js::FULL),
+            b.join(1, JoinState::Full),
+            b.join(1, JoinState::Full),
+            b.join(1, JoinState::Full),
         ];
         // One SET at the SA; the others wait behind it.
         assert_eq!(b.sa.pending(), 1);
-        assert_eq!(b.next_query(), Some((method::SET, js::FULL)));
+        assert_eq!(
+            b.next_query(),
+            Some((SaMethod::Set, JoinStates::from(JoinState::Full)))
+        );
         assert_eq!(b.seen.count(), 0);
         assert!(b.sa.answer(0));
         b.wq.flush();
-        for mc in mcs {
+        for mc in &mcs {
             assert_eq!(b.seen.of(mc)[..], [0]);
         }
         assert_eq!(b.sa.counts(), (1, 0));
         assert_eq!(
             b.port.find_rec(mgid(1)).map(|r| r.join_state()),
-            Ok(js::FULL)
+            Ok(JoinStates::from(JoinState::Full))
         );
         assert_eq!(b.port.stats.live(), (1, 3));
-        b.free(mcs[0]);
-        b.free(mcs[1]);
+        let [m0, m1, m2] = mcs;
+        b.free(m0);
+        b.free(m1);
         assert_eq!(b.sa.pending(), 0);
-        b.free(mcs[2]);
-        assert_eq!(b.next_query(), Some((method::DELETE, js::FULL)));
+        b.free(m2);
+        assert_eq!(
+            b.next_query(),
+            Some((SaMethod::Delete, JoinStates::from(JoinState::Full)))
+        );
         assert!(b.sa.answer(0));
         assert_eq!(b.sa.counts(), (1, 1));
         assert_eq!(b.port.find_rec(mgid(1)).map(|_| ()), Err(EADDRNOTAVAIL));
@@ -213,32 +225,41 @@ mod cases {
     #[test]
     fn leaves_go_per_join_state() {
         let b = Bed::new();
-        let full = b.join(2, js::FULL);
+        let full = b.join(2, JoinState::Full);
         assert!(b.sa.answer(0));
-        let sendonly = b.join(2, js::SENDONLY_FULL);
+        let sendonly = b.join(2, JoinState::SendOnlyFull);
         // The port's join state grows: a second SET, for the new state only.
-        assert_eq!(b.next_query(), Some((method::SET, js::SENDONLY_FULL)));
+        assert_eq!(
+            b.next_query(),
+            Some((SaMethod::Set, JoinStates::from(JoinState::SendOnlyFull)))
+        );
         assert!(b.sa.answer(0));
         b.wq.flush();
-        assert_eq!(b.seen.of(sendonly)[..], [0]);
+        assert_eq!(b.seen.of(&sendonly)[..], [0]);
         assert_eq!(
             b.port.find_rec(mgid(2)).map(|r| r.join_state()),
-            Ok(js::FULL | js::SENDONLY_FULL)
+            Ok(JoinState::Full | JoinState::SendOnlyFull)
         );
         // The member sees its own join state, not the port's.
         assert_eq!(
-            b.seen.rec(sendonly).map(|r| r.join_state()),
-            Some(js::SENDONLY_FULL)
+            b.seen.rec(&sendonly).map(|r| r.join_state()),
+            Some(JoinStates::from(JoinState::SendOnlyFull))
         );
         b.free(sendonly);
-        assert_eq!(b.next_query(), Some((method::DELETE, js::SENDONLY_FULL)));
+        assert_eq!(
+            b.next_query(),
+            Some((SaMethod::Delete, JoinStates::from(JoinState::SendOnlyFull)))
+        );
         assert!(b.sa.answer(0));
         assert_eq!(
             b.port.find_rec(mgid(2)).map(|r| r.join_state()),
-            Ok(js::FULL)
+            Ok(JoinStates::from(JoinState::Full))
         );
         b.free(full);
-        assert_eq!(b.next_query(), Some((method::DELETE, js::FULL)));
+        assert_eq!(
+            b.next_query(),
+            Some((SaMethod::Delete, JoinStates::from(JoinState::Full)))
+        );
         assert!(b.sa.answer(0));
         assert_eq!(b.sa.counts(), (2, 2));
         assert!(b.finish());
@@ -247,19 +268,22 @@ mod cases {
     #[test]
     fn sa_errors_and_timeouts_fail_only_their_member() {
         let b = Bed::new();
-        let a = b.join(3, js::FULL);
-        let c = b.join(3, js::FULL);
+        let a = b.join(3, JoinState::Full);
+        let c = b.join(3, JoinState::Full);
         assert!(b.sa.answer(ETIMEDOUT.to_errno()));
         // `a` failed; `c`, queued behind it, gets its own SET.
-        assert_eq!(b.seen.of(a)[..], [ETIMEDOUT.to_errno()]);
-        assert_eq!(b.seen.of(c).len(), 0);
-        assert_eq!(b.next_query(), Some((method::SET, js::FULL)));
+        assert_eq!(b.seen.of(&a)[..], [ETIMEDOUT.to_errno()]);
+        assert_eq!(b.seen.of(&c).len(), 0);
+        assert_eq!(
+            b.next_query(),
+            Some((SaMethod::Set, JoinStates::from(JoinState::Full)))
+        );
         assert!(b.sa.answer(EIO.to_errno()));
-        assert_eq!(b.seen.of(c)[..], [EIO.to_errno()]);
+        assert_eq!(b.seen.of(&c)[..], [EIO.to_errno()]);
         // A send that fails at once fails the join the same way.
         b.sa.inner.lock().fail_send = Some(ENOMEM);
-        let d = b.join(3, js::FULL);
-        assert_eq!(b.seen.of(d)[..], [ENOMEM.to_errno()]);
+        let d = b.join(3, JoinState::Full);
+        assert_eq!(b.seen.of(&d)[..], [ENOMEM.to_errno()]);
         assert_eq!(b.sa.counts(), (2, 0));
         // Failed members are still the user's to free; nothing was joined, nothing to leave.
         b.free(a);
@@ -272,11 +296,14 @@ mod cases {
     #[test]
     fn leave_is_retried_three_times() {
         let b = Bed::new();
-        let a = b.join(4, js::FULL);
+        let a = b.join(4, JoinState::Full);
         assert!(b.sa.answer(0));
         b.free(a);
         for _ in 0..3 {
-            assert_eq!(b.next_query(), Some((method::DELETE, js::FULL)));
+            assert_eq!(
+                b.next_query(),
+                Some((SaMethod::Delete, JoinStates::from(JoinState::Full)))
+            );
             assert!(b.sa.answer(ETIMEDOUT.to_errno()));
         }
         // After the retries the group is dropped anyway.
@@ -289,19 +316,19 @@ mod cases {
     fn mismatched_records_get_einval_without_sa_traffic() {
         let b = Bed::new();
         let mut rec = McMemberRec::with_mgid(mgid(5));
-        rec.set_join_state(js::FULL);
-        rec.0.qkey = 0x1111_u32.to_be();
-        let a = b.join_rec(&rec, COMP | mask::QKEY);
+        rec.set_join_state(JoinState::Full.into());
+        rec.set_qkey(0x1111);
+        let a = b.join_rec(&rec, comp() | McMemberComp::Qkey);
         b.wq.flush();
         assert!(b.sa.answer(0));
-        rec.0.qkey = 0x2222_u32.to_be();
-        let c = b.join_rec(&rec, COMP | mask::QKEY);
+        rec.set_qkey(0x2222);
+        let c = b.join_rec(&rec, comp() | McMemberComp::Qkey);
         b.wq.flush();
-        assert_eq!(b.seen.of(c)[..], [EINVAL.to_errno()]);
+        assert_eq!(b.seen.of(&c)[..], [EINVAL.to_errno()]);
         // Without Q_Key in the mask the same record is fine.
-        let d = b.join_rec(&rec, COMP);
+        let d = b.join_rec(&rec, comp());
         b.wq.flush();
-        assert_eq!(b.seen.of(d)[..], [0]);
+        assert_eq!(b.seen.of(&d)[..], [0]);
         assert_eq!(b.sa.counts(), (1, 0));
         b.free(c);
         b.free(d);
@@ -313,30 +340,23 @@ mod cases {
     #[test]
     fn port_events_reset_groups_with_enetreset() {
         let b = Bed::new();
-        let a = b.join(6, js::FULL);
+        let a = b.join(6, JoinState::Full);
         // An event during the join: the answer is dropped and the join sent again.
         b.port.groups_event(State::Error);
         assert!(b.sa.answer(0));
-        assert_eq!(b.seen.of(a).len(), 0);
-        assert_eq!(b.next_query(), Some((method::SET, js::FULL)));
+        assert_eq!(b.seen.of(&a).len(), 0);
+        assert_eq!(
+            b.next_query(),
+            Some((SaMethod::Set, JoinStates::from(JoinState::Full)))
+        );
         assert!(b.sa.answer(0));
-        assert_eq!(b.seen.of(a)[..], [0]);
+        assert_eq!(b.seen.of(&a)[..], [0]);
 
         // The events of the device handler: SM change leaves groups alone (as C does),
         // client reregister resets them.
         let mut ports = KVec::new();
         ports.push(Some(b.port.clone()), GFP_KERNEL).expect("alloc");
-        let ev = Events(
-            Arc::new(
-                Ports {
-                    start: 1,
-                    ports,
-                    wq: b.wq.clone(),
-                },
-                GFP_KERNEL,
-            )
-            .expect("alloc"),
-        );
+        let ev = PortEventHandler(Arc::new(Ports { start: 1, ports }, GFP_KERNEL).expect("alloc"));
         ev.event(&Event {
             kind: EventKind::SmChange,
             port: Some(1),
@@ -346,14 +366,17 @@ mod cases {
             port: Some(2),
         });
         b.wq.flush();
-        assert_eq!(b.seen.of(a).len(), 1);
+        assert_eq!(b.seen.of(&a).len(), 1);
         ev.event(&Event {
             kind: EventKind::ClientReregister,
             port: Some(1),
         });
         b.wq.flush();
-        assert_eq!(b.seen.of(a)[..], [0, ENETRESET.to_errno()]);
-        assert_eq!(b.port.find_rec(mgid(6)).map(|r| r.join_state()), Ok(0));
+        assert_eq!(b.seen.of(&a)[..], [0, ENETRESET.to_errno()]);
+        assert_eq!(
+            b.port.find_rec(mgid(6)).map(|r| r.join_state()),
+            Ok(JoinStates::empty())
+        );
         // A reset member is no member: freeing it leaves nothing at the SA.
         b.free(a);
         drop(ev);
@@ -365,19 +388,19 @@ mod cases {
     fn pkey_change_resets_only_groups_whose_pkey_moved() {
         let b = Bed::new();
         let mut rec = McMemberRec::with_mgid(mgid(7));
-        rec.set_join_state(js::FULL);
-        rec.0.pkey = 0x8001_u16.to_be();
-        let a = b.join_rec(&rec, COMP);
+        rec.set_join_state(JoinState::Full.into());
+        rec.set_pkey(0x8001);
+        let a = b.join_rec(&rec, comp());
         b.wq.flush();
         assert!(b.sa.answer(0));
         b.port.groups_event(State::PkeyEvent);
         b.wq.flush();
-        assert_eq!(b.seen.of(a)[..], [0]);
+        assert_eq!(b.seen.of(&a)[..], [0]);
         // The P_Key moves to another index: the group is reset.
         b.sa.inner.lock().pkeys = [0xffff, 0, 0x8001, 0];
         b.port.groups_event(State::PkeyEvent);
         b.wq.flush();
-        assert_eq!(b.seen.of(a)[..], [0, ENETRESET.to_errno()]);
+        assert_eq!(b.seen.of(&a)[..], [0, ENETRESET.to_errno()]);
         b.free(a);
         assert!(b.finish());
     }
@@ -385,8 +408,8 @@ mod cases {
     #[test]
     fn free_during_join_leaves_what_the_sa_joined() {
         let b = Bed::new();
-        let a = b.join(8, js::FULL);
-        let c = b.join(8, js::NON);
+        let a = b.join(8, JoinState::Full);
+        let c = b.join(8, JoinState::Non);
         assert_eq!(b.sa.pending(), 1);
         // Both go while `a`'s SET is at the SA: nobody is called back.
         b.free(a);
@@ -394,7 +417,10 @@ mod cases {
         assert!(b.sa.answer(0));
         assert_eq!(b.seen.count(), 0);
         // The SA has the port as a full member: leave it.
-        assert_eq!(b.next_query(), Some((method::DELETE, js::FULL)));
+        assert_eq!(
+            b.next_query(),
+            Some((SaMethod::Delete, JoinStates::from(JoinState::Full)))
+        );
         assert!(b.sa.answer(0));
         assert!(b.finish());
     }
@@ -403,11 +429,14 @@ mod cases {
     fn callback_returning_nonzero_frees_the_member() {
         let b = Bed::new();
         b.seen.ret.store(1, Relaxed);
-        let a = b.join(9, js::FULL);
+        let a = b.join(9, JoinState::Full);
         assert!(b.sa.answer(0));
-        assert_eq!(b.seen.of(a)[..], [0]);
+        assert_eq!(b.seen.of(&a)[..], [0]);
         // The implementation freed it (the test must not) and left the group.
-        assert_eq!(b.next_query(), Some((method::DELETE, js::FULL)));
+        assert_eq!(
+            b.next_query(),
+            Some((SaMethod::Delete, JoinStates::from(JoinState::Full)))
+        );
         assert!(b.sa.answer(0));
         assert!(b.finish());
     }
@@ -415,13 +444,13 @@ mod cases {
     #[test]
     fn callback_may_run_before_join_returns() {
         let b = Bed::new();
-        let a = b.join(10, js::FULL);
+        let a = b.join(10, JoinState::Full);
         assert!(b.sa.answer(0));
         // `c` is satisfied locally: its callback runs from the queue, maybe before `join()`
         // returns, and frees the member. The pointer returned is the one the callback saw.
         b.seen.ret.store(1, Relaxed);
-        let c = b.join(10, js::FULL);
-        assert_eq!(b.seen.of(c)[..], [0]);
+        let c = b.join(10, JoinState::Full);
+        assert_eq!(b.seen.of(&c)[..], [0]);
         assert_eq!(b.port.stats.live(), (1, 1));
         b.seen.ret.store(0, Relaxed);
         b.free(a);
@@ -434,17 +463,17 @@ mod cases {
     fn mgid0_joins_get_the_mgid_the_sa_assigns() {
         let b = Bed::new();
         let mut rec = McMemberRec::default();
-        rec.set_join_state(js::FULL);
-        let a = b.join_rec(&rec, COMP);
-        let c = b.join_rec(&rec, COMP);
+        rec.set_join_state(JoinState::Full.into());
+        let a = b.join_rec(&rec, comp());
+        let c = b.join_rec(&rec, comp());
         b.wq.flush();
         // Each MGID 0 join is a group of its own.
         assert_eq!(b.sa.pending(), 2);
         assert!(b.sa.answer(0));
         assert!(b.sa.answer(0));
         let (ga, gc) = (
-            b.seen.rec(a).expect("a").mgid(),
-            b.seen.rec(c).expect("c").mgid(),
+            b.seen.rec(&a).expect("a").mgid(),
+            b.seen.rec(&c).expect("c").mgid(),
         );
         assert!(!ga.is_zero() && !gc.is_zero() && ga != gc);
         assert_eq!(b.port.find_rec(ga).map(|r| r.mgid()), Ok(ga));
@@ -472,9 +501,9 @@ mod cases {
             }
         }
         let b = Bed::new();
-        let a = b.join(11, js::FULL);
+        let a = b.join(11, JoinState::Full);
         assert!(b.sa.answer(0));
-        let c = b.join(11, js::SENDONLY_FULL);
+        let c = b.join(11, JoinState::SendOnlyFull);
         let mut out = Buf(KVec::new());
         assert!(b.port.show(&mut out).is_ok());
         let text = core::str::from_utf8(&out.0).unwrap_or("");
@@ -487,9 +516,15 @@ mod cases {
         b.free(a);
         b.free(c);
         // Full member first, then send-only full member: one DELETE each.
-        assert_eq!(b.next_query(), Some((method::DELETE, js::FULL)));
+        assert_eq!(
+            b.next_query(),
+            Some((SaMethod::Delete, JoinStates::from(JoinState::Full)))
+        );
         assert!(b.sa.answer(0));
-        assert_eq!(b.next_query(), Some((method::DELETE, js::SENDONLY_FULL)));
+        assert_eq!(
+            b.next_query(),
+            Some((SaMethod::Delete, JoinStates::from(JoinState::SendOnlyFull)))
+        );
         assert!(b.sa.answer(0));
         assert!(b.finish());
     }

@@ -6,15 +6,33 @@
 //! Each command visits every RoCE port, keeps those its [`Filter`] selects for `filter_ndev`,
 //! and applies its [`Action`] with `ndev`.
 
-use kernel::{
-    net::device::{NetDevice, RegState},
-    rdma::{Gid, GidTypeMask},
-    sync::{aref::ARef, rcu},
-};
-
 use super::{
-    filter::{bond_join_deletes_defaults, Filter, NetRel},
-    shim::{self, Rcu, RocePort},
+    ffi,
+    filter::{
+        bond_join_deletes_defaults,
+        Filter,
+        NetRel, //
+    },
+    net::{
+        self,
+        LiveNet, //
+    },
+    port::RocePort,
+};
+use kernel::{
+    net::device::{
+        for_each_netdev,
+        NetDevice,
+        RegState, //
+    },
+    rdma::{
+        PortCaps,
+        RegisteredDevice, //
+    },
+    sync::{
+        aref::ARef,
+        rcu, //
+    },
 };
 
 /// What a command does on each port it selects.
@@ -67,7 +85,7 @@ impl Cmd {
 
     /// Runs the command on every RoCE port (`ib_enum_all_roce_netdevs()`).
     pub(crate) fn run(&self) {
-        shim::for_each_roce_port(None, |p| {
+        ffi::for_each_roce_port(None, |p| {
             if selects(self.filter, p, &self.filter_ndev) {
                 apply(self.action, p, &self.ndev);
             }
@@ -78,12 +96,7 @@ impl Cmd {
 /// Whether `filter` selects port `p` for an event of `event`.
 pub(crate) fn selects(filter: Filter, p: &RocePort<'_>, event: &NetDevice) -> bool {
     let guard = rcu::read_lock();
-    filter.matches(&Rcu::new(&guard), p.ndev, event)
-}
-
-/// Adds (`add`) or deletes `gid` of `ndev` with every GID type of the port (`update_gid()`).
-pub(crate) fn update_gid(p: &RocePort<'_>, add: bool, gid: &Gid, ndev: &NetDevice) {
-    p.update_gid(add, gid, ndev, p.gid_types());
+    filter.matches(&LiveNet::new(&guard), p.ndev(), event)
 }
 
 /// The GIDs of every address of `ndev` (`_add_netdev_ips()`).
@@ -91,20 +104,14 @@ pub(crate) fn add_ips(p: &RocePort<'_>, ndev: &NetDevice) {
     if ndev.reg_state() >= RegState::Unregistering {
         return;
     }
-    for a in shim::addresses(ndev).iter() {
-        update_gid(p, true, &a.gid(), ndev);
+    for gid in net::address_gids(ndev).iter() {
+        p.update_gid(true, gid, ndev);
     }
-}
-
-/// The default GIDs of `ndev` on the port, set or deleted, for every GID type of the port.
-pub(crate) fn default_gids(p: &RocePort<'_>, ndev: &NetDevice, set: bool) {
-    let types: GidTypeMask = p.gid_types();
-    p.set_default_gids(ndev, types, set);
 }
 
 /// Runs `f` on `ndev`, then on each of its upper devices (`handle_netdev_upper()`).
 fn with_uppers(ndev: &NetDevice, mut f: impl FnMut(&NetDevice)) {
-    let uppers = shim::uppers(ndev);
+    let uppers = net::uppers(ndev);
     f(ndev);
     for u in uppers.iter() {
         f(u);
@@ -118,23 +125,53 @@ pub(crate) fn apply(action: Action, p: &RocePort<'_>, ndev: &NetDevice) {
         Action::AddUpperIps => with_uppers(ndev, |d| add_ips(p, d)),
         Action::DelIps => p.del_all_gids_of(ndev),
         Action::DelUpperIps => with_uppers(ndev, |d| p.del_all_gids_of(d)),
-        Action::AddDefaultGids => default_gids(p, ndev, true),
-        Action::DelDefaultGids => default_gids(p, ndev, false),
+        Action::AddDefaultGids => p.set_default_gids(ndev, true),
+        Action::DelDefaultGids => p.set_default_gids(ndev, false),
         Action::DelDefaultGidsOnJoin => {
-            let Some(rdma) = p.ndev else {
+            let Some(rdma) = p.ndev() else {
                 return;
             };
             // Only `rdma`'s default GIDs are touched: the master is needed
             // just for the check, inside one RCU read-side section.
             let deletes = {
                 let guard = rcu::read_lock();
-                let r = Rcu::new(&guard);
+                let r = LiveNet::new(&guard);
                 r.master_upper(rdma)
                     .is_some_and(|master| bond_join_deletes_defaults(&r, rdma, master))
             };
             if deletes {
-                default_gids(p, rdma, false);
+                p.set_default_gids(rdma, false);
             }
+        }
+    }
+}
+
+/// The default GIDs and the address GIDs of every net device for `p`
+/// (`enum_all_gids_of_dev_cb()`).
+fn scan_port(p: &RocePort<'_>) {
+    for_each_netdev(|ndev| {
+        if selects(Filter::NdevForDefaultGid, p, ndev) {
+            p.set_default_gids(ndev, true);
+        }
+        if selects(Filter::EthPortOfNetdev, p, ndev) {
+            add_ips(p, ndev);
+        }
+    });
+}
+
+/// Adds the GIDs of every net device to the RoCE ports of `dev` (`rdma_roce_rescan_device()`).
+pub(crate) fn rescan_device(dev: &RegisteredDevice) {
+    ffi::for_each_roce_port(Some(dev), scan_port);
+}
+
+/// The same for one port, if it runs RoCE and has a net device (`rdma_roce_rescan_port()`).
+pub(crate) fn rescan_port(dev: &RegisteredDevice, port: u32) {
+    if !dev.port_caps(port).is_ok_and(PortCaps::is_roce) {
+        return;
+    }
+    if let Some(ndev) = dev.port_netdev(port) {
+        if let Some(p) = RocePort::new(dev, port, Some(&ndev)) {
+            scan_port(&p);
         }
     }
 }

@@ -4,21 +4,54 @@
 //! that every bad input gets the errno `ucma.c` gives it.
 
 use super::{
-    context::{destroy_private, Context},
+    context::{
+        destroy_private,
+        Context,
+        User, //
+    },
     event::Event,
+    ffi::{
+        self,
+        FdRef,
+        Filp,
+        LockedId, //
+    },
     file::File,
     multicast,
-    shim::{self, FdRef, Filp, Pod},
-    CTX_TABLE,
+    user, //
 };
-use core::{mem::size_of, sync::atomic::Ordering};
-use kernel::{bindings, prelude::*, sync::Arc};
+use core::{
+    mem::size_of,
+    sync::atomic::Ordering, //
+};
+use kernel::{
+    bindings,
+    prelude::*,
+    rdma::{
+        addr::{
+            Family,
+            SockAddr, //
+        },
+        cm::{
+            BareEvent,
+            ConnParam,
+            PortSpace, //
+        },
+        ucm::{
+            self,
+            Bind,
+            ResolveAddr, //
+        },
+    },
+    sync::Arc,
+    transmute::AsBytes,
+};
 
 /// How many commands there are (C's `ARRAY_SIZE(ucma_cmd_table)`).
 const NCMDS: u32 = bindings::RDMA_USER_CM_CMD_WRITE_CM_EVENT + 1;
 
 /// `ucma_write()`: runs the command at `buf`, `len` bytes; the whole write on success.
-pub(crate) fn write(file: &Arc<File>, filp: Filp, buf: u64, len: usize) -> Result<usize> {
+pub(crate) fn write(file: &Arc<File>, filp: &Filp<'_>, buf: u64, len: usize) -> Result<usize> {
     if !filp.safe_access() {
         return Err(EACCES);
     }
@@ -26,7 +59,7 @@ pub(crate) fn write(file: &Arc<File>, filp: Filp, buf: u64, len: usize) -> Resul
     if len < hdr_len {
         return Err(EINVAL);
     }
-    let hdr: bindings::rdma_ucm_cmd_hdr = shim::read(buf)?;
+    let hdr: bindings::rdma_ucm_cmd_hdr = user::read(buf)?;
     if hdr.cmd >= NCMDS {
         return Err(EINVAL);
     }
@@ -72,22 +105,20 @@ fn create_id(file: &Arc<File>, inbuf: u64, out_len: usize) -> Result {
     if out_len < size_of::<bindings::rdma_ucm_create_id_resp>() {
         return Err(ENOSPC);
     }
-    let cmd: bindings::rdma_ucm_create_id = shim::read(inbuf)?;
-    let qp_type = match u32::from(cmd.ps) {
-        bindings::rdma_ucm_port_space_RDMA_PS_TCP => bindings::ib_qp_type_IB_QPT_RC,
-        bindings::rdma_ucm_port_space_RDMA_PS_UDP | bindings::rdma_ucm_port_space_RDMA_PS_IPOIB => {
-            bindings::ib_qp_type_IB_QPT_UD
-        }
-        bindings::rdma_ucm_port_space_RDMA_PS_IB => u32::from(cmd.qp_type),
-        _ => return Err(EINVAL),
+    let cmd: bindings::rdma_ucm_create_id = user::read(inbuf)?;
+    let ps = PortSpace::from_raw(u32::from(cmd.ps)).ok_or(EINVAL)?;
+    let qp_type = match ps {
+        PortSpace::Tcp => bindings::ib_qp_type_IB_QPT_RC,
+        PortSpace::Udp | PortSpace::Ipoib => bindings::ib_qp_type_IB_QPT_UD,
+        PortSpace::Ib => u32::from(cmd.qp_type),
     };
     let ctx = Context::new(file, cmd.uid)?;
-    if let Err(e) = ctx.create_cm_id(u32::from(cmd.ps), qp_type) {
+    if let Err(e) = ctx.create_cm_id(ps, qp_type) {
         destroy_private(ctx);
         return Err(e);
     }
     let resp = bindings::rdma_ucm_create_id_resp { id: ctx.id };
-    if let Err(e) = shim::write_all(cmd.response, &resp) {
+    if let Err(e) = user::write(cmd.response, &resp) {
         destroy_private(ctx);
         return Err(e);
     }
@@ -107,90 +138,95 @@ fn destroy_id(file: &Arc<File>, inbuf: u64, out_len: usize) -> Result {
     if out_len < size_of::<bindings::rdma_ucm_destroy_id_resp>() {
         return Err(ENOSPC);
     }
-    let cmd: bindings::rdma_ucm_destroy_id = shim::read(inbuf)?;
+    let cmd: bindings::rdma_ucm_destroy_id = user::read(inbuf)?;
     let ctx = {
-        let mut table = CTX_TABLE.lock();
-        let ctx = table.get_of(cmd.id, |c| c.is_of(file))?.clone();
-        if !table.unpublish(cmd.id, &ctx) {
-            return Err(ENOENT);
+        let mut table = file.tables.ctxs.lock();
+        let ctx: Arc<Context> = table.get(cmd.id as usize).ok_or(ENOENT)?.into();
+        if !ctx.is_of(file) {
+            return Err(EINVAL);
         }
+        // Keep the id reserved while the context is destroyed.
+        drop(table.take_reserving(cmd.id as usize));
         ctx
     };
     let resp = bindings::rdma_ucm_destroy_id_resp {
         events_reported: destroy_private(ctx) as u32,
     };
-    shim::write_all(cmd.response, &resp)
+    user::write(cmd.response, &resp)
 }
 
 /// BIND_IP.
 fn bind_ip(file: &Arc<File>, inbuf: u64) -> Result {
-    let cmd: bindings::rdma_ucm_bind_ip = shim::read(inbuf)?;
-    if shim::addr_size_in6(&cmd.addr) == 0 {
-        return Err(EINVAL);
-    }
+    let cmd: bindings::rdma_ucm_bind_ip = user::read(inbuf)?;
+    let addr = in6_addr(&cmd.addr).ok_or(EINVAL)?;
     let user = Context::get(file, cmd.id)?;
-    let _g = user.mutex.lock();
-    user.cm_id().bind(&cmd.addr)
+    let id = user.lock();
+    id.bind(&addr)
+}
+
+/// `rdma_addr_size_in6()`: the address of a `sockaddr_in6` field, if its family's size fits
+/// one.
+fn in6_addr(a: &bindings::sockaddr_in6) -> Option<SockAddr> {
+    let addr = SockAddr::from_bytes(a.as_bytes());
+    let size = addr.addr_size();
+    (size != 0 && size <= size_of::<bindings::sockaddr_in6>()).then_some(addr)
 }
 
 /// BIND.
 fn bind(file: &Arc<File>, inbuf: u64) -> Result {
-    let cmd: bindings::rdma_ucm_bind = shim::read(inbuf)?;
-    if cmd.reserved != 0
-        || cmd.addr_size == 0
-        || u32::from(cmd.addr_size) != shim::addr_size_kss(&cmd.addr)
+    let cmd: Bind = user::read(inbuf)?;
+    if cmd.reserved != 0 || cmd.addr_size == 0 || usize::from(cmd.addr_size) != cmd.addr.addr_size()
     {
         return Err(EINVAL);
     }
     let user = Context::get(file, cmd.id)?;
-    let _g = user.mutex.lock();
-    user.cm_id().bind(&cmd.addr)
+    let id = user.lock();
+    id.bind(&cmd.addr)
 }
 
 /// RESOLVE_IP.
 fn resolve_ip(file: &Arc<File>, inbuf: u64) -> Result {
-    let cmd: bindings::rdma_ucm_resolve_ip = shim::read(inbuf)?;
-    if (cmd.src_addr.sin6_family != 0 && shim::addr_size_in6(&cmd.src_addr) == 0)
-        || shim::addr_size_in6(&cmd.dst_addr) == 0
-    {
-        return Err(EINVAL);
-    }
+    let cmd: bindings::rdma_ucm_resolve_ip = user::read(inbuf)?;
+    let src = if cmd.src_addr.sin6_family != 0 {
+        in6_addr(&cmd.src_addr).ok_or(EINVAL)?
+    } else {
+        SockAddr::from_bytes(cmd.src_addr.as_bytes())
+    };
+    let dst = in6_addr(&cmd.dst_addr).ok_or(EINVAL)?;
     let user = Context::get(file, cmd.id)?;
-    let _g = user.mutex.lock();
-    user.cm_id()
-        .resolve_addr(&cmd.src_addr, &cmd.dst_addr, cmd.timeout_ms)
+    let id = user.lock();
+    id.resolve_addr(&src, &dst, cmd.timeout_ms)
 }
 
 /// RESOLVE_ADDR.
 fn resolve_addr(file: &Arc<File>, inbuf: u64) -> Result {
-    let cmd: bindings::rdma_ucm_resolve_addr = shim::read(inbuf)?;
+    let cmd: ResolveAddr = user::read(inbuf)?;
     if cmd.reserved != 0
-        || (cmd.src_size != 0 && u32::from(cmd.src_size) != shim::addr_size_kss(&cmd.src_addr))
+        || (cmd.src_size != 0 && usize::from(cmd.src_size) != cmd.src_addr.addr_size())
         || cmd.dst_size == 0
-        || u32::from(cmd.dst_size) != shim::addr_size_kss(&cmd.dst_addr)
+        || usize::from(cmd.dst_size) != cmd.dst_addr.addr_size()
     {
         return Err(EINVAL);
     }
     let user = Context::get(file, cmd.id)?;
-    let _g = user.mutex.lock();
-    user.cm_id()
-        .resolve_addr(&cmd.src_addr, &cmd.dst_addr, cmd.timeout_ms)
+    let id = user.lock();
+    id.resolve_addr(&cmd.src_addr, &cmd.dst_addr, cmd.timeout_ms)
 }
 
 /// RESOLVE_IB_SERVICE.
 fn resolve_ib_service(file: &Arc<File>, inbuf: u64) -> Result {
-    let mut cmd: bindings::rdma_ucm_resolve_ib_service = shim::read(inbuf)?;
+    let mut cmd: bindings::rdma_ucm_resolve_ib_service = user::read(inbuf)?;
     let user = Context::get(file, cmd.id)?;
-    let _g = user.mutex.lock();
-    user.cm_id().resolve_ib_service(&mut cmd.ibs)
+    let id = user.lock();
+    id.resolve_ib_service(&mut cmd.ibs)
 }
 
 /// RESOLVE_ROUTE.
 fn resolve_route(file: &Arc<File>, inbuf: u64) -> Result {
-    let cmd: bindings::rdma_ucm_resolve_route = shim::read(inbuf)?;
+    let cmd: bindings::rdma_ucm_resolve_route = user::read(inbuf)?;
     let user = Context::get_dev(file, cmd.id)?;
-    let _g = user.mutex.lock();
-    user.cm_id().resolve_route(cmd.timeout_ms)
+    let id = user.lock();
+    id.resolve_route(cmd.timeout_ms)
 }
 
 /// QUERY_ROUTE.
@@ -198,57 +234,47 @@ fn query_route(file: &Arc<File>, inbuf: u64, out_len: usize) -> Result {
     if out_len < core::mem::offset_of!(bindings::rdma_ucm_query_route_resp, ibdev_index) {
         return Err(ENOSPC);
     }
-    let cmd: bindings::rdma_ucm_query = shim::read(inbuf)?;
+    let cmd: bindings::rdma_ucm_query = user::read(inbuf)?;
     let user = Context::get(file, cmd.id)?;
-    let resp = {
-        let _g = user.mutex.lock();
-        user.cm_id().route()
-    };
-    shim::write(cmd.response, &resp, out_len)
+    let resp = ffi::route(&user.lock());
+    user::write_part(cmd.response, &resp, out_len)
 }
 
 /// QUERY, of the address, the paths, the GIDs or the IB service records.
 fn query(file: &Arc<File>, inbuf: u64, out_len: usize) -> Result {
-    let cmd: bindings::rdma_ucm_query = shim::read(inbuf)?;
+    let cmd: bindings::rdma_ucm_query = user::read(inbuf)?;
     let user = Context::get(file, cmd.id)?;
-    let _g = user.mutex.lock();
-    let cm_id = user.cm_id();
+    let id = user.lock();
     let addr_min = core::mem::offset_of!(bindings::rdma_ucm_query_addr_resp, ibdev_index);
     match cmd.option {
-        bindings::RDMA_USER_CM_QUERY_ADDR => {
+        bindings::RDMA_USER_CM_QUERY_ADDR | bindings::RDMA_USER_CM_QUERY_GID => {
             if out_len < addr_min {
                 return Err(ENOSPC);
             }
-            shim::write(cmd.response, &cm_id.addr(), out_len)
+            let gid = cmd.option == bindings::RDMA_USER_CM_QUERY_GID;
+            user::write_part(cmd.response, &ffi::addr(&id, gid), out_len)
         }
         bindings::RDMA_USER_CM_QUERY_PATH => {
-            let head = size_of::<bindings::rdma_ucm_query_path_resp>();
-            if out_len < head {
+            if out_len < ucm::QUERY_PATH_HEAD {
                 return Err(ENOSPC);
             }
             let mut buf = KVec::from_elem(0u8, out_len, GFP_KERNEL)?;
-            let n = cm_id.paths(&mut buf);
-            let len = head + n * size_of::<bindings::ib_path_rec_data>();
-            shim::write_bytes(cmd.response, buf.get(..len).ok_or(EINVAL)?)
+            let n = ffi::paths(&id, &mut buf)?;
+            let len = ucm::QUERY_PATH_HEAD + n * size_of::<bindings::ib_path_rec_data>();
+            user::write_bytes(cmd.response, buf.get(..len).ok_or(EINVAL)?)
         }
-        bindings::RDMA_USER_CM_QUERY_GID => {
-            if out_len < addr_min {
-                return Err(ENOSPC);
-            }
-            shim::write(cmd.response, &cm_id.gid(), out_len)
-        }
-        bindings::RDMA_USER_CM_QUERY_IB_SERVICE => query_ib_service(cm_id, cmd.response, out_len),
+        bindings::RDMA_USER_CM_QUERY_IB_SERVICE => query_ib_service(&id, cmd.response, out_len),
         _ => Err(ENOSYS),
     }
 }
 
 /// QUERY of the IB service records: as many as fit after the header.
-fn query_ib_service(cm_id: shim::CmId<'_>, response: u64, out_len: usize) -> Result {
-    let head = size_of::<bindings::rdma_ucm_query_ib_service_resp>();
+fn query_ib_service(id: &LockedId<'_>, response: u64, out_len: usize) -> Result {
+    let head = ucm::QUERY_IB_SERVICE_HEAD;
     if out_len < head {
         return Err(ENOSPC);
     }
-    let recs = cm_id.service_recs().ok_or(ENODATA)?;
+    let (count, recs) = ffi::service_recs(id).ok_or(ENODATA)?;
     let n = (out_len - head) / size_of::<bindings::ib_user_service_rec>();
     if n == 0 {
         return Ok(());
@@ -259,12 +285,12 @@ fn query_ib_service(cm_id: shim::CmId<'_>, response: u64, out_len: usize) -> Res
         GFP_KERNEL,
     )?;
     // The header: `num_service_recs`, then zero up to the records.
-    buf.extend_from_slice(&(recs.len() as u32).to_ne_bytes(), GFP_KERNEL)?;
+    buf.extend_from_slice(&count.to_ne_bytes(), GFP_KERNEL)?;
     buf.resize(head, 0, GFP_KERNEL)?;
     for r in &recs[..n] {
         buf.extend_from_slice(r.as_bytes(), GFP_KERNEL)?;
     }
-    shim::write_bytes(response, &buf)
+    user::write_bytes(response, &buf)
 }
 
 /// The ECE of CONNECT and ACCEPT: only if the user's input reaches it.
@@ -272,8 +298,14 @@ fn ece(in_size: usize, end: usize, ece: &bindings::rdma_ucm_ece) -> bindings::rd
     if end <= in_size {
         *ece
     } else {
-        bindings::rdma_ucm_ece::zeroed()
+        bindings::rdma_ucm_ece::default()
     }
+}
+
+/// Whether the id's source address is an `AF_IB` one (its connections carry the user's
+/// Q_Key).
+fn af_ib(id: &LockedId<'_>) -> bool {
+    id.src_addr().family() == Family::Ib
 }
 
 /// CONNECT: takes input down to `reserved` (older users have no ECE).
@@ -283,7 +315,7 @@ fn connect(file: &Arc<File>, inbuf: u64, in_len: usize) -> Result {
         return Err(EINVAL);
     }
     let in_size = in_len.min(size_of::<bindings::rdma_ucm_connect>());
-    let mut cmd: bindings::rdma_ucm_connect = shim::read_part(inbuf, in_size)?;
+    let cmd: bindings::rdma_ucm_connect = user::read_part(inbuf, in_size)?;
     if cmd.conn_param.valid == 0 {
         return Err(EINVAL);
     }
@@ -291,21 +323,22 @@ fn connect(file: &Arc<File>, inbuf: u64, in_len: usize) -> Result {
     let end = core::mem::offset_of!(bindings::rdma_ucm_connect, ece)
         + size_of::<bindings::rdma_ucm_ece>();
     let mut ece = ece(in_size, end, &cmd.ece);
-    let _g = user.mutex.lock();
-    user.cm_id().connect(&mut cmd.conn_param, &mut ece)
+    let id = user.lock();
+    let param = ConnParam::from_ucm(&cmd.conn_param, af_ib(&id));
+    id.connect(&param, &mut ece)
 }
 
 /// LISTEN.
 fn listen(file: &Arc<File>, inbuf: u64) -> Result {
-    let mut cmd: bindings::rdma_ucm_listen = shim::read(inbuf)?;
+    let mut cmd: bindings::rdma_ucm_listen = user::read(inbuf)?;
     let user = Context::get(file, cmd.id)?;
-    let max = shim::max_backlog();
+    let max = ffi::max_backlog();
     if cmd.backlog == 0 || cmd.backlog > max {
         cmd.backlog = max;
     }
     user.backlog.store(cmd.backlog as i32, Ordering::Relaxed);
-    let _g = user.mutex.lock();
-    user.cm_id().listen(cmd.backlog as i32)
+    let id = user.lock();
+    id.listen(cmd.backlog as i32)
 }
 
 /// ACCEPT: takes input down to `reserved`; with connection parameters the user's uid is set
@@ -316,26 +349,26 @@ fn accept(file: &Arc<File>, inbuf: u64, in_len: usize) -> Result {
         return Err(EINVAL);
     }
     let in_size = in_len.min(size_of::<bindings::rdma_ucm_accept>());
-    let mut cmd: bindings::rdma_ucm_accept = shim::read_part(inbuf, in_size)?;
+    let cmd: bindings::rdma_ucm_accept = user::read_part(inbuf, in_size)?;
     let user = Context::get_dev(file, cmd.id)?;
     let end =
         core::mem::offset_of!(bindings::rdma_ucm_accept, ece) + size_of::<bindings::rdma_ucm_ece>();
     let mut ece = ece(in_size, end, &cmd.ece);
-    let cm_id = user.cm_id();
-    let _g = user.mutex.lock();
-    let _h = cm_id.lock_handler();
+    let id = user.lock();
+    let _h = id.lock_handler();
     if cmd.conn_param.valid != 0 {
-        cm_id.accept(Some(&mut cmd.conn_param), &mut ece)?;
+        let param = ConnParam::from_ucm(&cmd.conn_param, af_ib(&id));
+        id.accept(Some(&param), &mut ece)?;
         user.set_uid(cmd.uid);
         Ok(())
     } else {
-        cm_id.accept(None, &mut ece)
+        id.accept(None, &mut ece)
     }
 }
 
 /// REJECT.
 fn reject(file: &Arc<File>, inbuf: u64) -> Result {
-    let cmd: bindings::rdma_ucm_reject = shim::read(inbuf)?;
+    let cmd: bindings::rdma_ucm_reject = user::read(inbuf)?;
     let reason = match u32::from(cmd.reason) {
         0 => bindings::ib_cm_rej_reason_IB_CM_REJ_CONSUMER_DEFINED,
         r @ (bindings::ib_cm_rej_reason_IB_CM_REJ_CONSUMER_DEFINED
@@ -348,16 +381,16 @@ fn reject(file: &Arc<File>, inbuf: u64) -> Result {
         .private_data
         .get(..usize::from(cmd.private_data_len))
         .ok_or(EINVAL)?;
-    let _g = user.mutex.lock();
-    user.cm_id().reject(data, reason as u8)
+    let id = user.lock();
+    id.reject(data, reason as u8)
 }
 
 /// DISCONNECT.
 fn disconnect(file: &Arc<File>, inbuf: u64) -> Result {
-    let cmd: bindings::rdma_ucm_disconnect = shim::read(inbuf)?;
+    let cmd: bindings::rdma_ucm_disconnect = user::read(inbuf)?;
     let user = Context::get_dev(file, cmd.id)?;
-    let _g = user.mutex.lock();
-    user.cm_id().disconnect()
+    let id = user.lock();
+    id.disconnect()
 }
 
 /// INIT_QP_ATTR.
@@ -365,32 +398,26 @@ fn init_qp_attr(file: &Arc<File>, inbuf: u64, out_len: usize) -> Result {
     if out_len < size_of::<bindings::ib_uverbs_qp_attr>() {
         return Err(ENOSPC);
     }
-    let cmd: bindings::rdma_ucm_init_qp_attr = shim::read(inbuf)?;
+    let cmd: bindings::rdma_ucm_init_qp_attr = user::read(inbuf)?;
     if cmd.qp_state > bindings::ib_qp_state_IB_QPS_ERR {
         return Err(EINVAL);
     }
     let user = Context::get_dev(file, cmd.id)?;
-    let resp = {
-        let _g = user.mutex.lock();
-        user.cm_id().init_qp_attr(cmd.qp_state)?
-    };
-    shim::write_all(cmd.response, &resp)
+    let resp = ffi::init_qp_attr(&user.lock(), cmd.qp_state)?;
+    user::write(cmd.response, &resp)
 }
 
 /// SET_OPTION.
 fn set_option(file: &Arc<File>, inbuf: u64) -> Result {
-    let cmd: bindings::rdma_ucm_set_option = shim::read(inbuf)?;
+    let cmd: bindings::rdma_ucm_set_option = user::read(inbuf)?;
     if cmd.optlen as usize > bindings::KMALLOC_MAX_SIZE as usize {
         return Err(EINVAL);
     }
     let user = Context::get(file, cmd.id)?;
     let mut val = KVec::new();
-    shim::user(cmd.optval, cmd.optlen as usize).read_all(&mut val, GFP_KERNEL)?;
+    user::user(cmd.optval, cmd.optlen as usize).read_all(&mut val, GFP_KERNEL)?;
     match cmd.level {
-        bindings::RDMA_OPTION_ID => {
-            let _g = user.mutex.lock();
-            set_option_id(user.cm_id(), cmd.optname, &val)
-        }
+        bindings::RDMA_OPTION_ID => set_option_id(&user.lock(), cmd.optname, &val),
         bindings::RDMA_OPTION_IB => match cmd.optname {
             bindings::RDMA_OPTION_IB_PATH => set_ib_path(&user, &mut val),
             _ => Err(ENOSYS),
@@ -400,7 +427,7 @@ fn set_option(file: &Arc<File>, inbuf: u64) -> Result {
 }
 
 /// SET_OPTION at level `RDMA_OPTION_ID`.
-fn set_option_id(cm_id: shim::CmId<'_>, name: u32, val: &[u8]) -> Result {
+fn set_option_id(id: &LockedId<'_>, name: u32, val: &[u8]) -> Result {
     let int = |v: &[u8]| -> Result<bool> {
         let b: [u8; 4] = v.try_into().map_err(|_| EINVAL)?;
         Ok(i32::from_ne_bytes(b) != 0)
@@ -413,28 +440,26 @@ fn set_option_id(cm_id: shim::CmId<'_>, name: u32, val: &[u8]) -> Result {
     };
     match name {
         bindings::RDMA_OPTION_ID_TOS => {
-            cm_id.set_tos(byte(val)?);
+            id.set_tos(byte(val)?);
             Ok(())
         }
-        bindings::RDMA_OPTION_ID_REUSEADDR => cm_id.set_reuseaddr(int(val)?),
-        bindings::RDMA_OPTION_ID_AFONLY => cm_id.set_afonly(int(val)?),
-        bindings::RDMA_OPTION_ID_ACK_TIMEOUT => cm_id.set_ack_timeout(byte(val)?),
+        bindings::RDMA_OPTION_ID_REUSEADDR => id.set_reuseaddr(int(val)?),
+        bindings::RDMA_OPTION_ID_AFONLY => id.set_afonly(int(val)?),
+        bindings::RDMA_OPTION_ID_ACK_TIMEOUT => id.set_ack_timeout(byte(val)?),
         _ => Err(ENOSYS),
     }
 }
 
 /// `RDMA_OPTION_IB_PATH`: sets the id's route and reports it resolved.
-fn set_ib_path(user: &super::context::User, val: &mut [u8]) -> Result {
+fn set_ib_path(user: &User, val: &mut [u8]) -> Result {
     let cm_id = user.cm_id();
-    let mut rec = cm_id.unpack_ib_path(val)?;
-    {
-        let _g = user.mutex.lock();
-        cm_id.set_ib_path(&mut rec)?;
-    }
+    let mut rec = ffi::unpack_ib_path(cm_id, val)?;
+    user.lock().set_ib_path(&mut rec)?;
     let _h = cm_id.lock_handler();
-    let mut event = shim::new_event(bindings::rdma_cm_event_type_RDMA_CM_EVENT_ROUTE_RESOLVED);
+    // An event made here, not by rdma_cm: `ROUTE_RESOLVED`, without parameters.
+    let mut raw = BareEvent::new(bindings::rdma_cm_event_type_RDMA_CM_EVENT_ROUTE_RESOLVED);
     if user.uid() != 0 {
-        let ev = Event::new(user.ctx(), cm_id, &mut event, None)?;
+        let ev = Event::new(user.ctx(), cm_id, &mut raw.as_event(), None);
         user.file().push_event(ev);
     }
     Ok(())
@@ -442,19 +467,18 @@ fn set_ib_path(user: &super::context::User, val: &mut [u8]) -> Result {
 
 /// NOTIFY.
 fn notify(file: &Arc<File>, inbuf: u64) -> Result {
-    let cmd: bindings::rdma_ucm_notify = shim::read(inbuf)?;
+    let cmd: bindings::rdma_ucm_notify = user::read(inbuf)?;
     let user = Context::get(file, cmd.id)?;
-    let _g = user.mutex.lock();
-    let cm_id = user.cm_id();
-    if !cm_id.has_device() {
+    let id = user.lock();
+    if !id.has_device() {
         return Err(EINVAL);
     }
-    cm_id.notify(cmd.event)
+    id.notify(cmd.event)
 }
 
 /// MIGRATE_ID: moves a context, with its unread events, from the file `fd` to this one.
 fn migrate_id(new_file: &Arc<File>, inbuf: u64) -> Result {
-    let cmd: bindings::rdma_ucm_migrate_id = shim::read(inbuf)?;
+    let cmd: bindings::rdma_ucm_migrate_id = user::read(inbuf)?;
     // Holding the source file keeps it from being closed meanwhile.
     let f = FdRef::get(cmd.fd)?;
     let cur_file = f.file();
@@ -462,11 +486,11 @@ fn migrate_id(new_file: &Arc<File>, inbuf: u64) -> Result {
     let cm_id = user.cm_id();
     let _h = cm_id.lock_handler();
     {
-        let table = CTX_TABLE.lock();
+        let table = cur_file.tables.ctxs.lock();
         // Not being destroyed since the lookup.
         if !table
-            .get(cmd.id)
-            .is_some_and(|c| Arc::ptr_eq(c, user.ctx()))
+            .get(cmd.id as usize)
+            .is_some_and(|c| core::ptr::eq(&*c, &**user.ctx()))
             || !user.is_of(&cur_file)
         {
             return Err(ENOENT);
@@ -505,19 +529,19 @@ fn migrate_id(new_file: &Arc<File>, inbuf: u64) -> Result {
         }
     }
     new_file.wake();
-    shim::write_all(cmd.response, &resp)
+    user::write(cmd.response, &resp)
 }
 
 /// WRITE_CM_EVENT: an event of the user's, queued for the context.
 fn write_cm_event(file: &Arc<File>, inbuf: u64) -> Result {
-    let cmd: bindings::rdma_ucm_write_cm_event = shim::read(inbuf)?;
+    let cmd: bindings::rdma_ucm_write_cm_event = user::read(inbuf)?;
     if cmd.event != bindings::rdma_cm_event_type_RDMA_CM_EVENT_USER
         && cmd.event != bindings::rdma_cm_event_type_RDMA_CM_EVENT_INTERNAL
     {
         return Err(EINVAL);
     }
     let user = Context::get(file, cmd.id)?;
-    let arg = shim::write_event_arg(&cmd);
+    let arg = ucm::write_event_arg(&cmd);
     let _h = user.cm_id().lock_handler();
     if user.uid() == 0 {
         return Err(EINVAL);

@@ -1,25 +1,42 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! A context: one rdma_cm id of a user (C's `struct ucma_context`), its users, its closing
-//! and its events.
+//! A context: one rdma_cm id of a user (C's `struct ucma_context`), its closing and its
+//! events.
 
-pub(crate) use super::shim::User;
+pub(crate) use super::ffi::User;
 use super::{
     event::Event,
+    ffi::{
+        close_wq,
+        ContextId,
+        UcmaHandler, //
+    },
     file::File,
     multicast::Multicast,
-    shim::{close_wq, CmId, ContextId, NewConn},
-    CTX_TABLE, MC_TABLE,
+    Tables, //
 };
-use core::{
-    ffi::c_int,
-    sync::atomic::{AtomicI32, AtomicU64, Ordering},
+use core::sync::atomic::{
+    AtomicI32,
+    AtomicU64,
+    Ordering, //
 };
 use kernel::{
-    bindings, impl_has_work, new_mutex, new_spinlock, new_work,
+    bindings, impl_has_work, new_spinlock, new_work,
     prelude::*,
-    sync::{Arc, ArcBorrow, Mutex, SpinLock},
-    workqueue::{Work, WorkItem},
+    rdma::cm::{
+        self,
+        CmId,
+        NewConn, //
+    },
+    sync::{
+        Arc,
+        ArcBorrow,
+        SpinLock, //
+    },
+    workqueue::{
+        Work,
+        WorkItem, //
+    },
 };
 
 /// A user's rdma_cm id.
@@ -27,19 +44,17 @@ use kernel::{
 pub(crate) struct Context {
     /// The id the user knows the context by.
     pub(crate) id: u32,
-    /// The file the context belongs to. MIGRATE_ID changes it with the id's handler mutex
-    /// and [`CTX_TABLE`] held.
+    /// The id tables, shared by every file.
+    pub(crate) tables: Arc<Tables>,
+    /// The file the context belongs to. MIGRATE_ID changes it with the id's handler lock held.
     #[pin]
     file: SpinLock<Arc<File>>,
     /// The user's value for the context's events; 0 for a connection not accepted yet.
     uid: AtomicU64,
-    /// The rdma_cm id and its users; the context's publication in [`CTX_TABLE`] is one of
-    /// them until the id is closed.
+    /// The rdma_cm id and its users; the context's publication in the table is one of them
+    /// until the id is closed.
     #[pin]
     pub(crate) cm: ContextId,
-    /// Serialises the commands on the id (C's `ctx->mutex`).
-    #[pin]
-    pub(crate) mutex: Mutex<()>,
     /// How many more connection requests of a listening id may wait to be read.
     pub(crate) backlog: AtomicI32,
     /// The context's events read by the user (changed with the file's lock held).
@@ -57,22 +72,24 @@ impl WorkItem for Context {
 
     /// `ucma_close_id()` after the id's device went away.
     fn run(this: Arc<Context>) {
-        this.close_id();
+        this.cm.close();
     }
 }
 
 impl Context {
-    /// `ucma_alloc_ctx()`: a context of `file`, with an id taken in [`CTX_TABLE`] but not
+    /// `ucma_alloc_ctx()`: a context of `file`, with an id reserved in the table but not
     /// published, and no rdma_cm id yet.
     pub(crate) fn new(file: &Arc<File>, uid: u64) -> Result<Arc<Self>> {
-        let id = CTX_TABLE.lock().alloc()?;
+        let tables = file.tables.clone();
+        let id = Tables::reserve(&tables.ctxs)?;
+        let ctx_tables = tables.clone();
         let ctx = Arc::pin_init(
             try_pin_init!(Self {
                 id,
+                tables: ctx_tables,
                 file <- new_spinlock!(file.clone(), "ucma::Context::file"),
                 uid: AtomicU64::new(uid),
                 cm <- ContextId::new(),
-                mutex <- new_mutex!((), "ucma::Context::mutex"),
                 backlog: AtomicI32::new(0),
                 events_reported: AtomicI32::new(0),
                 close_work <- new_work!("ucma::Context::close_work"),
@@ -80,13 +97,13 @@ impl Context {
             GFP_KERNEL,
         );
         if ctx.is_err() {
-            CTX_TABLE.lock().free_taken(id);
+            tables.ctxs.lock().remove(id as usize);
         }
         ctx
     }
 
     /// `rdma_create_user_id()` for the context, with `ucma_event_handler()`.
-    pub(crate) fn create_cm_id(self: &Arc<Self>, ps: u32, qp_type: u32) -> Result {
+    pub(crate) fn create_cm_id(self: &Arc<Self>, ps: cm::PortSpace, qp_type: u32) -> Result {
         ContextId::create(self, ps, qp_type)
     }
 
@@ -110,7 +127,7 @@ impl Context {
         self.uid.load(Ordering::Relaxed)
     }
 
-    /// Sets the user's value (ACCEPT, with the handler mutex held).
+    /// Sets the user's value (ACCEPT, with the handler lock held).
     pub(crate) fn set_uid(&self, uid: u64) {
         self.uid.store(uid, Ordering::Relaxed)
     }
@@ -120,10 +137,15 @@ impl Context {
         User::new(self)
     }
 
-    /// `ucma_get_ctx()`: the published context `id` of `file`, with a new user.
+    /// `ucma_get_ctx()`: the published context `id` of `file`, with a new user: `ENOENT` if
+    /// there is none, `EINVAL` if it is another file's, `ENXIO` if it is being closed.
     pub(crate) fn get(file: &Arc<File>, id: u32) -> Result<User> {
-        let table = CTX_TABLE.lock();
-        table.get_of(id, |c| c.is_of(file))?.try_user().ok_or(ENXIO)
+        let table = file.tables.ctxs.lock();
+        let ctx: Arc<Context> = table.get(id as usize).ok_or(ENOENT)?.into();
+        if !ctx.is_of(file) {
+            return Err(EINVAL);
+        }
+        ctx.try_user().ok_or(ENXIO)
     }
 
     /// `ucma_get_ctx_dev()`: as [`Context::get`], of a bound id.
@@ -135,27 +157,47 @@ impl Context {
         Ok(u)
     }
 
+    /// Whether the table publishes this context under its id.
+    pub(crate) fn is_published(&self) -> bool {
+        self.tables
+            .ctxs
+            .lock()
+            .get(self.id as usize)
+            .is_some_and(|c| core::ptr::eq(&*c, self))
+    }
+
     /// `ucma_finish_ctx()`: adds the context to its file and publishes it. `inner` is its
     /// file's state, locked, with room for one more context.
     pub(crate) fn finish(self: &Arc<Self>, inner: &mut super::file::Inner) {
         // `reserve()`d by the caller.
         let _ = inner.ctxs.push_within_capacity(self.clone());
-        CTX_TABLE.lock().publish(self.id, self.clone());
+        // Replacing a reserved id allocates nothing.
+        let _ = self
+            .tables
+            .ctxs
+            .lock()
+            .store(self.id as usize, self.clone(), GFP_ATOMIC);
     }
 
-    /// `ucma_close_id()`: drops the publication's use, waits for the others to end and
-    /// destroys the id; nothing more is reported for it. Idempotent.
-    pub(crate) fn close_id(&self) {
-        self.cm.close();
-    }
-
-    /// Queues [`Context::close_id`] if the context is still published (device removal).
-    fn queue_close(self: ArcBorrow<'_, Self>) {
-        let table = CTX_TABLE.lock();
-        if table
-            .get(self.id)
-            .is_some_and(|c| core::ptr::eq(&**c, &*self))
+    /// Takes the context out of the table, keeping its id reserved while it is destroyed
+    /// (`xa_cmpxchg(ctx, XA_ZERO_ENTRY)`); false if someone else did.
+    pub(crate) fn unpublish(self: &Arc<Self>) -> bool {
+        let mut table = self.tables.ctxs.lock();
+        if !table
+            .get(self.id as usize)
+            .is_some_and(|c| core::ptr::eq(&*c, &**self))
         {
+            return false;
+        }
+        let taken = table.take_reserving(self.id as usize);
+        drop(table);
+        drop(taken);
+        true
+    }
+
+    /// Queues the close of the id if the context is still published (device removal).
+    fn queue_close(self: ArcBorrow<'_, Self>) {
+        if self.is_published() {
             let me: Arc<Self> = self.into();
             // Queued once; a second removal event finds it queued already.
             let _ = close_wq().enqueue(me);
@@ -166,12 +208,25 @@ impl Context {
 /// `ucma_destroy_private_ctx()`: destroys a context that is not published (any more);
 /// returns how many of its events the user read.
 pub(crate) fn destroy_private(ctx: Arc<Context>) -> i32 {
-    ctx.close_id();
+    ctx.cm.close();
     let reported = cleanup_events(&ctx);
-    MC_TABLE
-        .lock()
-        .erase_if(|mc: &Arc<Multicast>| Arc::ptr_eq(&mc.ctx, &ctx));
-    kernel::warn_on!(!CTX_TABLE.lock().free_taken(ctx.id));
+    // The joins left with the id: forget them.
+    let mut gone = KVec::new();
+    {
+        let mut mcs = ctx.tables.mcs.lock();
+        mcs.for_each(|id, mc| {
+            if Arc::ptr_eq(&mc.ctx, &ctx) {
+                let _ = gone.push(id, GFP_ATOMIC);
+            }
+            true
+        });
+        for id in gone.iter() {
+            drop(mcs.remove(*id));
+        }
+    }
+    let freed = ctx.tables.ctxs.lock().remove(ctx.id as usize);
+    // The id was reserved, not published: nothing was found there.
+    kernel::warn_on!(freed.is_some());
     reported
 }
 
@@ -192,8 +247,8 @@ fn cleanup_events(ctx: &Arc<Context>) -> i32 {
                 continue;
             };
             ev.conn_req.filter(|new| {
-                ev.resp.event == bindings::rdma_cm_event_type_RDMA_CM_EVENT_CONNECT_REQUEST
-                    && CTX_TABLE.lock().unpublish(new.id, new)
+                ev.resp.event() == bindings::rdma_cm_event_type_RDMA_CM_EVENT_CONNECT_REQUEST
+                    && new.unpublish()
             })
         };
         // A listener's connection not handed out yet goes with it.
@@ -214,33 +269,31 @@ pub(crate) fn cleanup_mc_events(user: &User, mc: &Arc<Multicast>) {
 }
 
 /// `ucma_event_handler()`: the event `event` of `ctx`'s id `id`, or of its join `join`, but
-/// for a connection request ([`connect_request`]). Called with the id's handler mutex held.
+/// for a connection request ([`connect_request`]). Called with the id's handler lock held.
 pub(crate) fn handle_event(
     ctx: ArcBorrow<'_, Context>,
-    id: CmId<'_>,
-    event: &mut bindings::rdma_cm_event,
+    id: &CmId,
+    event: &mut cm::Event<'_>,
     join: Option<ArcBorrow<'_, Multicast>>,
-) -> c_int {
+) {
     // Events of a new connection are ignored until the user accepts it (sets its uid).
     if ctx.uid() != 0 {
         let ctx: Arc<Context> = ctx.into();
-        if let Ok(ev) = Event::new(&ctx, id, event, join) {
-            ctx.file().push_event(ev);
-        }
+        let ev = Event::new(&ctx, id, event, join);
+        ctx.file().push_event(ev);
     }
-    if event.event == bindings::rdma_cm_event_type_RDMA_CM_EVENT_DEVICE_REMOVAL {
+    if event.kind() == bindings::rdma_cm_event_type_RDMA_CM_EVENT_DEVICE_REMOVAL {
         ctx.queue_close();
     }
-    0
 }
 
 /// `ucma_connect_event_handler()`: a connection request on a listening id makes a context for
 /// the new id `conn`, public at once, and an event that hands it to the user. Called with the
-/// listener's handler mutex held.
+/// listener's handler lock held.
 pub(crate) fn connect_request(
     listen: ArcBorrow<'_, Context>,
-    conn: NewConn<'_>,
-    event: &mut bindings::rdma_cm_event,
+    conn: NewConn<'_, UcmaHandler>,
+    event: &mut cm::Event<'_>,
 ) -> Result {
     let backlog = &listen.backlog;
     // `atomic_add_unless(&backlog, -1, 0)`.
@@ -258,15 +311,15 @@ pub(crate) fn connect_request(
 
 fn connect_request_ctx(
     listen: ArcBorrow<'_, Context>,
-    conn: NewConn<'_>,
-    event: &mut bindings::rdma_cm_event,
+    conn: NewConn<'_, UcmaHandler>,
+    event: &mut cm::Event<'_>,
 ) -> Result {
     let listen: Arc<Context> = listen.into();
     let file = listen.file();
     // The event is the listener's (its uid), naming the new context; the listener's id is
     // the one rdma_cm fills it from, as C does.
     let listen_user = listen.try_user().ok_or(ENOMEM)?;
-    let mut ev = Event::new(&listen, listen_user.cm_id(), event, None)?;
+    let mut ev = Event::new(&listen, listen_user.cm_id(), event, None);
     drop(listen_user);
     let ctx = Context::new(&file, 0)?;
     let mut inner = file.inner.lock();
@@ -278,10 +331,10 @@ fn connect_request_ctx(
         .and_then(|()| ContextId::adopt(&ctx, conn));
     if let Err(e) = r {
         drop(inner);
-        CTX_TABLE.lock().free_taken(ctx.id);
+        ctx.tables.ctxs.lock().remove(ctx.id as usize);
         return Err(e);
     }
-    ev.resp.id = ctx.id;
+    ev.resp.set_id(ctx.id);
     ev.conn_req = Some(ctx.clone());
     ctx.finish(&mut inner);
     let _ = inner.events.push_within_capacity(ev);

@@ -2,11 +2,23 @@
 
 //! An event waiting to be read by GET_EVENT (C's `struct ucma_event`).
 
-use super::{context::Context, multicast::Multicast, shim::CmId};
+use super::{
+    context::Context,
+    ffi,
+    multicast::Multicast, //
+};
 use kernel::{
-    bindings,
-    prelude::*,
-    sync::{Arc, ArcBorrow},
+    rdma::{
+        cm::{
+            self,
+            CmId, //
+        },
+        ucm::EventResp,
+    },
+    sync::{
+        Arc,
+        ArcBorrow, //
+    },
 };
 
 /// An event of a context, or of one of its joins, as the user reads it.
@@ -18,50 +30,44 @@ pub(crate) struct Event {
     /// The join of a multicast event.
     pub(crate) mc: Option<Arc<Multicast>>,
     /// What GET_EVENT copies out.
-    pub(crate) resp: bindings::rdma_ucm_event_resp,
+    pub(crate) resp: EventResp,
 }
 
 impl Event {
-    /// `ucma_create_uevent()`: the user's event of rdma_cm's `event` on `ctx`'s id `cm_id`,
-    /// or, for a multicast event, on its join `join`.
+    /// `ucma_create_uevent()`: the user's event of rdma_cm's `event` on `ctx`'s id `id`, or,
+    /// for a multicast event, on its join `join`.
     pub(crate) fn new(
         ctx: &Arc<Context>,
-        cm_id: CmId<'_>,
-        event: &mut bindings::rdma_cm_event,
+        id: &CmId,
+        event: &mut cm::Event<'_>,
         join: Option<ArcBorrow<'_, Multicast>>,
-    ) -> Result<Self> {
-        let mut resp = bindings::rdma_ucm_event_resp::zeroed();
+    ) -> Self {
+        let mut resp = EventResp::zeroed();
         let mc: Option<Arc<Multicast>> = join.map(Into::into);
         if let Some(mc) = &mc {
-            resp.uid = mc.uid;
-            resp.id = mc.id;
+            resp.set_uid(mc.uid);
+            resp.set_id(mc.id);
         } else {
-            resp.uid = ctx.uid();
-            resp.id = ctx.id;
+            resp.set_uid(ctx.uid());
+            resp.set_id(ctx.id);
         }
-        cm_id.fill_event(event, &mut resp);
-        Ok(Self {
+        ffi::fill_event(id, event, &mut resp);
+        Self {
             ctx: ctx.clone(),
             conn_req: None,
             mc,
             resp,
-        })
+        }
     }
 
     /// An event the user wrote (WRITE_CM_EVENT) for `ctx`.
     pub(crate) fn user(ctx: &Arc<Context>, event: u32, status: u32, arg: u64) -> Self {
-        let mut resp = bindings::rdma_ucm_event_resp::zeroed();
-        resp.uid = ctx.uid();
-        resp.id = ctx.id;
-        resp.event = event;
-        resp.status = status;
-        // The argument is stored in `param.arg32`, as C's `memcpy()` does: two 32-bit words
-        // in the machine's order.
-        let b = arg.to_ne_bytes();
-        resp.param.arg32 = [
-            u32::from_ne_bytes([b[0], b[1], b[2], b[3]]),
-            u32::from_ne_bytes([b[4], b[5], b[6], b[7]]),
-        ];
+        let mut resp = EventResp::zeroed();
+        resp.set_uid(ctx.uid());
+        resp.set_id(ctx.id);
+        resp.set_event(event);
+        resp.set_status(status);
+        resp.set_arg(arg);
         Self {
             ctx: ctx.clone(),
             conn_req: None,

@@ -4,16 +4,31 @@
 //! events, GET_EVENT, `poll()` and the teardown on close.
 
 use super::{
-    context::{destroy_private, Context},
+    context::{
+        destroy_private,
+        Context, //
+    },
     event::Event,
-    shim::{self, Filp},
-    CTX_TABLE,
+    ffi::Filp,
+    user,
+    Tables, //
 };
-use core::{mem::size_of, sync::atomic::Ordering};
+use core::{
+    mem::size_of,
+    sync::atomic::Ordering, //
+};
 use kernel::{
     bindings, new_mutex, new_poll_condvar,
     prelude::*,
-    sync::{poll::PollCondVar, poll::PollTable, Arc, Mutex},
+    rdma::ucm::EventResp,
+    sync::{
+        poll::{
+            PollCondVar,
+            PollTable, //
+        },
+        Arc,
+        Mutex, //
+    },
 };
 
 /// A file's state, under its lock (C's `file->mut`).
@@ -27,6 +42,8 @@ pub(crate) struct Inner {
 /// An open file of the rdma_cm device.
 #[pin_data]
 pub(crate) struct File {
+    /// The id tables, shared by every file.
+    pub(crate) tables: Arc<Tables>,
     #[pin]
     pub(crate) inner: Mutex<Inner>,
     /// Woken when an event is queued: GET_EVENT and `poll()` wait here.
@@ -36,9 +53,10 @@ pub(crate) struct File {
 
 impl File {
     /// `ucma_open()`.
-    pub(crate) fn new() -> Result<Arc<Self>> {
+    pub(crate) fn new(tables: Arc<Tables>) -> Result<Arc<Self>> {
         Arc::pin_init(
             try_pin_init!(Self {
+                tables,
                 inner <- new_mutex!(
                     Inner {
                         ctxs: KVec::new(),
@@ -67,13 +85,13 @@ impl File {
 
     /// GET_EVENT: waits for an event (unless the file is non-blocking) and copies the oldest
     /// one out, which is then counted as read.
-    pub(crate) fn get_event(&self, filp: Filp, inbuf: u64, out_len: usize) -> Result {
-        let resp_len = size_of::<bindings::rdma_ucm_event_resp>();
+    pub(crate) fn get_event(&self, filp: &Filp<'_>, inbuf: u64, out_len: usize) -> Result {
+        let resp_len = size_of::<EventResp>();
         // Old 32-bit user space does not send the 4 bytes of `reserved`; that is allowed.
         if out_len < resp_len - size_of::<u32>() - size_of::<bindings::rdma_ucm_ece>() {
             return Err(ENOSPC);
         }
-        let cmd: bindings::rdma_ucm_get_event = shim::read(inbuf)?;
+        let cmd: bindings::rdma_ucm_get_event = user::read(inbuf)?;
         let mut inner = self.inner.lock();
         while inner.events.is_empty() {
             if filp.nonblock() {
@@ -83,13 +101,13 @@ impl File {
                 return Err(ERESTARTSYS);
             }
         }
-        shim::write(cmd.response, &inner.events[0].resp, out_len)?;
+        user::write_part(cmd.response, &inner.events[0].resp, out_len)?;
         let ev = inner.events.remove(0).map_err(|_| EINVAL)?;
         ev.ctx.events_reported.fetch_add(1, Ordering::Relaxed);
         if let Some(mc) = &ev.mc {
             mc.events_reported.fetch_add(1, Ordering::Relaxed);
         }
-        if ev.resp.event == bindings::rdma_cm_event_type_RDMA_CM_EVENT_CONNECT_REQUEST {
+        if ev.resp.event() == bindings::rdma_cm_event_type_RDMA_CM_EVENT_CONNECT_REQUEST {
             ev.ctx.backlog.fetch_add(1, Ordering::Relaxed);
         }
         drop(inner);
@@ -97,7 +115,7 @@ impl File {
     }
 
     /// `ucma_poll()`.
-    pub(crate) fn poll(&self, filp: Filp, table: PollTable<'_>) -> u32 {
+    pub(crate) fn poll(&self, filp: &Filp<'_>, table: PollTable<'_>) -> u32 {
         table.register_wait(filp.file(), &self.poll_wait);
         if self.inner.lock().events.is_empty() {
             0
@@ -114,7 +132,7 @@ impl File {
             let Some(ctx) = self.inner.lock().ctxs.first().cloned() else {
                 break;
             };
-            kernel::warn_on!(!CTX_TABLE.lock().unpublish(ctx.id, &ctx));
+            kernel::warn_on!(!ctx.unpublish());
             destroy_private(ctx);
         }
     }

@@ -4,25 +4,41 @@
 //! LEAVE_MCAST.
 
 use super::{
-    context::{cleanup_mc_events, Context},
+    context::{
+        cleanup_mc_events,
+        Context, //
+    },
     file::File,
-    shim::{self, GroupAddr, Pod},
-    MC_TABLE,
+    user,
+    Tables, //
 };
 use core::{
     mem::size_of,
-    sync::atomic::{AtomicI32, Ordering},
+    sync::atomic::{
+        AtomicI32,
+        Ordering, //
+    },
 };
-use kernel::{bindings, prelude::*, sync::Arc};
+use kernel::{
+    bindings,
+    prelude::*,
+    rdma::{
+        addr::SockAddr,
+        sa::{
+            JoinState,
+            JoinStates, //
+        },
+        ucm::JoinMcast,
+    },
+    sync::Arc,
+};
 
 /// A join.
 ///
-/// # Invariants
-///
 /// rdma_cm hands `Arc::as_ptr()` of the join back in its events until the join is left or its
-/// id destroyed; until then an `Arc` of it is held: by the command that joins, then by
-/// [`MC_TABLE`], then by the command that leaves (or by the table until the context's id is
-/// destroyed, see `destroy_private()`).
+/// id destroyed; until then an `Arc` of it is held: by the command that joins, then by the id
+/// table, then by the command that leaves (or by the table until the context's id is destroyed,
+/// see `destroy_private()`).
 pub(crate) struct Multicast {
     /// The context whose id joined.
     pub(crate) ctx: Arc<Context>,
@@ -33,91 +49,86 @@ pub(crate) struct Multicast {
     /// The user's value for the join's events.
     pub(crate) uid: u64,
     /// The group's address.
-    addr: GroupAddr,
+    pub(crate) addr: SockAddr,
 }
 
 /// `ucma_process_join()`.
-fn process_join(file: &Arc<File>, cmd: &bindings::rdma_ucm_join_mcast, out_len: usize) -> Result {
+fn process_join(file: &Arc<File>, cmd: &JoinMcast, out_len: usize) -> Result {
     if out_len < size_of::<bindings::rdma_ucm_create_id_resp>() {
         return Err(ENOSPC);
     }
-    let size = shim::addr_size(&cmd.addr);
-    if u32::from(cmd.addr_size) != size {
+    let size = cmd.addr.addr_size();
+    if usize::from(cmd.addr_size) != size {
         return Err(EINVAL);
     }
-    let join_state: u8 = match u32::from(cmd.join_flags) {
-        bindings::RDMA_MC_JOIN_FLAG_FULLMEMBER => {
-            1 << bindings::ib_sa_mc_join_states_FULLMEMBER_JOIN
-        }
-        bindings::RDMA_MC_JOIN_FLAG_SENDONLY_FULLMEMBER => {
-            1 << bindings::ib_sa_mc_join_states_SENDONLY_FULLMEMBER_JOIN
-        }
+    let join_state: JoinStates = match u32::from(cmd.join_flags) {
+        bindings::RDMA_MC_JOIN_FLAG_FULLMEMBER => JoinState::Full.into(),
+        bindings::RDMA_MC_JOIN_FLAG_SENDONLY_FULLMEMBER => JoinState::SendOnlyFull.into(),
         _ => return Err(EINVAL),
     };
     let user = Context::get_dev(file, cmd.id)?;
-    let mut addr = bindings::__kernel_sockaddr_storage::zeroed();
-    let n = size as usize;
-    addr.as_bytes_mut()[..n].copy_from_slice(&cmd.addr.as_bytes()[..n]);
-    let id = MC_TABLE.lock().alloc()?;
+    let tables = &file.tables;
+    let id = Tables::reserve(&tables.mcs)?;
     let mc = match Arc::new(
         Multicast {
             ctx: user.ctx().clone(),
             id,
             events_reported: AtomicI32::new(0),
             uid: cmd.uid,
-            addr: GroupAddr(addr),
+            addr: SockAddr::from_bytes(&cmd.addr.storage()[..size]),
         },
         GFP_KERNEL,
     ) {
         Ok(mc) => mc,
         Err(e) => {
-            MC_TABLE.lock().free_taken(id);
+            tables.mcs.lock().remove(id as usize);
             return Err(e.into());
         }
     };
-    let cm_id = user.cm_id();
-    let guard = user.mutex.lock();
-    // SAFETY: `mc` is kept until the join is left or the id destroyed (type invariant).
-    if let Err(e) = unsafe { cm_id.join(&mc.addr.0, join_state, &mc) } {
-        drop(guard);
-        MC_TABLE.lock().free_taken(id);
+    let cm_id = user.lock();
+    if let Err(e) = cm_id.join(&mc, join_state) {
+        drop(cm_id);
+        tables.mcs.lock().remove(id as usize);
         return Err(e);
     }
     let resp = bindings::rdma_ucm_create_id_resp { id };
-    if let Err(e) = shim::write_all(cmd.response, &resp) {
-        cm_id.leave(&mc.addr.0);
-        drop(guard);
+    if let Err(e) = user::write(cmd.response, &resp) {
+        cm_id.leave(&mc.addr);
+        drop(cm_id);
         cleanup_mc_events(&user, &mc);
-        MC_TABLE.lock().free_taken(id);
+        tables.mcs.lock().remove(id as usize);
         return Err(e);
     }
-    drop(guard);
-    MC_TABLE.lock().publish(id, mc);
+    drop(cm_id);
+    // Replacing a reserved id allocates nothing.
+    let _ = tables.mcs.lock().store(id as usize, mc, GFP_ATOMIC);
     Ok(())
 }
 
 /// JOIN_IP_MCAST: a full member join of an IP address.
 pub(crate) fn join_ip(file: &Arc<File>, inbuf: u64, out_len: usize) -> Result {
-    let cmd: bindings::rdma_ucm_join_ip_mcast = shim::read(inbuf)?;
-    let size = shim::addr_size_in6(&cmd.addr);
-    if size == 0 {
+    let cmd: bindings::rdma_ucm_join_ip_mcast = user::read(inbuf)?;
+    // `rdma_addr_size_in6()`: the family's size, which must fit a `sockaddr_in6`.
+    let addr = SockAddr::from_sockaddr(&cmd.addr);
+    let size = addr.addr_size();
+    if size == 0 || size > size_of::<bindings::sockaddr_in6>() {
         return Err(EINVAL);
     }
-    let mut join = bindings::rdma_ucm_join_mcast::zeroed();
-    join.response = cmd.response;
-    join.uid = cmd.uid;
-    join.id = cmd.id;
-    join.addr_size = size as u16;
-    join.join_flags = bindings::RDMA_MC_JOIN_FLAG_FULLMEMBER as u16;
-    let n = size as usize;
-    join.addr.as_bytes_mut()[..n].copy_from_slice(&cmd.addr.as_bytes()[..n]);
+    let join = JoinMcast {
+        response: cmd.response,
+        uid: cmd.uid,
+        id: cmd.id,
+        addr_size: size as u16,
+        join_flags: bindings::RDMA_MC_JOIN_FLAG_FULLMEMBER as u16,
+        addr,
+    };
     process_join(file, &join, out_len)
 }
 
 /// JOIN_MCAST.
 pub(crate) fn join(file: &Arc<File>, inbuf: u64, out_len: usize) -> Result {
-    let cmd: bindings::rdma_ucm_join_mcast = shim::read(inbuf)?;
-    if shim::addr_size_kss(&cmd.addr) == 0 {
+    let cmd: JoinMcast = user::read(inbuf)?;
+    if cmd.addr.addr_size() == 0 {
         return Err(EINVAL);
     }
     process_join(file, &cmd, out_len)
@@ -128,22 +139,22 @@ pub(crate) fn leave(file: &Arc<File>, inbuf: u64, out_len: usize) -> Result {
     if out_len < size_of::<bindings::rdma_ucm_destroy_id_resp>() {
         return Err(ENOSPC);
     }
-    let cmd: bindings::rdma_ucm_destroy_id = shim::read(inbuf)?;
+    let cmd: bindings::rdma_ucm_destroy_id = user::read(inbuf)?;
     let (mc, user) = {
-        let mut table = MC_TABLE.lock();
-        let mc = table.get_of(cmd.id, |mc| mc.ctx.is_of(file))?.clone();
+        let mut table = file.tables.mcs.lock();
+        let mc: Arc<Multicast> = table.get(cmd.id as usize).ok_or(ENOENT)?.into();
+        if !mc.ctx.is_of(file) {
+            return Err(EINVAL);
+        }
         let user = mc.ctx.try_user().ok_or(ENXIO)?;
-        table.erase(cmd.id);
+        drop(table.remove(cmd.id as usize));
         (mc, user)
     };
-    {
-        let _g = user.mutex.lock();
-        user.cm_id().leave(&mc.addr.0);
-    }
+    user.lock().leave(&mc.addr);
     cleanup_mc_events(&user, &mc);
     drop(user);
     let resp = bindings::rdma_ucm_destroy_id_resp {
         events_reported: mc.events_reported.load(Ordering::Relaxed) as u32,
     };
-    shim::write_all(cmd.response, &resp)
+    user::write(cmd.response, &resp)
 }

@@ -31,8 +31,8 @@ if ! modinfo rust_rdma_client >/dev/null 2>&1; then
 fi
 rs_load_stack || ktap_exit_fail_msg "cannot load the RDMA stack"
 
-ip link add rs_s0 type veth peer name rs_s1
-ip link set rs_s0 address 52:54:00:ab:cd:01
+# The address is given at creation, so that udev's MACAddressPolicy leaves it.
+ip link add rs_s0 address 52:54:00:ab:cd:01 type veth peer name rs_s1
 ip addr add 10.78.0.1/24 dev rs_s0
 ip addr add fd00:78::1/64 dev rs_s0 nodad
 ip link set rs_s0 up

@@ -18,13 +18,10 @@ rs_require_cmds rdma mckey stdbuf gcc
 TR=/sys/kernel/tracing
 
 ktap_print_header
-ktap_set_plan 23
+ktap_set_plan 12
 
 cleanup() {
-	[ -w $TR/kprobe_events ] && {
-		echo 0 2>/dev/null >$TR/events/kprobes/enable
-		echo >$TR/kprobe_events
-	}
+	rs_kprobes_clear
 	rs_two_nodes_down
 }
 trap cleanup EXIT
@@ -34,8 +31,6 @@ rs_stack_up || ktap_exit_fail_msg "cannot load the RDMA stack${RS_IMPL:+ with $R
 impl=$(cat /sys/module/rdma_cm/parameters/mcast_impl)
 rs_log "rdma_cm.mcast_impl=$impl"
 rs_result "rdma_cm.mcast_impl is ${RS_IMPL:-$impl}" test "$impl" = "${RS_IMPL:-$impl}"
-uimpl=$(cat /sys/module/rdma_ucm/parameters/ucma_impl)
-rs_log "rdma_ucm.ucma_impl=$uimpl"
 
 rs_two_nodes_up || ktap_exit_fail_msg "two-node rxe setup failed"
 
@@ -214,93 +209,6 @@ both=$([ "$impl" = rust ] && echo " and Rust")
 rs_result "in-kernel user: 10 joins, join events and leaves with C$both [$impl]" kernel_user
 rdma link del rs_rxc 2>/dev/null
 ip link del rs_cm0 2>/dev/null
-
-# 11. The write() ABI of /dev/infiniband/rdma_cm, every command with bad
-# input (rdma_rs_ucma_abi.c): the errno of 7.3's ucma.c for each case, and no
-# id left once the files are closed. The joins go through rdma_cm's
-# multicast code of the implementation under test.
-ABI=$(rs_program rdma_rs_ucma_abi) || ktap_exit_fail_msg "cannot build rdma_rs_ucma_abi"
-echo 'p:rs_ucma_rs rdma_ucm:rdma_rs_ucma_write' >>$TR/kprobe_events &&
-	echo 1 >$TR/events/kprobes/enable
-ip netns exec "$RS_NS_A" timeout 120 "$ABI" "$RS_IP_A" 239.6.0.1 >"$RS_OUT/abi.out" 2>&1
-rs_log "ucma abi: exit $?; $(grep '^group' "$RS_OUT/abi.out" | tr '\n' ';')"
-echo 0 >$TR/events/kprobes/enable
-rs_writes=$(hits rs_ucma_rs)
-echo >$TR/kprobe_events
-rs_log "rdma_rs_ucma_write: ${rs_writes:-0} calls"
-# The rdma_cm device's files are served by the implementation the parameter
-# names: the Rust write() ran the ABI test (its 222 writes), or never.
-served() {
-	if [ "$uimpl" = rust ]; then
-		[ "${rs_writes:-0}" -ge 200 ]
-	else
-		[ "${rs_writes:-1}" = 0 ]
-	fi
-}
-rs_result "rdma_ucm.ucma_impl is ${RS_IMPL:-$uimpl}, its write() ran the ABI test [$impl]" served
-abi_group() {
-	grep -q "^group $1 cases [1-9][0-9]* bad 0$" "$RS_OUT/abi.out" && return 0
-	grep -E "^(MISMATCH|create_id)" "$RS_OUT/abi.out" | sed 's/^/#   /'
-	return 1
-}
-abi_left() {
-	abi_group events && rs_wait eval '[ -z "$(rdma res show cm_id 2>/dev/null)" ]'
-}
-rs_result "raw write(): short header, unknown command, input beyond the write [$impl]" \
-	abi_group header
-rs_result "raw write(): every command with short input [$impl]" abi_group short
-rs_result "raw write(): long input ignored past the command [$impl]" abi_group long
-rs_result "raw write(): every command with an id that does not exist [$impl]" \
-	abi_group bad-id
-rs_result "raw write(): every command with another file's id; MIGRATE_ID [$impl]" \
-	abi_group wrong-file
-rs_result "raw write(): response too small or not mapped [$impl]" abi_group response
-rs_result "raw write(): garbage in each command's fields [$impl]" abi_group garbage
-rs_result "raw write(): events, poll, events_reported; no id left after close [$impl]" \
-	abi_left
-
-# 13. Both rdma_ucm implementations in one boot (ucma_impl is read at each
-# open()): CREATE_ID + DESTROY_ID pairs and join-to-event latency, C and Rust
-# alternating (rdma_rs_ucma_bench.c). A few rounds only: the numbers are
-# logged, the check is that every round of both ran; `make bench` measures on
-# a kernel without the checkers.
-BENCH=$(rs_program rdma_rs_ucma_bench) || ktap_exit_fail_msg "cannot build rdma_rs_ucma_bench"
-# bench_median name c|rust: the median of the three samples of a measurement.
-bench_median() {
-	awk -v m="$1" -v i="$2" '$1 == m && $2 == i { print $3 }' "$RS_OUT/ucma_bench.out" |
-		sort -n | sed -n 2p
-}
-ucma_bench() {
-	ip netns exec "$RS_NS_A" timeout 300 "$BENCH" "$RS_IP_A" 239.7.0.1 200 20 3 \
-		>"$RS_OUT/ucma_bench.out" 2>&1 ||
-		{ tail -3 "$RS_OUT/ucma_bench.out" | sed 's/^/#   /'; return 1; }
-	local m i c r ratio
-	for m in create_destroy join_event; do
-		for i in c rust; do
-			[ "$(grep -c "^$m $i " "$RS_OUT/ucma_bench.out")" = 3 ] || return 1
-		done
-		c=$(bench_median $m c)
-		r=$(bench_median $m rust)
-		ratio=$(awk -v c="$c" -v r="$r" 'BEGIN { printf "%.2f", r / c }')
-		rs_log "$m: C $c ns, Rust $r ns, Rust/C $ratio"
-	done
-	[ "$(cat /sys/module/rdma_ucm/parameters/ucma_impl)" = "$uimpl" ]
-}
-rs_result "rdma_ucm C and Rust files in one boot: create/destroy, join-to-event [$impl]" ucma_bench
-
-# 14. rs_rxa removed under an id with a join (rdma_rs_ucma_abi.c, group
-# "removal"): the user gets DEVICE_REMOVAL, the id is closed behind it (ENXIO
-# for it and its join), DESTROY_ID still frees it and counts the events read.
-removal() {
-	ip netns exec "$RS_NS_A" timeout 120 "$ABI" "$RS_IP_A" 239.6.0.3 rs_rxa \
-		>"$RS_OUT/removal.out" 2>&1
-	rs_log "ucma removal: exit $?; $(grep '^group' "$RS_OUT/removal.out")"
-	grep -q "^group removal cases [1-9][0-9]* bad 0$" "$RS_OUT/removal.out" && return 0
-	grep -E "^(MISMATCH|create_id)" "$RS_OUT/removal.out" | sed 's/^/#   /'
-	return 1
-}
-rs_result "rxe device removed under an id with a join: DEVICE_REMOVAL, id closed [$impl]" \
-	removal
 
 rs_result "rxe devices removed [$impl]" rs_two_nodes_removed
 

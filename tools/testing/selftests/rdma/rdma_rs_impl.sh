@@ -49,8 +49,9 @@ fi
 gid_table_with() {
 	rs_reload_impl "$1" || return 1
 	[ "$(cat $PARAM)" = "$1" ] || return 1
-	ip link add rs_i0 type veth peer name rs_i1
-	ip link set rs_i0 address 52:54:00:ab:cd:02
+	# The address is given at creation: udev's MACAddressPolicy leaves an address
+	# set so alone, where it may replace one set later, racing the test.
+	ip link add rs_i0 address 52:54:00:ab:cd:02 type veth peer name rs_i1
 	ip addr add 10.79.0.1/24 dev rs_i0
 	ip addr add fd00:80::1/64 dev rs_i0 nodad
 	ip link set rs_i0 up

@@ -40,6 +40,13 @@ rs_result() {
 	fi
 }
 
+# rs_kprobes_clear: disable and remove the kprobe events a script added.
+rs_kprobes_clear() {
+	[ -w /sys/kernel/tracing/kprobe_events ] || return 0
+	echo 0 2>/dev/null >/sys/kernel/tracing/events/kprobes/enable
+	echo >/sys/kernel/tracing/kprobe_events
+}
+
 # rs_tracefs_up: mount tracefs, and turn ftrace's comm recording off, so that
 # enabling or disabling an event does not also patch the scheduler's
 # sched_switch tracepoint (the comm recording hooks it): 7.3 under TCG has
@@ -106,7 +113,20 @@ rs_unload_stack() {
 }
 
 # The implementation parameters, one per piece, as module:parameter.
-RS_IMPL_PARAMS="ib_core:roce_gid_impl ib_core:sa_mcast_impl rdma_cm:mcast_impl rdma_ucm:ucma_impl"
+RS_ALL_IMPL_PARAMS="ib_core:roce_gid_impl ib_core:sa_mcast_impl rdma_cm:mcast_impl"
+RS_ALL_IMPL_PARAMS+=" rdma_ucm:ucma_impl"
+
+# Those the modules of this kernel have (a kernel of part of the series has
+# fewer). A module modinfo cannot read makes the list "?", which fails the
+# reloads below.
+rs_impl_params() {
+	local p parm
+	for p in $RS_ALL_IMPL_PARAMS; do
+		parm=$(modinfo -F parm "${p%%:*}" 2>/dev/null) || { echo "?"; return; }
+		echo "$parm" | grep -q "^${p#*:}:" && echo "$p"
+	done
+}
+RS_IMPL_PARAMS=$(rs_impl_params | tr '\n' ' ')
 
 # rs_param_value impl module:parameter: the value a parameter gets when the
 # stack runs on impl. With RS_PIECES (a list of module:parameter, separated
@@ -138,17 +158,30 @@ rs_load_stack() {
 # rs_reload_impl c|rust: the stack with the pieces on one implementation;
 # reloaded only if it runs another one (a reload takes a minute when emulated).
 rs_reload_impl() {
-	local p same=1
+	local p v want same=1
+	case " $RS_IMPL_PARAMS " in
+	*" ? "* | "  ")
+		rs_log "the implementation parameters cannot be read (modinfo)"
+		return 1
+		;;
+	esac
 	for p in $RS_IMPL_PARAMS; do
 		[ "$(cat "/sys/module/${p%%:*}/parameters/${p#*:}" 2>/dev/null)" = \
 			"$(rs_param_value "$1" "$p")" ] || same=0
 	done
 	if [ $same = 1 ]; then
-		rs_load_stack
-		return
+		rs_load_stack || return 1
+	else
+		rs_unload_stack || { rs_log "cannot unload the RDMA stack"; return 1; }
+		rs_load_stack "$1" || return 1
 	fi
-	rs_unload_stack || { rs_log "cannot unload the RDMA stack"; return 1; }
-	rs_load_stack "$1"
+	# Each piece runs what was asked: every implementation parameter the loaded
+	# modules show must carry its value, listed by modinfo or not.
+	for p in $RS_ALL_IMPL_PARAMS; do
+		v=$(cat "/sys/module/${p%%:*}/parameters/${p#*:}" 2>/dev/null) || continue
+		want=$(rs_param_value "$1" "$p")
+		[ "$v" = "$want" ] || { rs_log "${p%%:*}.${p#*:} is $v, not $want"; return 1; }
+	done
 }
 
 # rs_stack_up: the stack with the pieces on $RS_IMPL (c|rust), only those of

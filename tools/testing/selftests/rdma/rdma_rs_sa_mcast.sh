@@ -21,10 +21,7 @@ ktap_print_header
 ktap_set_plan 6
 
 cleanup() {
-	[ -w $TR/kprobe_events ] && {
-		echo 0 >$TR/events/kprobes/enable 2>/dev/null
-		echo >$TR/kprobe_events
-	}
+	rs_kprobes_clear
 	rdma link del $DEV 2>/dev/null
 	ip link del rs_m0 2>/dev/null
 	return 0

@@ -5,25 +5,48 @@
 //! its leave.
 
 use super::{
-    addr::{iboe_mtu, McAddr},
+    addr::{
+        self,
+        iboe_mtu, //
+    },
+    ffi::{
+        self,
+        JoinEvent,
+        PrivId, //
+    },
     qkey,
-    shim::{self, CmId, McEvent, SaJoin},
 };
 use kernel::{
     bindings,
     prelude::*,
     rdma::{
-        sa::{join_state, mcmember, mcmember_rec, CompMask, McMemberRec},
+        addr::SockAddr,
+        cm::PortSpace,
+        sa::{
+            JoinHandler,
+            JoinState,
+            JoinStates,
+            McMemberComp,
+            McMemberRec,
+            SaJoin, //
+        },
         PortCaps,
     },
-    sync::{Arc, Completion, SpinLock},
-    workqueue::{Work, WorkItem},
+    sync::{
+        Arc,
+        Completion,
+        SpinLock, //
+    },
+    workqueue::{
+        Work,
+        WorkItem, //
+    },
 };
 
 /// Where the event of a RoCE join is.
 enum RoceEvent {
     /// Built, waiting in rdma_cm's queue.
-    Queued(McEvent),
+    Queued(JoinEvent),
     /// Being delivered; the join's `delivered` completes when done.
     Delivering,
     /// Delivered, cancelled by a leave, or never (InfiniBand joins).
@@ -31,33 +54,37 @@ enum RoceEvent {
 }
 
 /// A join of an id.
+///
+/// An InfiniBand join's SA membership holds the join as its handler, and the join holds the
+/// membership until it is left: every join is left, by `rdma_leave_multicast()` or when its id
+/// is destroyed, which breaks the cycle.
 #[pin_data]
-pub(crate) struct Mc {
-    pub(crate) id: CmId,
-    pub(crate) addr: McAddr,
+pub(crate) struct Join {
+    pub(crate) id: PrivId,
+    pub(crate) addr: SockAddr,
     /// The user's context, handed back in the events.
     context: usize,
-    join_state: u8,
+    join_state: JoinStates,
     /// The SA's membership of an InfiniBand join, once sent.
     #[pin]
-    sa: SpinLock<Option<SaJoin>>,
+    sa: SpinLock<Option<SaJoin<Join>>>,
     #[pin]
     roce: SpinLock<RoceEvent>,
     #[pin]
     delivered: Completion,
     #[pin]
-    work: Work<Mc>,
+    work: Work<Join>,
 }
 
 kernel::impl_has_work! {
-    impl HasWork<Self> for Mc { self.work }
+    impl HasWork<Self> for Join { self.work }
 }
 
-impl WorkItem for Mc {
-    type Pointer = Arc<Mc>;
+impl WorkItem for Join {
+    type Pointer = Arc<Join>;
 
     /// `cma_iboe_join_work_handler()`.
-    fn run(this: Arc<Mc>) {
+    fn run(this: Arc<Join>) {
         let ev = {
             let mut r = this.roce.lock();
             match core::mem::replace(&mut *r, RoceEvent::Delivering) {
@@ -74,26 +101,54 @@ impl WorkItem for Mc {
     }
 }
 
-impl Mc {
+impl JoinHandler for Join {
+    /// `cma_ib_mc_handler()`: the SA multicast code's answer to [`Join::join_ib`]. Takes the
+    /// group's Q_Key and tells the id's user, unless the id is going away.
+    fn joined(&self, status: Result, rec: &McMemberRec) {
+        let status = match status {
+            Ok(()) => 0,
+            Err(e) => e.to_errno(),
+        };
+        let id = &self.id;
+        id.with_handler(|h| {
+            let ret = match qkey::set(id.qkey(), rec.qkey()) {
+                Ok(q) => {
+                    id.store_qkey(q);
+                    let mut ev = JoinEvent::new(status, id, rec, self.context);
+                    h.deliver(&mut ev)
+                }
+                Err(e) => e.to_errno(),
+            };
+            kernel::warn_on!(ret != 0);
+        });
+    }
+}
+
+impl Join {
     /// A join of `id` at `addr` with `join_state`, for the user's `context`.
-    pub(crate) fn new(id: CmId, addr: McAddr, join_state: u8, context: usize) -> Result<Arc<Self>> {
+    pub(crate) fn new(
+        id: PrivId,
+        addr: SockAddr,
+        join_state: JoinStates,
+        context: usize,
+    ) -> Result<Arc<Self>> {
         Arc::pin_init(
             pin_init!(Self {
                 id,
                 addr,
                 context,
                 join_state,
-                sa <- kernel::new_spinlock!(None, "Mc::sa"),
-                roce <- kernel::new_spinlock!(RoceEvent::Gone, "Mc::roce"),
+                sa <- kernel::new_spinlock!(None, "cma_mcast::Join::sa"),
+                roce <- kernel::new_spinlock!(RoceEvent::Gone, "cma_mcast::Join::roce"),
                 delivered <- Completion::new(),
-                work <- kernel::new_work!("Mc::work"),
+                work <- kernel::new_work!("cma_mcast::Join::work"),
             }),
             GFP_KERNEL,
         )
     }
 
     fn send_only(&self) -> bool {
-        self.join_state == join_state::SENDONLY_FULL
+        self.join_state == JoinState::SendOnlyFull.into()
     }
 
     /// Gives the id its default Q_Key if it has none yet (`cma_set_default_qkey()`).
@@ -102,11 +157,11 @@ impl Mc {
         if id.qkey() != 0 {
             return Ok(());
         }
-        let q = match qkey::default_for(id.ps()) {
+        let q = match qkey::default_for(id.cm_id().port_space()) {
             qkey::QkeySource::Udp => qkey::UDP_QKEY,
             qkey::QkeySource::Broadcast => {
-                let dev = id.device().ok_or(ENODEV)?;
-                mcmember_rec(dev, id.port(), &id.broadcast_mgid())?.qkey()
+                let mgid = id.cm_id().dev_addr().broadcast_mgid();
+                id.mcmember_rec(&mgid)?.qkey()
             }
             qkey::QkeySource::None => return Ok(()),
         };
@@ -115,55 +170,40 @@ impl Mc {
     }
 
     /// `cma_join_ib_multicast()`: the join goes to the SA multicast code, which answers in
-    /// [`Mc::ib_joined`].
+    /// [`JoinHandler::joined`].
     pub(crate) fn join_ib(self: &Arc<Self>) -> Result {
         let id = &self.id;
-        let dev = id.device().ok_or(ENODEV)?;
+        let cm_id = id.cm_id();
+        let dev_addr = cm_id.dev_addr();
         // The port must be a member of the IPoIB broadcast group.
-        let mut rec = mcmember_rec(dev, id.port(), &id.broadcast_mgid())?;
+        let mut rec = id.mcmember_rec(&dev_addr.broadcast_mgid())?;
         self.default_qkey()?;
-        let udp = id.ps() == bindings::rdma_ucm_port_space_RDMA_PS_UDP;
-        rec.set_mgid(self.addr.ib_mgid(udp, &id.broadcast()));
-        rec.0.qkey = id.qkey().to_be();
-        rec.0.port_gid = id.sgid().to_raw();
-        rec.0.pkey = id.pkey().to_be();
+        let ps = cm_id.port_space();
+        let udp = ps == Some(PortSpace::Udp);
+        rec.set_mgid(addr::ib_mgid(&self.addr, udp, &dev_addr.broadcast));
+        rec.set_qkey(id.qkey());
+        rec.set_port_gid(dev_addr.sgid());
+        rec.set_pkey(dev_addr.pkey());
         rec.set_join_state(self.join_state);
-        let mut comp = mcmember::MGID
-            | mcmember::PORT_GID
-            | mcmember::PKEY
-            | mcmember::JOIN_STATE
-            | mcmember::QKEY
-            | mcmember::SL
-            | mcmember::FLOW_LABEL
-            | mcmember::TRAFFIC_CLASS;
-        if id.ps() == bindings::rdma_ucm_port_space_RDMA_PS_IPOIB {
+        let mut comp = McMemberComp::Mgid
+            | McMemberComp::PortGid
+            | McMemberComp::Pkey
+            | McMemberComp::JoinState
+            | McMemberComp::Qkey
+            | McMemberComp::Sl
+            | McMemberComp::FlowLabel
+            | McMemberComp::TrafficClass;
+        if ps == Some(PortSpace::Ipoib) {
             comp = comp
-                | mcmember::RATE
-                | mcmember::RATE_SELECTOR
-                | mcmember::MTU_SELECTOR
-                | mcmember::MTU
-                | mcmember::HOP_LIMIT;
+                | McMemberComp::Rate
+                | McMemberComp::RateSelector
+                | McMemberComp::MtuSelector
+                | McMemberComp::Mtu
+                | McMemberComp::HopLimit;
         }
-        let join = shim::sa_join(dev, id.port(), &rec, CompMask::from_raw(comp.raw()), self)?;
+        let join = id.sa_join(&rec, comp, self.clone())?;
         *self.sa.lock() = Some(join);
         Ok(())
-    }
-
-    /// `cma_ib_mc_handler()`: the SA multicast code's answer to [`Mc::join_ib`]. Takes the
-    /// group's Q_Key and tells the id's user, unless the id is going away.
-    pub(crate) fn ib_joined(&self, status: i32, rec: &McMemberRec) {
-        let id = &self.id;
-        id.with_handler(|h| {
-            let ret = match qkey::set(id.qkey(), rec.qkey()) {
-                Ok(q) => {
-                    id.store_qkey(q);
-                    let mut ev = McEvent::new(status, id, rec, self.context);
-                    h.deliver(&mut ev)
-                }
-                Err(e) => e.to_errno(),
-            };
-            kernel::warn_on!(ret != 0);
-        });
     }
 
     /// `cma_iboe_join_multicast()`: a RoCE join needs no SA. IPv4 groups of RoCE v2 are
@@ -175,18 +215,18 @@ impl Mc {
             return Err(EINVAL);
         }
         let v2 = id.roce_v2();
-        let mut rec = McMemberRec::with_mgid(self.addr.roce_mgid(v2));
-        rec.0.pkey = 0xffffu16.to_be();
-        let ndev = id.bound_ndev().ok_or(ENODEV)?;
-        rec.0.rate = bindings::ib_rate_IB_RATE_PORT_CURRENT as u8;
-        rec.0.hop_limit = 1;
+        let mut rec = McMemberRec::with_mgid(addr::roce_mgid(&self.addr, v2));
+        rec.set_pkey(0xffff);
+        let ndev = id.cm_id().bound_netdev().ok_or(ENODEV)?;
+        rec.set_rate(bindings::ib_rate_IB_RATE_PORT_CURRENT as u8);
+        rec.set_hop_limit(1);
         let mtu = iboe_mtu(ndev.mtu());
-        rec.0.mtu = mtu as u8;
-        if self.addr.is_v4() {
+        rec.set_mtu(mtu as u8);
+        if addr::is_ipv4(&self.addr) {
             if v2 {
-                rec.0.hop_limit = bindings::IPV6_DEFAULT_HOPLIMIT as u8;
+                rec.set_hop_limit(bindings::IPV6_DEFAULT_HOPLIMIT as u8);
                 if !self.send_only() {
-                    shim::igmp(&ndev, rec.mgid(), true)?;
+                    ffi::igmp(&ndev, rec.mgid(), true)?;
                 }
             }
         } else if v2 {
@@ -199,16 +239,16 @@ impl Mc {
         // C ignores a failure here (`cma_iboe_join_multicast()`), and RoCE port spaces have
         // fixed defaults.
         let _ = self.default_qkey();
-        rec.0.port_gid = id.src_addr().ip_gid().to_raw();
-        let ev = McEvent::new(0, id, &rec, self.context);
+        rec.set_port_gid(id.cm_id().src_addr().ip_gid());
+        let ev = JoinEvent::new(0, id, &rec, self.context);
         *self.roce.lock() = RoceEvent::Queued(ev);
         // Queued once per join, so it is not queued already.
-        let _ = shim::cma_wq().enqueue(self.clone());
+        let _ = ffi::cma_wq().enqueue(self.clone());
         Ok(())
     }
 
     /// Delivers the event of a RoCE join, unless the id is going away.
-    fn deliver(&self, mut ev: McEvent) {
+    fn deliver(&self, mut ev: JoinEvent) {
         self.id.with_handler(|h| {
             let ret = h.deliver(&mut ev);
             kernel::warn_on!(ret != 0);
@@ -220,9 +260,10 @@ impl Mc {
     /// back its event unless it is being delivered, in which case it waits until it is.
     pub(crate) fn leave(&self) {
         let id = &self.id;
+        let port = id.cm_id().port_num();
         let caps = id
             .device()
-            .and_then(|d| d.port_caps(id.port()).ok())
+            .and_then(|d| d.port_caps(port).ok())
             .unwrap_or(PortCaps::from_raw(0));
         if caps.has_ib_mcast() {
             let join = self.sa.lock().take();
@@ -232,9 +273,9 @@ impl Mc {
             return;
         }
         if !self.send_only() {
-            if let Some(ndev) = id.bound_ndev() {
+            if let Some(ndev) = id.cm_id().bound_netdev() {
                 // C ignores the result of the IGMP leave.
-                let _ = shim::igmp(&ndev, self.addr.roce_mgid(id.roce_v2()), false);
+                let _ = ffi::igmp(&ndev, addr::roce_mgid(&self.addr, id.roce_v2()), false);
             }
         }
         let (ev, delivering) = {

@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The SA multicast benchmark (`CONFIG_RDMA_RS_BENCH`): joins and leaves through a software SA
+//! that answers at once, timed against C's in one run (`multicast_bench.c`).
+
+use super::{
+    fake::FakeSa,
+    ffi::{
+        JoinObserver,
+        NativeJoin, //
+    },
+    port::Port,
+};
+use core::ffi::c_int;
+use kernel::{
+    prelude::*,
+    rdma::{
+        sa::{
+            JoinState,
+            McMemberComp,
+            McMemberRec, //
+        },
+        Gid,
+    },
+    sync::Arc,
+    workqueue::{
+        OwnedQueue,
+        QueueFlag, //
+    },
+};
+
+/// The benchmark's members accept every answer.
+struct Accept;
+
+impl JoinObserver for Accept {
+    fn called(&self, _id: usize, _status: c_int, _rec: &McMemberRec) -> bool {
+        false
+    }
+}
+
+/// Joins and frees `n` members of one group (`groups` false), or one member of each of `n`
+/// groups; returns the SA messages sent.
+pub(super) fn run(groups: bool, n: u64) -> Result<u64> {
+    let wq = Arc::new(
+        OwnedQueue::new_ordered(c"ib_mcast_bench_rs", QueueFlag::MemReclaim.into())?,
+        GFP_KERNEL,
+    )?;
+    let sa = FakeSa::new(true)?;
+    let port = Port::new(1, sa.clone(), wq.clone())?;
+    let observer = Arc::new(Accept, GFP_KERNEL)?;
+    let mut joins = KVec::with_capacity(usize::try_from(n)?, GFP_KERNEL)?;
+    let mut rec = McMemberRec::default();
+    rec.set_join_state(JoinState::Full.into());
+    let comp = McMemberComp::Mgid | McMemberComp::JoinState;
+    let mut res = Ok(());
+    for i in 0..n {
+        let mut g = [0u8; 16];
+        g[0] = 0xff;
+        g[1] = 0x12;
+        let id: u64 = if groups { i + 1 } else { 1 };
+        g[8..].copy_from_slice(&id.to_be_bytes());
+        rec.set_mgid(Gid(g));
+        match NativeJoin::new(&port, &rec, comp, observer.clone()) {
+            Ok(j) => joins.push(j, GFP_KERNEL)?,
+            Err(e) => {
+                res = Err(e);
+                break;
+            }
+        }
+    }
+    wq.flush();
+    for j in joins.drain_all() {
+        j.free();
+    }
+    wq.flush();
+    port.shut_down();
+    res?;
+    let (sets, deletes) = sa.counts();
+    Ok(sets + deletes)
+}
+
+/// The Rust side of `multicast.c`'s `sa_mcast` benchmark: `groups` false joins and frees `n`
+/// members of one group, true one member of each of `n` groups. Returns the SA messages sent
+/// or a negative errno.
+#[no_mangle]
+pub(crate) extern "C" fn rdma_rs_sa_mcast_bench(groups: bool, n: u64) -> i64 {
+    match run(groups, n) {
+        Ok(n) => i64::try_from(n).unwrap_or(i64::MAX),
+        Err(e) => i64::from(e.to_errno()),
+    }
+}
