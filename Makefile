@@ -7,6 +7,8 @@
 #   make test          build incrementally, boot, run every suite; ends "N passed, N failed"
 #   make test SUITE=smoke    one suite (kunit, selftests, smoke)
 #   make test FRESH=1  run every unit, also those that passed before with the same inputs
+#   make soak          the fuzzer (1,000,000 commands per implementation) and 100
+#                      reload cycles per implementation, on the test kernel
 #   make bench         the C vs Rust benchmarks on the plain (bench) kernel
 #   make export        the whole project as a git format-patch series against v7.3
 #   make check         clippy, rustfmt and checkpatch on the project's code
@@ -18,7 +20,7 @@ SHELL := /bin/bash
 SUITE ?=
 FRESH ?=
 
-.PHONY: all setup build demo test bench export check check-series clippy rustfmtcheck \
+.PHONY: all setup build demo test soak bench export check check-series clippy rustfmtcheck \
 	checkpatch rust-analyzer shell
 
 all: test
@@ -34,6 +36,9 @@ demo:
 
 test:
 	$(if $(FRESH),RDMA_RS_FRESH=1 )scripts/test.sh $(SUITE)
+
+soak:
+	RDMA_RS_FRESH=1 scripts/test.sh soak
 
 bench:
 	scripts/bench.sh

@@ -54,7 +54,10 @@ if [ "$PROFILE" = test ]; then
 	kargs+=(--append "trace_options=norecord-cmd")
 	kargs+=(--append "trace_instance=rs_wq,workqueue:workqueue_queue_work")
 fi
-kargs+=(--append "printk.devkmsg=on loglevel=6")
+# A log buffer that a run cannot wrap (a full test run prints about 100 KiB,
+# a soak more): the kernel-log check reads it whole, from the boot's first
+# line on, and fails if that line is gone.
+kargs+=(--append "printk.devkmsg=on loglevel=6 log_buf_len=32M")
 # With a 9p root (no virtiofsd on the host), let the guest cache what it reads:
 # the root is read-only and nothing on it changes during a run. Every exec and
 # Python import otherwise asks the host for each path and page, about twice as

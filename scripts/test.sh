@@ -5,7 +5,8 @@
 # suites, and count every test.
 #
 #   scripts/test.sh                 all suites
-#   scripts/test.sh smoke           one suite (kunit, selftests, smoke)
+#   scripts/test.sh smoke           one suite (kunit, selftests, smoke; soak, not
+#                                   in the default run: make soak)
 #
 # The suites are made of units (scripts/units.sh): the KUnit suites, or one
 # kselftest script with one implementation. Each unit is keyed by its inputs:
@@ -23,6 +24,8 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=scripts/units.sh
 . "$RDMA_RS_TOP/scripts/units.sh"
+# shellcheck source=tools/testing/selftests/rdma/rdma_rs_limits.sh
+. "$RDMA_RS_TOP/tools/testing/selftests/rdma/rdma_rs_limits.sh"
 
 suites=("$@")
 [ ${#suites[@]} -gt 0 ] || suites=(kunit selftests smoke)
@@ -116,7 +119,9 @@ done < <(rs_units)
 log "running ${suites[*]} in QEMU; results in $R"
 [ ${#reused[@]} -eq 0 ] || log "not run again (passed with the same inputs): ${reused[*]}"
 set +e
-"$RDMA_RS_TOP/scripts/run-qemu.sh" -r "$R" -t "${RDMA_RS_TEST_TIMEOUT:-3600}" -- \
+guest_limit=$RS_LIMIT_GUEST
+[[ " ${suites[*]} " == *" soak "* ]] && guest_limit=$RS_LIMIT_SOAK_GUEST
+"$RDMA_RS_TOP/scripts/run-qemu.sh" -r "$R" -t "$guest_limit" -- \
 	bash "$RDMA_RS_TOP/scripts/guest/run-suites.sh" "$R" "$SRC_DIR" "${suites[@]}"
 rc=$?
 set -e

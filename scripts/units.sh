@@ -13,10 +13,9 @@
 # then the Rust sources the unit runs, as path prefixes ("*" for all of them,
 # "-" for none):
 #   - with RS_IMPL=c no Rust piece is called (every entry point dispatches on
-#     its module parameter), so the C units run none, but for the Rust sample
-#     module that rdma_rs_sa_mcast.sh loads to call the SA exports, and the
-#     Rust rdma_ucm files that rdma_rs_ucma.sh opens beside C ones (ucma_impl
-#     is read at each open());
+#     its module parameter, and the scripts' kprobes check that no Rust entry
+#     point ran), so the C units run none, but for the Rust sample module that
+#     rdma_rs_sa_mcast.sh loads to call the SA exports;
 #   - a unit with RS_PIECES runs only those pieces on Rust, the others on C:
 #     its own piece, the crate it is linked into and the abstractions;
 #   - the units with every piece on Rust run all of them, and so do the
@@ -29,11 +28,17 @@ RS_RUST_SAMPLE="rust/ samples/rust/"
 RS_RUST_CMA="rust/ drivers/infiniband/core/rdma_cm_rust.rs drivers/infiniband/core/cma_mcast"
 RS_RUST_UCMA="rust/ drivers/infiniband/core/ucma_rust.rs drivers/infiniband/core/ucma"
 
+# The soak suite (make soak) runs the fuzzer and the reload cycles at volume;
+# it is not in the default run. rdma_rs_ucma_fuzz.sh runs both rdma_ucm
+# implementations (C twice, Rust once, per stream): its key has the Rust
+# rdma_ucm sources.
+
 rs_units() {
 	cat <<EOF
 kunit kunit - - *
 selftests.rdma_rs_impl selftests rdma_rs_impl.sh - *
 selftests.rdma_rs_client_sample selftests rdma_rs_client_sample.sh - *
+selftests.rdma_rs_reload selftests rdma_rs_reload.sh - *
 smoke.rdma_rs_pyverbs.rust smoke rdma_rs_pyverbs.sh RS_IMPL=rust *
 smoke.rdma_rs_smoke.rust smoke rdma_rs_smoke.sh RS_IMPL=rust *
 smoke.rdma_rs_gid.rust smoke rdma_rs_gid.sh RS_IMPL=rust,RS_PIECES=ib_core:roce_gid_impl $RS_RUST_GID
@@ -45,6 +50,9 @@ smoke.rdma_rs_pyverbs.c smoke rdma_rs_pyverbs.sh RS_IMPL=c -
 smoke.rdma_rs_smoke.c smoke rdma_rs_smoke.sh RS_IMPL=c -
 smoke.rdma_rs_sa_mcast.c smoke rdma_rs_sa_mcast.sh RS_IMPL=c $RS_RUST_SAMPLE
 smoke.rdma_rs_cma_mcast.c smoke rdma_rs_cma_mcast.sh RS_IMPL=c -
-smoke.rdma_rs_ucma.c smoke rdma_rs_ucma.sh RS_IMPL=c $RS_RUST_UCMA
+smoke.rdma_rs_ucma.c smoke rdma_rs_ucma.sh RS_IMPL=c -
+smoke.rdma_rs_ucma_fuzz smoke rdma_rs_ucma_fuzz.sh - $RS_RUST_UCMA
+soak.rdma_rs_ucma_fuzz soak rdma_rs_ucma_fuzz.sh RS_FUZZ_CMDS=1000000 $RS_RUST_UCMA
+soak.rdma_rs_reload soak rdma_rs_reload.sh RS_RELOAD_CYCLES=100 *
 EOF
 }

@@ -32,6 +32,8 @@ shift 2
 SELFTESTS=$KSRC/tools/testing/selftests/rdma
 # shellcheck source=scripts/units.sh
 source "$(dirname "$0")/../units.sh"
+# shellcheck source=tools/testing/selftests/rdma/rdma_rs_limits.sh
+source "$SELFTESTS/rdma_rs_limits.sh"
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
 
@@ -57,11 +59,14 @@ ktap_to_res() {
 }
 
 suite_kunit() {
-	# Load the modules whose KUnit suites run at load time.
-	modprobe ib_core
-	modprobe rdma_cm
-	modprobe rdma_ucm
-	local d n=0
+	# Load the modules whose KUnit suites run at load time. A module that
+	# does not load takes its suites with it: that is a failure of its own.
+	local m d n=0
+	for m in ib_core rdma_cm rdma_ucm; do
+		modprobe "$m" 2>"$R/modprobe.err" ||
+			printf 'FAIL\tkunit: modprobe %s: %s\n' "$m" "$(tr '\n' ' ' <"$R/modprobe.err")"
+	done >"$R/units/kunit.load.res"
+	rm -f "$R/modprobe.err"
 	: >"$R/kunit.ktap"
 	for d in /sys/kernel/debug/kunit/*/; do
 		d=${d%/}
@@ -79,21 +84,32 @@ suite_kunit() {
 			ktap_to_res kunit "${d##*/}."
 		grep -qE '^[[:space:]]+(not )?ok ' "$d/results" ||
 			printf 'FAIL\tkunit: %s: no test result\n' "${d##*/}"
-		if grep -qE '^not ok ' "$d/results" &&
-			! grep -qE '^[[:space:]]+not ok ' "$d/results"; then
-			printf 'FAIL\tkunit: %s: the suite itself failed\n' "${d##*/}"
+		# The suite's own line: not ok when a test failed or its init or
+		# exit did; either way a result of its own.
+		if grep -qE '^not ok ' "$d/results"; then
+			printf 'FAIL\tkunit: %s: the suite reported not ok\n' "${d##*/}"
 		fi
 	done >"$R/units/kunit.res"
-	# Every suite this project adds must have run: a suite that silently
-	# drops out of the build is a failure, not a smaller pass count.
-	local want
-	for want in rdma_cm_mcast rdma_roce_gid_filter rdma_sa_mcast \
-		rdma_sa_mcast_rec rdma_ucm_rs rust_kernel_net_notifier \
-		rust_kernel_rdma_addr rust_kernel_rdma_gid rust_kernel_rdma_port \
-		rust_kernel_rdma_sa rust_kernel_rdma_ucm rust_kernel_str_name_buf \
-		rust_kernel_workqueue_owned rust_kernel_xarray_alloc; do
-		[ -e "/sys/kernel/debug/kunit/$want/results" ] ||
-			printf 'FAIL\tkunit: %s: suite did not run\n' "$want"
+	cat "$R/units/kunit.load.res" >>"$R/units/kunit.res"
+	rm -f "$R/units/kunit.load.res"
+	# Every suite this project adds must have run, with as many results as
+	# it declares (suite:count): a suite or a test that silently drops out
+	# of the build is a failure, not a smaller pass count.
+	local want suite count got
+	for want in rdma_cm_mcast:6 rdma_roce_gid_filter:4 rdma_sa_mcast:12 \
+		rdma_sa_mcast_rec:2 rdma_ucm_rs:3 rust_kernel_net_notifier:3 \
+		rust_kernel_rdma_addr:2 rust_kernel_rdma_gid:6 rust_kernel_rdma_port:2 \
+		rust_kernel_rdma_sa:4 rust_kernel_rdma_ucm:2 rust_kernel_str_name_buf:1 \
+		rust_kernel_workqueue_owned:2 rust_kernel_xarray_alloc:2; do
+		suite=${want%:*}
+		count=${want#*:}
+		if [ ! -e "/sys/kernel/debug/kunit/$suite/results" ]; then
+			printf 'FAIL\tkunit: %s: suite did not run\n' "$suite"
+			continue
+		fi
+		got=$(grep -cE '^[[:space:]]+(not )?ok ' "/sys/kernel/debug/kunit/$suite/results")
+		[ "$got" -eq "$count" ] ||
+			printf 'FAIL\tkunit: %s: %d results, %d declared\n' "$suite" "$got" "$count"
 	done >>"$R/units/kunit.res"
 	[ $n -gt 0 ] || printf 'FAIL\tkunit: no RDMA KUnit suite ran\n' >>"$R/units/kunit.res"
 }
@@ -105,7 +121,9 @@ run_script() {
 	shift 3
 	name=${script##*/}
 	say "$suite: $name $*"
-	env "$@" RS_OUT="$R/out.${unit#*.}" timeout 1200 bash "$SELFTESTS/$name" \
+	local limit=$RS_LIMIT_UNIT
+	[ "$suite" = soak ] && limit=$RS_LIMIT_SOAK_UNIT
+	env "$@" RS_STRICT=1 RS_OUT="$R/out.${unit#*.}" timeout "$limit" bash "$SELFTESTS/$name" \
 		>"$R/tmp.ktap" 2>&1
 	rc=$?
 	{ echo "# ---- $name $*"; cat "$R/tmp.ktap"; } >>"$R/$suite.ktap"
@@ -116,18 +134,63 @@ run_script() {
 		if grep -q '^Bail out!' "$R/tmp.ktap" || { [ $rc -ne 0 ] && [ $rc -ne 4 ]; }; then
 			printf 'FAIL\t%s: %s%s exited %d\n' "$suite" "$name" "$tag" "$rc"
 		fi
+		# Every script declares its results in a KTAP plan; fewer (or more)
+		# results than declared fail, so the totals cannot shrink silently.
+		local plan got
+		plan=$(sed -n 's/^1\.\.\([0-9][0-9]*\)$/\1/p' "$R/tmp.ktap" | head -1)
+		got=$(grep -cE '^(not )?ok [0-9]+ ' "$R/tmp.ktap")
+		if [ -z "$plan" ]; then
+			printf 'FAIL\t%s: %s%s declared no plan\n' "$suite" "$name" "$tag"
+		elif [ "$got" -ne "$plan" ]; then
+			printf 'FAIL\t%s: %s%s: %d results, %d planned\n' "$suite" "$name" "$tag" "$got" "$plan"
+		fi
 	else
 		case $rc in
 		0) printf 'PASS\t%s: %s%s\n' "$suite" "$name" "$tag" ;;
 		4) printf 'SKIP\t%s: %s%s\n' "$suite" "$name" "$tag" ;;
-		*) printf 'FAIL\t%s: %s%s (exit %d)\n' "$suite" "$name" "$tag" "$rc" ;;
+		*) printf 'FAIL\t%s: %s%s (exit %d%s)\n' "$suite" "$name" "$tag" "$rc" \
+			"$(sed -n 's/^Bail out! */: /p' "$R/tmp.ktap" | head -1)" ;;
 		esac
 	fi >"$R/units/$unit.res"
 }
 
+# leftovers: what a unit left behind that the next one would find: RDMA
+# devices, network namespaces, rs_* links, rdma_cm ids, kprobe events, trace
+# filters. Printed, then cleaned, so that no unit depends on another's end
+# state (units with the same parameters share the loaded modules: a reload
+# takes about a minute under TCG).
+leftovers() {
+	local l= d
+	d=$(ls /sys/class/infiniband 2>/dev/null | tr '\n' ' ')
+	[ -n "$d" ] && l+=" RDMA devices: $d;"
+	d=$(ip netns list 2>/dev/null | cut -d' ' -f1 | tr '\n' ' ')
+	[ -n "$d" ] && l+=" namespaces: $d;"
+	d=$(ip -o link show 2>/dev/null | awk -F': ' '$2 ~ /^rs_/ { sub(/@.*/, "", $2); print $2 }' | tr '\n' ' ')
+	[ -n "$d" ] && l+=" links: $d;"
+	if [ -d /sys/module/rdma_cm ]; then
+		d=$(rdma res show cm_id 2>/dev/null | head -3 | tr '\n' ' ')
+		[ -n "$d" ] && l+=" cm ids: $d;"
+	fi
+	d=$(cat /sys/kernel/tracing/kprobe_events 2>/dev/null | tr '\n' ' ')
+	[ -n "$d" ] && l+=" kprobes: $d;"
+	echo "${l# }"
+	# Clean up, whatever was found.
+	for d in /sys/class/infiniband/*; do
+		[ -e "$d" ] && rdma link del "${d##*/}" 2>/dev/null
+	done
+	for d in $(ip netns list 2>/dev/null | cut -d' ' -f1); do
+		ip netns del "$d"
+	done
+	for d in $(ip -o link show 2>/dev/null | awk -F': ' '$2 ~ /^rs_/ { sub(/@.*/, "", $2); print $2 }'); do
+		ip link del "$d" 2>/dev/null
+	done
+	echo 0 2>/dev/null >/sys/kernel/tracing/events/kprobes/enable
+	echo 2>/dev/null >/sys/kernel/tracing/kprobe_events
+}
+
 # run_suite SUITE: the suite's units in order, each run or reused.
 run_suite() {
-	local suite=$1 unit s script envs deps
+	local suite=$1 unit s script envs deps left
 	: >"$R/$suite.ktap"
 	: >"$R/$suite.res"
 	while read -r unit s script envs deps; do
@@ -142,6 +205,10 @@ run_suite() {
 			[ "$script" = rdma_rs_gid.sh ] && envs="$envs,RS_GID_DIR=$R/gid"
 			# shellcheck disable=SC2086
 			run_script "$unit" "$suite" "$script" ${envs//,/ } </dev/null
+			left=$(leftovers)
+			[ -z "$left" ] ||
+				printf 'FAIL\t%s: %s left behind: %s\n' "$suite" "$unit" "$left" \
+					>>"$R/units/$unit.res"
 		fi
 		cat "$R/units/$unit.res" >>"$R/$suite.res" 2>/dev/null ||
 			printf 'FAIL\t%s: %s left no result\n' "$suite" "$unit" >>"$R/$suite.res"
@@ -175,13 +242,25 @@ suite_kernel_log() {
 	pat+='INFO: possible|INFO: task .* blocked|circular locking|inconsistent lock state|'
 	pat+='suspicious RCU usage|ODEBUG:|list_add corruption|list_del corruption|'
 	pat+='BUG kmalloc|Object padding overwritten|Redzone overwritten|Poison overwritten|'
-	pat+='rust_panic|panicked at|Call Trace:'
+	pat+='rust_panic|panicked at|Call Trace:|'
+	# Hangs and stalls (hung task, soft lockup, workqueue watchdog, RCU).
+	pat+='blocked for more than|soft lockup|workqueue lockup|detected stall|'
+	# A net_device or namespace reference left behind (ref_tracker).
+	pat+='unregister_netdevice: waiting for|ref_tracker:|'
+	# A KUnit test that failed when its module was loaded again by a later
+	# unit (the kunit unit reads only the first load's results).
+	pat+='[[:space:]]not ok [0-9]+ '
 	grep -E "$pat" "$R/dmesg.txt" >"$R/kernel-log.hits"
+	# The whole log since boot is searched: the ring buffer is sized so that
+	# it cannot wrap in a run (log_buf_len, scripts/run-qemu.sh), and this
+	# proves it did not: the boot's first line is still there.
+	head -1 "$R/dmesg.txt" | grep -q 'Linux version' ||
+		echo "the kernel log wrapped: its start is lost" >>"$R/kernel-log.hits"
 	{
 		if [ -s "$R/kernel-log.hits" ]; then
-			printf 'FAIL\tkernel-log: no BUG/WARN/KFENCE/UBSAN/lockdep/ODEBUG/SLUB report\n'
+			printf 'FAIL\tkernel-log: no BUG/WARN/KFENCE/UBSAN/lockdep/ODEBUG/SLUB/hang/ref_tracker/KUnit report\n'
 		else
-			printf 'PASS\tkernel-log: no BUG/WARN/KFENCE/UBSAN/lockdep/ODEBUG/SLUB report\n'
+			printf 'PASS\tkernel-log: no BUG/WARN/KFENCE/UBSAN/lockdep/ODEBUG/SLUB/hang/ref_tracker/KUnit report\n'
 		fi
 		if [ ! -e "$R/kmemleak.txt" ]; then
 			printf 'FAIL\tkernel-log: kmemleak not available\n'
@@ -197,7 +276,7 @@ rm -f "$R"/*.res "$R"/*.ktap "$R/progress.log"
 mkdir -p "$R/units"
 for s in "$@"; do
 	case $s in
-	kunit | selftests | smoke)
+	kunit | selftests | smoke | soak)
 		say "suite $s"
 		run_suite "$s"
 		;;

@@ -36,12 +36,18 @@ static bool roce_gid_mask_bench_all(struct ib_device *ib_dev, u32 port,
 	return true;
 }
 
-/* Times the GID type mask of every RoCE port, or those of device @arg. */
+/*
+ * Times the GID type mask of every RoCE port, or those of device @arg. The
+ * result is the masks of one pass, three bits per port in port order (exact
+ * for up to ten ports, a hash beyond), the same in every pass, so that a run
+ * of C and one of Rust can be compared; -EIO if two passes differ.
+ */
 static int roce_gid_mask_bench(int impl, u64 iters, const char *arg)
 {
 	unsigned long (*fn)(struct ib_device *ib_dev, u32 port);
 	struct roce_gid_mask_bench_ports p = { .name = arg };
-	unsigned long sum = 0;
+	u32 acc, first = 0;
+	int ret = 0;
 	unsigned int j;
 	u64 i;
 
@@ -51,12 +57,19 @@ static int roce_gid_mask_bench(int impl, u64 iters, const char *arg)
 				 roce_gid_mask_bench_collect, &p);
 	if (!p.n)
 		return -ENODEV;
-	for (i = 0; i < iters; i++)
+	for (i = 0; i < iters; i++) {
+		acc = 0;
 		for (j = 0; j < p.n; j++)
-			sum += fn(p.dev[j], p.port[j]);
+			acc = ((acc << 3) | (fn(p.dev[j], p.port[j]) & 7)) &
+			      INT_MAX;
+		if (!i)
+			first = acc;
+		else if (acc != first)
+			ret = -EIO;
+	}
 	for (j = 0; j < p.n; j++)
 		ib_device_put(p.dev[j]);
-	return sum ? 0 : -EINVAL;
+	return ret ?: first;
 }
 
 static struct rdma_impl_bench roce_gid_mask_bench_entry = {

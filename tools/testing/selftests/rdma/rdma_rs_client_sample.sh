@@ -26,8 +26,7 @@ trap cleanup EXIT
 
 mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
 if ! modinfo rust_rdma_client >/dev/null 2>&1; then
-	ktap_skip_all "rust_rdma_client not built (CONFIG_SAMPLE_RUST_RDMA_CLIENT)"
-	exit "$KSFT_SKIP"
+	rs_missing "rust_rdma_client (CONFIG_SAMPLE_RUST_RDMA_CLIENT)"
 fi
 rs_load_stack || ktap_exit_fail_msg "cannot load the RDMA stack"
 

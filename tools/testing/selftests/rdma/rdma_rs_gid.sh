@@ -26,11 +26,12 @@ CHURN=${RS_CHURN:-1000}
 SEED=${RS_SEED:-7}
 
 ktap_print_header
-ktap_set_plan 22
+ktap_set_plan 24
 
 gn() { ip -n "$NS" "$@"; }
 
 cleanup() {
+	rs_kprobes_clear
 	rdma link del $DEV 2>/dev/null
 	rdma link del rs_rxbond 2>/dev/null
 	ip netns del "$NS" 2>/dev/null
@@ -67,17 +68,19 @@ table() {
 	done
 }
 
-# settle dev file: the table once two reads 0.3 s apart agree (10 s at most).
+# settle dev file check: the table once it holds what check expects and two
+# reads in a row agree (so nothing is still on its way), or, when a bounded
+# poll of RS_LIMIT_SETTLE seconds runs out, as it last was.
 settle() {
-	local prev cur i
-	prev=$(table "$1")
-	for i in $(seq 30); do
-		sleep 0.3
+	local prev=- cur end=$((SECONDS + RS_LIMIT_SETTLE))
+	while :; do
 		cur=$(table "$1")
-		[ "$cur" = "$prev" ] && break
+		echo "$cur" >"$2"
+		[ "$cur" = "$prev" ] && "$3" "$2" >/dev/null && break
+		[ $SECONDS -lt $end ] || break
 		prev=$cur
+		rs_sleep 0.2
 	done
-	echo "$cur" >"$2"
 }
 
 # v4gid a.b.c.d, v6gid addr: the GID (sysfs format) of an address.
@@ -113,7 +116,7 @@ step() {
 	shift
 	STEPNO=$((STEPNO + 1))
 	f=$DIR/$IMPL/$(printf '%02d' $STEPNO)-$name
-	settle "${RS_STEP_DEV:-$DEV}" "$f"
+	settle "${RS_STEP_DEV:-$DEV}" "$f" "$1"
 	if ! "$@" "$f"; then
 		ktap_test_fail "$name [$IMPL]"
 		sed 's/^/#   /' "$f" | head -20
@@ -143,9 +146,13 @@ LL=$(llgid $MAC)
 A4=$(v4gid 10.88.0.1)
 A6=$(v6gid fd00:88::1)
 
-# 1. rxe on a NIC that already has addresses: the rescan finds them.
+# 1. rxe on a NIC that already has addresses: the rescan finds them, and it
+# is the rescan of the implementation roce_gid_impl names (kprobes).
+rs_dispatch_on rdma_roce_rescan_device || ktap_exit_fail_msg "cannot set kprobes"
 ip netns exec "$NS" rdma link add $DEV type rxe netdev rs_g0 ||
 	ktap_exit_fail_msg "cannot create rxe on rs_g0"
+rs_result "the device's GID rescan ran the $IMPL code [$IMPL]" \
+	rs_dispatch_ran rdma_roce_rescan_device
 c_create() {
 	TYPES=$(awk -v g="$LL" '$2 == g { print $3 }' "$1" | sort -u | tr '\n' ' ')
 	[ -n "$TYPES" ] && rs_log "GID types of the port: $TYPES"
@@ -199,7 +206,7 @@ if [ -w $TE/filter ]; then
 	rs_log "GID work queued on: ${wqs:-nothing}"
 	rs_result "address events handled on the $IMPL workqueue only [$IMPL]" test "$wqs" = "$want"
 else
-	ktap_test_skip "address events handled on the $IMPL workqueue only [$IMPL]: no tracefs"
+	rs_test_missing "address events handled on the $IMPL workqueue only [$IMPL]" tracefs
 fi
 if [ -n "$WATCH" ]; then
 	kill $WATCH 2>/dev/null
@@ -207,7 +214,7 @@ if [ -n "$WATCH" ]; then
 	rs_result "ibv_asyncwatch sees IBV_EVENT_GID_CHANGE [$IMPL]" \
 		grep -q GID_CHANGE "$RS_OUT/async.$IMPL"
 else
-	ktap_test_skip "ibv_asyncwatch sees IBV_EVENT_GID_CHANGE [$IMPL]: not installed"
+	rs_test_missing "ibv_asyncwatch sees IBV_EVENT_GID_CHANGE [$IMPL]" ibv_asyncwatch
 fi
 gn addr del 10.88.1.1/24 dev rs_g0
 c_del4() { hasnt "$1" "$B4" && has "$1" "$B6" rs_g0; }

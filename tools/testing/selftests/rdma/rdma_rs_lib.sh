@@ -6,6 +6,7 @@
 # veth pair rs_va <-> rs_vb, with an rxe device on each end (rs_rxa, rs_rxb).
 
 source "$(dirname "${BASH_SOURCE[0]}")/../kselftest/ktap_helpers.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/rdma_rs_limits.sh"
 
 RS_NS_A=rdmars_a
 RS_NS_B=rdmars_b
@@ -13,10 +14,6 @@ RS_IP_A=10.77.0.1
 RS_IP_B=10.77.0.2
 RS_IP6_A=fd00:77::1
 RS_IP6_B=fd00:77::2
-RS_TIMEOUT=${RS_TIMEOUT:-60}
-# A multicast sender's (mckey -s) time limit, and how many the receiver waits for.
-RS_MC_TIMEOUT=${RS_MC_TIMEOUT:-90}
-RS_MC_TRIES=${RS_MC_TRIES:-5}
 
 rs_log() { ktap_print_msg "$@"; }
 
@@ -45,6 +42,119 @@ rs_kprobes_clear() {
 	[ -w /sys/kernel/tracing/kprobe_events ] || return 0
 	echo 0 2>/dev/null >/sys/kernel/tracing/events/kprobes/enable
 	echo >/sys/kernel/tracing/kprobe_events
+}
+
+# Proof of which code ran. Each line: a piece's entry point that dispatches
+# on its implementation parameter (module:function), the Rust function it
+# calls when the piece runs on Rust, and the parameter.
+RS_DISPATCH="ib_core:rdma_roce_rescan_device rdma_rs_roce_rescan_device ib_core:roce_gid_impl
+ib_core:ib_init_ah_from_mcmember rdma_rs_init_ah_from_mcmember ib_core:sa_mcast_impl
+rdma_cm:rdma_join_multicast rdma_rs_cma_join_multicast rdma_cm:mcast_impl
+rdma_cm:rdma_leave_multicast rdma_rs_cma_leave_multicast rdma_cm:mcast_impl
+rdma_ucm:ucma_open rdma_rs_ucma_open rdma_ucm:ucma_impl"
+
+# rs_probe_name function: the kprobe event that counts a function's calls.
+rs_probe_name() {
+	local f=${1#*:}
+	echo "rs_${f:0:56}"
+}
+
+# rs_probes_on [module:]function...: count the calls of each function from
+# now on (kprobe events; their hits are in kprobe_profile).
+rs_probes_on() {
+	local s n
+	rs_tracefs_up
+	for s in "$@"; do
+		n=$(rs_probe_name "$s")
+		echo "p:$n $s" >>/sys/kernel/tracing/kprobe_events &&
+			echo 1 >"/sys/kernel/tracing/events/kprobes/$n/enable" || return 1
+	done
+}
+
+# rs_probes_off [module:]function...: stop counting and remove the probes.
+rs_probes_off() {
+	local s n
+	for s in "$@"; do
+		n=$(rs_probe_name "$s")
+		echo 0 2>/dev/null >"/sys/kernel/tracing/events/kprobes/$n/enable"
+		echo "-:$n" 2>/dev/null >>/sys/kernel/tracing/kprobe_events
+	done
+	return 0
+}
+
+# rs_probe_hits function: the calls counted so far (0 if not probed).
+rs_probe_hits() {
+	awk -v p="$(rs_probe_name "$1")" '$1 == p { n = $2 } END { print n + 0 }' \
+		/sys/kernel/tracing/kprobe_profile
+}
+
+# rs_dispatch_on entry...: count the calls of the given dispatching entry
+# points (functions of RS_DISPATCH, all of them if none is given) and of the
+# Rust functions they call.
+rs_dispatch_on() {
+	local e r p args=()
+	while read -r e r p; do
+		rs_dispatch_wanted "$e" "$p" "$@" || continue
+		args+=("$e" "${e%%:*}:$r")
+	done <<<"$RS_DISPATCH"
+	rs_probes_on "${args[@]}"
+}
+
+# rs_dispatch_wanted entry param [entry...]: an RS_DISPATCH line is counted:
+# its piece is in this kernel (a kernel of part of the series has fewer) and
+# it is one of the entries asked for, if any.
+rs_dispatch_wanted() {
+	local e=$1 p=$2
+	shift 2
+	[[ " $RS_IMPL_PARAMS " == *" $p "* ]] || return 1
+	[ $# -eq 0 ] || [[ " $* " == *" ${e#*:} "* ]]
+}
+
+# rs_dispatch_ran entry...: each entry point counted by rs_dispatch_on was
+# called, and ran the implementation its parameter names: its Rust function
+# as often as it with Rust, never with C. Logs the counts, removes the probes.
+rs_dispatch_ran() {
+	local e r p v ne nr rc=0
+	while read -r e r p; do
+		rs_dispatch_wanted "$e" "$p" "$@" || continue
+		v=$(cat "/sys/module/${p%%:*}/parameters/${p#*:}" 2>/dev/null)
+		ne=$(rs_probe_hits "$e")
+		nr=$(rs_probe_hits "$r")
+		rs_probes_off "$e" "$r"
+		rs_log "${e#*:}: $ne calls, $r: $nr (${p#*:}=$v)"
+		[ "$ne" -gt 0 ] || rc=1
+		if [ "$v" = rust ]; then
+			[ "$nr" = "$ne" ] || rc=1
+		else
+			[ "$nr" = 0 ] || rc=1
+		fi
+	done <<<"$RS_DISPATCH"
+	return $rc
+}
+
+# rs_cm_ids_on: count the rdma_cm ids created and destroyed from now on, for
+# rs_no_cm_id (call it with no id alive, right after rs_stack_up).
+rs_cm_ids_on() {
+	rs_probes_on rdma_cm:__rdma_create_id rdma_cm:_destroy_id
+}
+
+# rs_no_cm_id: no rdma_cm id is left. `rdma res show cm_id` must work and
+# list none; and, if rs_cm_ids_on counts, every id created since was
+# destroyed: ids that never reached the resource tracker (never bound to a
+# device) are counted too. Waits a bounded time for teardown to finish.
+rs_no_cm_id() {
+	local out created destroyed
+	if ! rs_wait eval 'out=$(rdma res show cm_id 2>&1) && [ -z "$out" ]'; then
+		rs_log "rdma res show cm_id: ${out:-failed}"
+		return 1
+	fi
+	[ -e /sys/kernel/tracing/events/kprobes/$(rs_probe_name _destroy_id) ] || return 0
+	rs_wait eval '[ "$(rs_probe_hits __rdma_create_id)" = "$(rs_probe_hits _destroy_id)" ]'
+	local rc=$?
+	created=$(rs_probe_hits __rdma_create_id)
+	destroyed=$(rs_probe_hits _destroy_id)
+	rs_log "rdma_cm ids: $created created, $destroyed destroyed"
+	return $rc
 }
 
 # rs_tracefs_up: mount tracefs, and turn ftrace's comm recording off, so that
@@ -78,13 +188,29 @@ rs_require_root() {
 	fi
 }
 
+# rs_missing what: a tool the test needs is not installed. Run by the rdma-rs
+# harness (RS_STRICT=1), whose setup installs every tool, that is a broken
+# machine and fails; run alone, the script skips.
+rs_missing() {
+	[ "${RS_STRICT:-0}" = 1 ] && ktap_exit_fail_msg "$1 is not installed"
+	ktap_skip_all "$1 is not installed"
+	exit "$KSFT_SKIP"
+}
+
+# rs_test_missing desc what: one test that cannot run because a tool or a
+# kernel interface is missing: failed under RS_STRICT=1, else skipped.
+rs_test_missing() {
+	if [ "${RS_STRICT:-0}" = 1 ]; then
+		ktap_test_fail "$1: $2 is missing"
+	else
+		ktap_test_skip "$1: $2 is missing"
+	fi
+}
+
 rs_require_cmds() {
 	local c
 	for c in "$@"; do
-		if ! command -v "$c" >/dev/null; then
-			ktap_skip_all "$c not installed"
-			exit "$KSFT_SKIP"
-		fi
+		command -v "$c" >/dev/null || rs_missing "$c"
 	done
 }
 
@@ -101,7 +227,7 @@ rs_rmmod_tree() {
 # rs_unload_stack: unload ib_core and everything above it. Device teardown
 # (rxe's in particular) drops module references asynchronously: retry a while.
 rs_unload_stack() {
-	local end=$((SECONDS + 30))
+	local end=$((SECONDS + RS_LIMIT_UNLOAD))
 	while :; do
 		rs_rmmod_tree ib_core
 		[ -d /sys/module/ib_core ] || return 0
@@ -185,18 +311,37 @@ rs_reload_impl() {
 }
 
 # rs_stack_up: the stack with the pieces on $RS_IMPL (c|rust), only those of
-# $RS_PIECES if set, else as it is loaded (or with the defaults).
+# $RS_PIECES if set, else as it is loaded (or with the defaults). With
+# RS_IMPL, one KTAP result: every implementation parameter holds the value
+# the unit claims (the harness's unit list states RS_IMPL and RS_PIECES), so
+# a unit that ran on the other implementation cannot pass under its label.
 rs_stack_up() {
+	local rc=0 p v want seen=
 	if [ -n "${RS_IMPL:-}" ]; then
-		rs_reload_impl "$RS_IMPL"
+		rs_reload_impl "$RS_IMPL" || rc=1
 	else
-		rs_load_stack
+		rs_load_stack || rc=1
 	fi
+	for p in $RS_ALL_IMPL_PARAMS; do
+		v=$(cat "/sys/module/${p%%:*}/parameters/${p#*:}" 2>/dev/null) || v=absent
+		if [ -n "${RS_IMPL:-}" ]; then
+			want=$(rs_param_value "$RS_IMPL" "$p")
+		else
+			want=$v
+		fi
+		seen+=" ${p#*:}=$v"
+		[ "$v" = "$want" ] || rc=1
+	done
+	rs_log "implementation parameters:$seen"
+	local claim="${RS_IMPL:+${RS_PIECES:-every piece} on }${RS_IMPL:-as loaded}"
+	rs_result "implementation parameters as claimed ($claim) [${RS_IMPL:-default}]" \
+		test $rc -eq 0
+	return $rc
 }
 
-# rs_wait cmd...: retry a command until it succeeds, for up to $RS_WAIT s (60).
+# rs_wait cmd...: retry a command until it succeeds, for up to $RS_WAIT s.
 rs_wait() {
-	local end=$((SECONDS + ${RS_WAIT:-60}))
+	local end=$((SECONDS + RS_WAIT))
 	until "$@"; do
 		[ $SECONDS -lt $end ] || return 1
 		rs_sleep 0.1
@@ -273,6 +418,18 @@ rs_two_nodes_up() {
 		rs_wait rs_gid_present rs_rxb "$(rs_ip_gid $RS_IP_B)"
 }
 
+# rs_two_node_start: the start of a two-node unit. On exit the kprobes and
+# the nodes go; the stack comes up on $RS_IMPL (one KTAP result, see
+# rs_stack_up), rdma_cm ids are counted from here (rs_no_cm_id), and the two
+# nodes come up. Bails out when a step fails.
+rs_two_node_start() {
+	trap 'rs_kprobes_clear; rs_two_nodes_down' EXIT
+	rs_tracefs_up
+	rs_stack_up || ktap_exit_fail_msg "cannot load the RDMA stack${RS_IMPL:+ with $RS_IMPL}"
+	rs_cm_ids_on || ktap_exit_fail_msg "cannot set kprobes"
+	rs_two_nodes_up || ktap_exit_fail_msg "two-node rxe setup failed"
+}
+
 rs_two_nodes_down() {
 	rdma link del rs_rxa 2>/dev/null
 	rdma link del rs_rxb 2>/dev/null
@@ -301,8 +458,10 @@ rs_run_pair() {
 	ip netns exec "$RS_NS_A" timeout "$RS_TIMEOUT" stdbuf -oL "${srv[@]}" \
 		>"$RS_OUT/$name.server" 2>&1 &
 	spid=$!
-	# The servers print nothing when they listen; give them time to.
-	sleep 2
+	# The servers print nothing when they listen: wait until rdma_cm shows
+	# their id listening (or the server has exited).
+	rs_wait eval 'rdma res show cm_id 2>/dev/null | grep -q "state LISTEN" ||
+		! kill -0 $spid 2>/dev/null'
 	ip netns exec "$RS_NS_B" timeout "$RS_TIMEOUT" stdbuf -oL "$@" \
 		>"$RS_OUT/$name.client" 2>&1 || rc=1
 	wait "$spid" || rc=1

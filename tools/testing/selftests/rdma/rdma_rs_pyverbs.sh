@@ -21,18 +21,18 @@ rs_require_root
 rs_require_cmds rdma ip python3
 PV_SRC=${RS_PYVERBS_TESTS:-/usr/share/doc/rdma-core/tests}
 if [ ! -e "$PV_SRC/run_tests.py" ] || ! python3 -c 'import pyverbs' 2>/dev/null; then
-	ktap_skip_all "python3-pyverbs and its tests are not installed"
-	exit "$KSFT_SKIP"
+	rs_missing "python3-pyverbs and its tests"
 fi
-
 ktap_print_header
 
 cleanup() {
+	rs_kprobes_clear
 	rdma link del rs_rxp 2>/dev/null
 	ip link del rs_p0 2>/dev/null
 	return 0
 }
 trap cleanup EXIT
+rs_tracefs_up
 
 rs_stack_up || ktap_exit_fail_msg "cannot load the RDMA stack${RS_IMPL:+ with $RS_IMPL}"
 impl=$(cat /sys/module/ib_core/parameters/roce_gid_impl)
@@ -42,6 +42,8 @@ ip addr add 10.99.0.1/24 dev rs_p0
 ip addr add fd00:99::1/64 dev rs_p0 nodad
 ip link set rs_p0 up
 ip link set rs_p1 up
+# Count each piece's dispatching entry points from here on.
+rs_dispatch_on || ktap_exit_fail_msg "cannot set kprobes"
 rdma link add rs_rxp type rxe netdev rs_p0 || ktap_exit_fail_msg "cannot create rxe"
 rs_wait rs_gid_present rs_rxp "$(rs_ip_gid 10.99.0.1)" ||
 	ktap_exit_fail_msg "the IPv4 GID of rs_p0 did not appear"
@@ -88,12 +90,13 @@ parser.parse_args()
 unittest.main(module=tests)
 PY
 # test_device and test_addr as they are; test_rdmacm with the adapted step.
-(cd "$PV" && timeout 600 python3 run_tests.py --dev rs_rxp -v test_device test_addr) \
-	>"$RS_OUT/pyverbs.log" 2>&1
-rc=$?
-(cd "$PV" && timeout 900 python3 rs_run_tests.py --dev rs_rxp -v test_rdmacm) \
+# Their time limits (rdma_rs_limits.sh) fit inside the unit's.
+(cd "$PV" && timeout "$RS_LIMIT_PYVERBS_DEV" \
+	python3 run_tests.py --dev rs_rxp -v test_device test_addr) >"$RS_OUT/pyverbs.log" 2>&1
+rc_dev=$?
+(cd "$PV" && timeout "$RS_LIMIT_PYVERBS_CM" python3 rs_run_tests.py --dev rs_rxp -v test_rdmacm) \
 	>>"$RS_OUT/pyverbs.log" 2>&1
-rc=$((rc | $?))
+rc_cm=$?
 
 # unittest -v prints "test_x (tests.test_device.DeviceTest.test_x)", then,
 # after the docstring if there is one, " ... ok|skipped '...'|FAIL|ERROR".
@@ -111,24 +114,60 @@ mapfile -t lines < <(awk '
 		print cls "." name "\t" res
 		name = ""
 	}' "$RS_OUT/pyverbs.log")
-if [ ${#lines[@]} -eq 0 ]; then
-	tail -20 "$RS_OUT/pyverbs.log" | sed 's/^/# /'
-	ktap_exit_fail_msg "no pyverbs test ran (exit $rc)"
-fi
-ktap_set_plan ${#lines[@]}
+# The tests that must run (rdma_rs_pyverbs.tests), and any others seen.
+mapfile -t want < <(grep -v '^#' "$(dirname "$0")/rdma_rs_pyverbs.tests")
+declare -A seen=()
 for l in "${lines[@]}"; do
-	desc="${l%%$'\t'*} [$impl]"
-	res=${l#*$'\t'}
-	case $res in
+	seen[${l%%$'\t'*}]=${l#*$'\t'}
+done
+extra=0
+for t in "${!seen[@]}"; do
+	printf '%s\n' "${want[@]}" | grep -qxF "$t" || extra=$((extra + 1))
+done
+ktap_set_plan $((${#want[@]} + extra + 5))
+
+# pyverbs_rc desc status: one result for a Python run's exit status.
+pyverbs_rc() {
+	case $2 in
+	0) ktap_test_pass "$1 [$impl]" ;;
+	124) ktap_test_fail "$1 [$impl]: killed at its time limit" ;;
+	*) ktap_test_fail "$1 [$impl]: exit status $2" ;;
+	esac
+}
+# The tests called every piece's entry points, which ran the code their
+# parameters name.
+rs_result "GID rescans, rdma_cm joins and leaves, multicast AHs, rdma_cm files: $impl [$impl]" \
+	rs_dispatch_ran
+pyverbs_rc "python3 run_tests.py test_device test_addr exits 0" $rc_dev
+pyverbs_rc "python3 rs_run_tests.py test_rdmacm exits 0" $rc_cm
+# A class or module whose setup fails takes its tests with it.
+SETUP_ERR='^(ERROR: )?(setUp|tearDown)(Class|Module) \('
+if grep -qE "$SETUP_ERR" "$RS_OUT/pyverbs.log"; then
+	grep -E "$SETUP_ERR" "$RS_OUT/pyverbs.log" | sed 's/^/# /'
+	ktap_test_fail "no class or module setup error [$impl]"
+else
+	ktap_test_pass "no class or module setup error [$impl]"
+fi
+pyverbs_one() { # pyverbs_one name result
+	local desc="$1 [$impl]"
+	case $2 in
 	ok) ktap_test_pass "$desc" ;;
 	skipped*)
 		case $desc in
-		*multicast*) ktap_test_fail "$desc: skipped: ${res#skipped }" ;;
-		*) ktap_test_skip "$desc: ${res#skipped }" ;;
+		*multicast*) ktap_test_fail "$desc: skipped: ${2#skipped }" ;;
+		*) ktap_test_skip "$desc: ${2#skipped }" ;;
 		esac
 		;;
+	"") ktap_test_fail "$desc: did not run" ;;
 	*) ktap_test_fail "$desc" ;;
 	esac
+}
+for t in "${want[@]}"; do
+	pyverbs_one "$t" "${seen[$t]:-}"
+done
+for t in "${!seen[@]}"; do
+	printf '%s\n' "${want[@]}" | grep -qxF "$t" && continue
+	ktap_test_fail "$t [$impl]: ran, but is not in rdma_rs_pyverbs.tests"
 done
 grep -E '^(FAIL|ERROR):' -A12 "$RS_OUT/pyverbs.log" | head -60 | sed 's/^/# /'
 ktap_finished

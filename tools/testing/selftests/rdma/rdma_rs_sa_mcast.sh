@@ -14,7 +14,6 @@ source "$(dirname "$0")/rdma_rs_lib.sh"
 rs_require_root
 rs_require_cmds rdma ip objdump modinfo
 
-TR=/sys/kernel/tracing
 DEV=rs_rxm
 
 ktap_print_header
@@ -33,7 +32,6 @@ rs_tracefs_up
 rs_stack_up || ktap_exit_fail_msg "cannot load the RDMA stack${RS_IMPL:+ with $RS_IMPL}"
 impl=$(cat /sys/module/ib_core/parameters/sa_mcast_impl)
 rs_log "sa_mcast_impl=$impl"
-rs_result "sa_mcast_impl is ${RS_IMPL:-$impl}" test "$impl" = "${RS_IMPL:-$impl}"
 
 # rdma_cm and IPoIB link against ib_core's exports, whatever runs behind them.
 users_load() {
@@ -69,18 +67,16 @@ ip link set rs_m0 up
 ip link set rs_m1 up
 rdma link add $DEV type rxe netdev rs_m0 || ktap_exit_fail_msg "cannot create rxe"
 rs_wait rs_gid_present $DEV "$(rs_ip_gid 10.98.0.1)" || ktap_exit_fail_msg "no IPv4 GID on $DEV"
-hits() { awk -v p="$1" '$1 == p { print $2 }' $TR/kprobe_profile; }
 reached() {
 	modprobe rust_rdma_client || return 1
-	echo 'p:rs_mc_c ib_core:ib_sa_get_mcmember_rec' >>$TR/kprobe_events &&
-		echo 'p:rs_mc_rs ib_core:rdma_rs_sa_get_mcmember_rec' >>$TR/kprobe_events &&
-		echo 1 >$TR/events/kprobes/enable || return 1
+	rs_probes_on ib_core:ib_sa_get_mcmember_rec ib_core:rdma_rs_sa_get_mcmember_rec ||
+		return 1
 	grep '^sa_mcast ' /sys/kernel/debug/rust_rdma_client/$DEV/info >"$RS_OUT/sample.out"
-	echo 0 >$TR/events/kprobes/enable
 	modprobe -r rust_rdma_client
 	local c r
-	c=$(hits rs_mc_c)
-	r=$(hits rs_mc_rs)
+	c=$(rs_probe_hits ib_sa_get_mcmember_rec)
+	r=$(rs_probe_hits rdma_rs_sa_get_mcmember_rec)
+	rs_probes_off ib_core:ib_sa_get_mcmember_rec ib_core:rdma_rs_sa_get_mcmember_rec
 	rs_log "$(cat "$RS_OUT/sample.out")"
 	rs_log "ib_sa_get_mcmember_rec: $c calls, rdma_rs_sa_get_mcmember_rec: $r calls"
 	grep -qx 'sa_mcast port 1 broadcast -19' "$RS_OUT/sample.out" || return 1

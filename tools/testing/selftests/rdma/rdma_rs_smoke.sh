@@ -14,15 +14,21 @@ rs_require_root
 rs_require_cmds rdma ibv_devinfo rping udaddy ucmatose mckey stdbuf
 
 ktap_print_header
-ktap_set_plan 9
+ktap_set_plan 11
 
-cleanup() { rs_two_nodes_down; }
+cleanup() {
+	rs_kprobes_clear
+	rs_two_nodes_down
+}
 trap cleanup EXIT
 
 rs_stack_up || ktap_exit_fail_msg "cannot load the RDMA stack${RS_IMPL:+ with $RS_IMPL}"
 impl=$(cat /sys/module/ib_core/parameters/roce_gid_impl 2>/dev/null || echo none)
 rs_log "roce_gid_impl=$impl"
 
+# Count each piece's dispatching entry points from here on (the rxe devices'
+# GID rescans included): the last steps check which code they ran.
+rs_dispatch_on || ktap_exit_fail_msg "cannot set kprobes"
 if ! rs_two_nodes_up; then
 	ktap_exit_fail_msg "two-node rxe setup failed"
 fi
@@ -91,7 +97,12 @@ real_packets() {
 }
 rs_result "RoCE packets crossed the veth pair both ways [$impl]" real_packets
 
-# 8. After the test the devices go away cleanly.
+# 8. Every piece's entry points were called above and ran the code their
+# parameter names (with RS_IMPL=rust, the Rust code of every piece).
+rs_result "GID rescans, rdma_cm joins and leaves, multicast AHs, rdma_cm files: $impl [$impl]" \
+	rs_dispatch_ran
+
+# 9. After the test the devices go away cleanly.
 rs_result "rxe devices removed [$impl]" rs_two_nodes_removed
 
 ktap_finished

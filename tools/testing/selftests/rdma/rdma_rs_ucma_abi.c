@@ -32,6 +32,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <rdma/rdma_user_cm.h>
+#include "rdma_rs_ucma.h"
 
 #define DEV "/dev/infiniband/rdma_cm"
 #define PS_TCP 0x0106
@@ -40,69 +41,9 @@
 #define NO_ID 0x7fffffffu
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-/* Commands and structures of 7.3 that older uapi headers lack. */
-#define CMD_RESOLVE_IB_SERVICE 23
-#define CMD_WRITE_CM_EVENT 24
-#define NCMDS 25
+/* Events and queries of 7.3 that older uapi headers lack. */
 #define CM_EVENT_USER 18
 #define QUERY_ADDR 0
-
-struct rs_resolve_ib_service {
-	__u32 id;
-	__u32 reserved;
-	__aligned_u64 service_id;
-	__u8 service_name[64];
-	__u32 flags;
-	__u32 reserved2;
-};
-
-struct rs_write_cm_event {
-	__u32 id;
-	__u32 reserved;
-	__u32 event;
-	__u32 status;
-	union {
-		struct rdma_ucm_conn_param conn;
-		struct rdma_ucm_ud_param ud;
-		__u64 arg;
-	} param;
-};
-
-/* Size of each command's input structure; 0: GET_OPTION, no handler. */
-static const size_t in_size[NCMDS] = {
-	[RDMA_USER_CM_CMD_CREATE_ID] = sizeof(struct rdma_ucm_create_id),
-	[RDMA_USER_CM_CMD_DESTROY_ID] = sizeof(struct rdma_ucm_destroy_id),
-	[RDMA_USER_CM_CMD_BIND_IP] = sizeof(struct rdma_ucm_bind_ip),
-	[RDMA_USER_CM_CMD_RESOLVE_IP] = sizeof(struct rdma_ucm_resolve_ip),
-	[RDMA_USER_CM_CMD_RESOLVE_ROUTE] = sizeof(struct rdma_ucm_resolve_route),
-	[RDMA_USER_CM_CMD_QUERY_ROUTE] = sizeof(struct rdma_ucm_query),
-	[RDMA_USER_CM_CMD_CONNECT] = sizeof(struct rdma_ucm_connect),
-	[RDMA_USER_CM_CMD_LISTEN] = sizeof(struct rdma_ucm_listen),
-	[RDMA_USER_CM_CMD_ACCEPT] = sizeof(struct rdma_ucm_accept),
-	[RDMA_USER_CM_CMD_REJECT] = sizeof(struct rdma_ucm_reject),
-	[RDMA_USER_CM_CMD_DISCONNECT] = sizeof(struct rdma_ucm_disconnect),
-	[RDMA_USER_CM_CMD_INIT_QP_ATTR] = sizeof(struct rdma_ucm_init_qp_attr),
-	[RDMA_USER_CM_CMD_GET_EVENT] = sizeof(struct rdma_ucm_get_event),
-	[RDMA_USER_CM_CMD_SET_OPTION] = sizeof(struct rdma_ucm_set_option),
-	[RDMA_USER_CM_CMD_NOTIFY] = sizeof(struct rdma_ucm_notify),
-	[RDMA_USER_CM_CMD_JOIN_IP_MCAST] = sizeof(struct rdma_ucm_join_ip_mcast),
-	[RDMA_USER_CM_CMD_LEAVE_MCAST] = sizeof(struct rdma_ucm_destroy_id),
-	[RDMA_USER_CM_CMD_MIGRATE_ID] = sizeof(struct rdma_ucm_migrate_id),
-	[RDMA_USER_CM_CMD_QUERY] = sizeof(struct rdma_ucm_query),
-	[RDMA_USER_CM_CMD_BIND] = sizeof(struct rdma_ucm_bind),
-	[RDMA_USER_CM_CMD_RESOLVE_ADDR] = sizeof(struct rdma_ucm_resolve_addr),
-	[RDMA_USER_CM_CMD_JOIN_MCAST] = sizeof(struct rdma_ucm_join_mcast),
-	[CMD_RESOLVE_IB_SERVICE] = sizeof(struct rs_resolve_ib_service),
-	[CMD_WRITE_CM_EVENT] = sizeof(struct rs_write_cm_event),
-};
-
-static const char *const cmd_name[NCMDS] = {
-	"CREATE_ID", "DESTROY_ID", "BIND_IP", "RESOLVE_IP", "RESOLVE_ROUTE",
-	"QUERY_ROUTE", "CONNECT", "LISTEN", "ACCEPT", "REJECT", "DISCONNECT",
-	"INIT_QP_ATTR", "GET_EVENT", "GET_OPTION", "SET_OPTION", "NOTIFY",
-	"JOIN_IP_MCAST", "LEAVE_MCAST", "MIGRATE_ID", "QUERY", "BIND",
-	"RESOLVE_ADDR", "JOIN_MCAST", "RESOLVE_IB_SERVICE", "WRITE_CM_EVENT",
-};
 
 static char *page_end;			/* first byte of the unmapped page */
 static struct sockaddr_in bind_addr, mcast_addr;

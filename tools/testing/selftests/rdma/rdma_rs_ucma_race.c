@@ -18,6 +18,14 @@
  * The case the race found: a second join of one address on one id must fail
  * with EADDRINUSE (a leave names its join by address), and the address can
  * be joined again once left. Exits 0 if so.
+ *
+ *   rdma_rs_ucma_race --inflight BIND_IPV4
+ *
+ * Ids destroyed with their join in flight: 100 times, an id is created,
+ * bound and joined to a group, and destroyed at once, its join event never
+ * read. Prints "joins <n> destroyed <n>"; exits 0 if every command worked.
+ * (How many joins were still in flight at their destroy, the caller counts
+ * in the kernel: the join events rdma_cm delivered against the joins.)
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -249,36 +257,76 @@ static int join(int f, int id, __u32 group, __u32 *mc)
 	return ret;
 }
 
-static int dup_join(void)
+/* A UD id of file f bound to bind_addr in *id; 0, or an errno (printed). */
+static int create_bound(int f, __u32 *id)
 {
 	struct rdma_ucm_create_id c = { .ps = PS_UDP, .qp_type = QPT_UD };
 	struct rdma_ucm_create_id_resp cr = { 0 };
 	struct rdma_ucm_bind b = { .addr_size = sizeof(bind_addr) };
+	int ret;
+
+	c.response = (uintptr_t)&cr;
+	ret = cmd(f, RDMA_USER_CM_CMD_CREATE_ID, &c, sizeof(c), sizeof(cr));
+	if (ret) {
+		fprintf(stderr, "create_id: %s\n", strerror(-ret));
+		return ret;
+	}
+	b.id = cr.id;
+	memcpy(&b.addr, &bind_addr, sizeof(bind_addr));
+	ret = cmd(f, RDMA_USER_CM_CMD_BIND, &b, sizeof(b), 0);
+	if (ret)
+		fprintf(stderr, "bind: %s\n", strerror(-ret));
+	*id = cr.id;
+	return ret;
+}
+
+static int dup_join(void)
+{
 	struct rdma_ucm_destroy_id d = { 0 };
 	struct rdma_ucm_destroy_id_resp dr;
-	__u32 mc1, mc2;
+	__u32 id, mc1, mc2;
 	int f, r1, r2, r3, r4;
 
 	f = open(DEV, O_RDWR | O_CLOEXEC);
 	if (f < 0)
 		return perror(DEV), 2;
-	c.response = (uintptr_t)&cr;
-	if (cmd(f, RDMA_USER_CM_CMD_CREATE_ID, &c, sizeof(c), sizeof(cr)))
-		return perror("create_id"), 2;
-	b.id = cr.id;
-	memcpy(&b.addr, &bind_addr, sizeof(bind_addr));
-	if (cmd(f, RDMA_USER_CM_CMD_BIND, &b, sizeof(b), 0))
-		return perror("bind"), 2;
-	r1 = join(f, cr.id, 0xef030101, &mc1);
-	r2 = join(f, cr.id, 0xef030101, &mc2);
+	if (create_bound(f, &id))
+		return 2;
+	r1 = join(f, id, 0xef030101, &mc1);
+	r2 = join(f, id, 0xef030101, &mc2);
 	d.id = mc1;
 	d.response = (uintptr_t)&dr;
 	r3 = cmd(f, RDMA_USER_CM_CMD_LEAVE_MCAST, &d, sizeof(d), sizeof(dr));
-	r4 = join(f, cr.id, 0xef030101, &mc2);
+	r4 = join(f, id, 0xef030101, &mc2);
 	printf("first join %d, second join %d, leave %d, join again %d\n",
 	       r1, r2, r3, r4);
 	close(f);
 	return r1 == 0 && r2 == -EADDRINUSE && r3 == 0 && r4 == 0 ? 0 : 1;
+}
+
+static int inflight_joins(void)
+{
+	struct rdma_ucm_destroy_id d = { 0 };
+	struct rdma_ucm_destroy_id_resp dr;
+	int f, i, joins = 0, destroyed = 0;
+	__u32 id, mc;
+
+	f = open(DEV, O_RDWR | O_CLOEXEC);
+	if (f < 0)
+		return perror(DEV), 2;
+	for (i = 0; i < 100; i++) {
+		if (create_bound(f, &id))
+			return 2;
+		if (!join(f, id, 0xef040101 + i % 4, &mc))
+			joins++;
+		d.id = id;
+		d.response = (uintptr_t)&dr;
+		if (!cmd(f, RDMA_USER_CM_CMD_DESTROY_ID, &d, sizeof(d), sizeof(dr)))
+			destroyed++;
+	}
+	close(f);
+	printf("joins %d destroyed %d\n", joins, destroyed);
+	return joins == 100 && destroyed == 100 ? 0 : 1;
 }
 
 int main(int argc, char **argv)
@@ -291,12 +339,15 @@ int main(int argc, char **argv)
 
 	if (argc != 3 || inet_pton(AF_INET, argv[argc - 1 - (argv[1][0] != '-')],
 				   &bind_addr.sin_addr) != 1) {
-		fprintf(stderr, "usage: %s BIND_IPV4 SECONDS | --dup BIND_IPV4\n", argv[0]);
+		fprintf(stderr, "usage: %s BIND_IPV4 SECONDS | --dup|--inflight BIND_IPV4\n",
+			argv[0]);
 		return 2;
 	}
 	bind_addr.sin_family = AF_INET;
 	if (!strcmp(argv[1], "--dup"))
 		return dup_join();
+	if (!strcmp(argv[1], "--inflight"))
+		return inflight_joins();
 	for (i = 0; i < SLOTS; i++) {
 		ids[i] = -1;
 		mcs[i] = -1;

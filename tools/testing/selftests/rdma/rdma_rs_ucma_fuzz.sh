@@ -1,0 +1,81 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# A seeded differential fuzzer of the rdma_cm write() ABI (rdma_rs_ucma_fuzz.c):
+# random command streams run on files opened with rdma_ucm.ucma_impl=c (twice)
+# and =rust in one boot, over an rxe device in a network namespace; every
+# write()'s result and response bytes must be the same (kernel-chosen ids,
+# ports and PSNs normalised). Then no rdma_cm id is left and the kernel log
+# is clean.
+#
+# RS_FUZZ_CMDS: write()s per implementation (20000); RS_FUZZ_SEED: the seed
+# (1); RS_FUZZ_OPS: operations per stream (150). RS_IMPL=c|rust reloads the
+# RDMA stack with that implementation first (the fuzzer switches rdma_ucm's
+# own parameter itself and restores it).
+
+source "$(dirname "$0")/rdma_rs_lib.sh"
+
+rs_require_root
+rs_require_cmds rdma gcc
+
+RS_FUZZ_CMDS=${RS_FUZZ_CMDS:-20000}
+RS_FUZZ_SEED=${RS_FUZZ_SEED:-1}
+RS_FUZZ_OPS=${RS_FUZZ_OPS:-150}
+PARAM=/sys/module/rdma_ucm/parameters/ucma_impl
+
+ktap_print_header
+ktap_set_plan 6
+
+# One result: the implementation parameters (rs_stack_up).
+rs_two_node_start
+[ -w $PARAM ] || ktap_exit_fail_msg "rdma_ucm has no ucma_impl parameter"
+uimpl=$(cat $PARAM)
+FUZZ=$(rs_program rdma_rs_ucma_fuzz) || ktap_exit_fail_msg "cannot build rdma_rs_ucma_fuzz"
+
+echo "rdma_rs_ucma_fuzz: start seed $RS_FUZZ_SEED" >/dev/kmsg
+
+# 1. The fuzzer, with the Rust write() counted (a kprobe): the Rust files
+# served the Rust runs.
+rs_probes_on rdma_ucm:rdma_rs_ucma_write || ktap_exit_fail_msg "cannot set kprobes"
+fuzz() {
+	# 3 runs of about 200 writes per second under TCG (the waits for
+	# events dominate): 20,000 writes in 300 s; 3x
+	local limit=$((RS_LIMIT_PROGRAM + RS_FUZZ_CMDS * RS_LIMIT_FUZZ_PER_1000 / 1000)) n
+	ip netns exec "$RS_NS_A" timeout "$limit" "$FUZZ" -n "$RS_FUZZ_CMDS" \
+		-s "$RS_FUZZ_SEED" -l "$RS_FUZZ_OPS" "$RS_IP_A" 239.9.0.1 \
+		>"$RS_OUT/fuzz.out" 2>&1
+	local rc=$?
+	grep -E '^(seed|rate|coverage|events|waits)' "$RS_OUT/fuzz.out" |
+		while read -r l; do rs_log "$l"; done
+	grep -E '^stream .*(noise|DIFFERENT)' "$RS_OUT/fuzz.out" | head -20 |
+		while read -r l; do rs_log "$l"; done
+	grep -A 12 '^DIFFERENCE' "$RS_OUT/fuzz.out" | head -60 | sed 's/^/#   /'
+	summary=$(grep '^commands ' "$RS_OUT/fuzz.out")
+	rs_log "exit $rc: ${summary:-no summary}"
+	n=$(echo "$summary" | awk '{ print $2 }')
+	[ $rc -eq 0 ] && [ "${n:-0}" -ge "$RS_FUZZ_CMDS" ] &&
+		echo "$summary" | grep -q ' differences 0 '
+}
+summary=
+rs_result "fuzz: $RS_FUZZ_CMDS commands per implementation, 0 differences (seed $RS_FUZZ_SEED)" fuzz
+rs_writes=$(rs_probe_hits rdma_rs_ucma_write)
+rs_probes_off rdma_ucm:rdma_rs_ucma_write
+rs_log "rdma_rs_ucma_write: ${rs_writes:-0} calls; $summary"
+rs_result "the Rust runs' writes went to the Rust write()" \
+	test "${rs_writes:-0}" -ge "$RS_FUZZ_CMDS"
+rs_result "rdma_ucm.ucma_impl restored ($uimpl)" test "$(cat $PARAM)" = "$uimpl"
+
+# 2. Nothing left behind: no rdma_cm id, nothing in the kernel log.
+rs_result "no rdma_cm id left" rs_no_cm_id
+log_clean() {
+	local bad
+	bad=$(dmesg | sed -n '/rdma_rs_ucma_fuzz: start/,$p' |
+		grep -E 'BUG|WARNING|Oops|kmemleak|KFENCE|UBSAN|lockdep|circular|refcount|'\
+'list_(add|del) corruption|rust_panic|panicked')
+	[ -z "$bad" ] && return 0
+	echo "$bad" | head -10 | sed 's/^/#   /'
+	return 1
+}
+rs_result "kernel log clean" log_clean
+
+ktap_finished
