@@ -30,8 +30,8 @@ RS_RUST_UCMA="rust/ drivers/infiniband/core/ucma_rust.rs drivers/infiniband/core
 
 # The soak suite (make soak) runs the fuzzer and the reload cycles at volume;
 # it is not in the default run. rdma_rs_ucma_fuzz.sh runs both rdma_ucm
-# implementations (C twice, Rust once, per stream): its key has the Rust
-# rdma_ucm sources.
+# implementations (C twice, Rust once, per stream; every other piece on C):
+# its key has the Rust rdma_ucm sources.
 
 rs_units() {
 	cat <<EOF
@@ -51,8 +51,8 @@ smoke.rdma_rs_smoke.c smoke rdma_rs_smoke.sh RS_IMPL=c -
 smoke.rdma_rs_sa_mcast.c smoke rdma_rs_sa_mcast.sh RS_IMPL=c $RS_RUST_SAMPLE
 smoke.rdma_rs_cma_mcast.c smoke rdma_rs_cma_mcast.sh RS_IMPL=c -
 smoke.rdma_rs_ucma.c smoke rdma_rs_ucma.sh RS_IMPL=c -
-smoke.rdma_rs_ucma_fuzz smoke rdma_rs_ucma_fuzz.sh - $RS_RUST_UCMA
-soak.rdma_rs_ucma_fuzz soak rdma_rs_ucma_fuzz.sh RS_FUZZ_CMDS=1000000 $RS_RUST_UCMA
+smoke.rdma_rs_ucma_fuzz smoke rdma_rs_ucma_fuzz.sh RS_IMPL=c $RS_RUST_UCMA
+soak.rdma_rs_ucma_fuzz soak rdma_rs_ucma_fuzz.sh RS_IMPL=c,RS_FUZZ_CMDS=1000000 $RS_RUST_UCMA
 soak.rdma_rs_reload soak rdma_rs_reload.sh RS_RELOAD_CYCLES=100 *
 EOF
 }

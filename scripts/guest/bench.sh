@@ -47,7 +47,8 @@ for f in "$D"/*; do
 	case $name in sa_mcast | cma_mcast) continue ;; esac
 	: >"$R/bench.$name.c"
 	: >"$R/bench.$name.rust"
-	: >"$R/bench.$name.results"
+	: >"$R/bench.$name.results.c"
+	: >"$R/bench.$name.results.rust"
 	for i in $(seq "$REPEATS"); do
 		for impl in c rust; do
 			if ! echo "$impl $ITERS rs_bench0" >"$f"; then
@@ -58,14 +59,18 @@ for f in "$D"/*; do
 			# A benchmark's result (>= 0) is what the code computed: it
 			# must be the same for C and Rust.
 			[ "$ret" -ge 0 ] || continue
-			echo "$ret" >>"$R/bench.$name.results"
+			echo "$ret" >>"$R/bench.$name.results.$impl"
 			echo "$ns $iters" | awk '{ printf "%.3f\n", $1 / $2 }' >>"$R/bench.$name.$impl"
 		done
 	done
 	row "$name" "$R/bench.$name.c" "$R/bench.$name.rust"
-	if [ "$(sort -u "$R/bench.$name.results" | wc -l)" != 1 ]; then
-		echo "$name: C and Rust computed different results: $(sort -u "$R/bench.$name.results" | tr '\n' ' ')" |
+	# Every run of both computed one and the same result.
+	cres=$(sort -u "$R/bench.$name.results.c" | tr '\n' ' ')
+	rres=$(sort -u "$R/bench.$name.results.rust" | tr '\n' ' ')
+	if [ -z "$cres" ] || [ "$cres" != "$rres" ] || [ "$(echo $cres | wc -w)" != 1 ]; then
+		echo "$name: C computed ${cres:-nothing}, Rust ${rres:-nothing}" |
 			tee -a "$R/bench.txt" >&2
+		bench_bad=1
 	fi
 done
 echo "(medians of $REPEATS runs of $ITERS iterations, C and Rust alternating)" | tee -a "$R/bench.txt"
@@ -227,3 +232,5 @@ for op in add del; do
 	row "gid_converge_256_$op" "$RS_OUT/$op.c" "$RS_OUT/$op.rust" ms
 done
 echo "(GID convergence: 256 IPv4 addresses on 32 VLANs, one GID per address and type; medians of $CONV_REPEATS)" | tee -a "$R/bench.txt"
+# A benchmark whose C and Rust results differ fails the run.
+exit "${bench_bad:-0}"

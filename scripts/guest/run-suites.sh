@@ -173,6 +173,16 @@ leftovers() {
 	fi
 	d=$(cat /sys/kernel/tracing/kprobe_events 2>/dev/null | tr '\n' ' ')
 	[ -n "$d" ] && l+=" kprobes: $d;"
+	# A KUnit filter (rdma_rs_reload.sh sets one) would hide the KUnit
+	# results of every later module load.
+	d=$(cat /sys/module/kunit/parameters/filter_glob 2>/dev/null)
+	case $d in
+	"" | "(null)" | "*.*") ;;
+	*)
+		l+=" kunit.filter_glob: $d;"
+		echo '*.*' >/sys/module/kunit/parameters/filter_glob
+		;;
+	esac
 	echo "${l# }"
 	# Clean up, whatever was found.
 	for d in /sys/class/infiniband/*; do

@@ -97,6 +97,9 @@ rs_dispatch_on() {
 		rs_dispatch_wanted "$e" "$p" "$@" || continue
 		args+=("$e" "${e%%:*}:$r")
 	done <<<"$RS_DISPATCH"
+	# Nothing to count (a misspelt entry, or no piece of this kernel) is
+	# an error, not an empty proof.
+	[ ${#args[@]} -gt 0 ] || return 1
 	rs_probes_on "${args[@]}"
 }
 
@@ -114,9 +117,10 @@ rs_dispatch_wanted() {
 # called, and ran the implementation its parameter names: its Rust function
 # as often as it with Rust, never with C. Logs the counts, removes the probes.
 rs_dispatch_ran() {
-	local e r p v ne nr rc=0
+	local e r p v ne nr rc=0 n=0
 	while read -r e r p; do
 		rs_dispatch_wanted "$e" "$p" "$@" || continue
+		n=$((n + 1))
 		v=$(cat "/sys/module/${p%%:*}/parameters/${p#*:}" 2>/dev/null)
 		ne=$(rs_probe_hits "$e")
 		nr=$(rs_probe_hits "$r")
@@ -129,13 +133,16 @@ rs_dispatch_ran() {
 			[ "$nr" = 0 ] || rc=1
 		fi
 	done <<<"$RS_DISPATCH"
+	# Every entry asked for was checked (all of them if none was named).
+	[ $n -gt 0 ] && { [ $# -eq 0 ] || [ $n -eq $# ]; } || rc=1
 	return $rc
 }
 
 # rs_cm_ids_on: count the rdma_cm ids created and destroyed from now on, for
 # rs_no_cm_id (call it with no id alive, right after rs_stack_up).
+RS_CM_IDS_COUNTED=0
 rs_cm_ids_on() {
-	rs_probes_on rdma_cm:__rdma_create_id rdma_cm:_destroy_id
+	rs_probes_on rdma_cm:__rdma_create_id rdma_cm:_destroy_id && RS_CM_IDS_COUNTED=1
 }
 
 # rs_no_cm_id: no rdma_cm id is left. `rdma res show cm_id` must work and
@@ -148,7 +155,11 @@ rs_no_cm_id() {
 		rs_log "rdma res show cm_id: ${out:-failed}"
 		return 1
 	fi
-	[ -e /sys/kernel/tracing/events/kprobes/$(rs_probe_name _destroy_id) ] || return 0
+	[ $RS_CM_IDS_COUNTED = 1 ] || return 0
+	if [ ! -e /sys/kernel/tracing/events/kprobes/$(rs_probe_name _destroy_id) ]; then
+		rs_log "the rdma_cm id counters were removed"
+		return 1
+	fi
 	rs_wait eval '[ "$(rs_probe_hits __rdma_create_id)" = "$(rs_probe_hits _destroy_id)" ]'
 	local rc=$?
 	created=$(rs_probe_hits __rdma_create_id)

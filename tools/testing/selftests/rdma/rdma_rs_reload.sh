@@ -63,19 +63,27 @@ trap cleanup EXIT
 RACE=$(rs_program rdma_rs_ucma_race) || ktap_exit_fail_msg "cannot build rdma_rs_ucma_race"
 
 # users_start: rping, an mckey pair and the race program, in the background.
+# They must be at work (the rping server listening, the mckey receiver
+# joined) and all alive two seconds later; else it returns 1.
 users_start() {
+	local p
 	PIDS=()
-	rping -s -a $IP -C 1000000 >/dev/null 2>&1 &
+	rping -s -a $IP -C 1000000 >"$RS_OUT/rping.server" 2>&1 &
 	PIDS+=($!)
-	rs_wait eval 'rdma res show cm_id 2>/dev/null | grep -q "state LISTEN"'
-	rping -c -a $IP -C 1000000 >/dev/null 2>&1 &
+	rs_wait eval 'rdma res show cm_id 2>/dev/null | grep -q "state LISTEN"' || return 1
+	rping -c -a $IP -C 1000000 >"$RS_OUT/rping.client" 2>&1 &
 	PIDS+=($!)
-	mckey -m 239.8.0.1 -b $IP -C 1000000 >/dev/null 2>&1 &
+	stdbuf -oL mckey -m 239.8.0.1 -b $IP -C 1000000 >"$RS_OUT/mckey.recv" 2>&1 &
 	PIDS+=($!)
-	mckey -m 239.8.0.1 -b $IP -s -C 1000000 >/dev/null 2>&1 &
+	rs_wait grep -q 'receiving data transfers' "$RS_OUT/mckey.recv" || return 1
+	mckey -m 239.8.0.1 -b $IP -s -C 1000000 >"$RS_OUT/mckey.send" 2>&1 &
 	PIDS+=($!)
-	"$RACE" $IP 60 >/dev/null 2>&1 &
+	"$RACE" $IP 60 >"$RS_OUT/race" 2>&1 &
 	PIDS+=($!)
+	rs_sleep 2
+	for p in "${PIDS[@]}"; do
+		kill -0 "$p" 2>/dev/null || return 1
+	done
 }
 
 users_kill() {
@@ -84,12 +92,24 @@ users_kill() {
 	PIDS=()
 }
 
+# load_impl impl: the stack loaded with every piece on impl, checked.
+load_impl() {
+	local p v
+	rs_load_stack "$1" || return 1
+	for p in $RS_IMPL_PARAMS; do
+		v=$(cat "/sys/module/${p%%:*}/parameters/${p#*:}" 2>/dev/null)
+		[ "$v" = "$1" ] || { rs_log "${p#*:} is $v, not $1"; return 1; }
+	done
+}
+
+# Start from an unloaded stack, so that every load takes its parameters.
+rs_unload_stack || ktap_exit_fail_msg "cannot unload the RDMA stack"
 for impl in $IMPLS; do
 	stuck=0
 	unusable=0
 	t0=$SECONDS
 	for i in $(seq "$CYCLES"); do
-		if ! rs_load_stack "$impl" || ! node_up; then
+		if ! load_impl "$impl" || ! node_up; then
 			rs_log "$impl cycle $i: the stack or the nodes did not come up"
 			unusable=$((unusable + 1))
 			node_down
@@ -100,8 +120,11 @@ for impl in $IMPLS; do
 			rs_log "$impl cycle $i: rdma_cm not usable: $(cat "$RS_OUT/dup.$impl")"
 			unusable=$((unusable + 1))
 		fi
-		users_start
-		rs_sleep 2
+		if ! users_start; then
+			rs_log "$impl cycle $i: not every user came up and stayed:" \
+				"$(tail -qn1 "$RS_OUT"/rping.* "$RS_OUT"/mckey.* | tr '\n' ' ')"
+			unusable=$((unusable + 1))
+		fi
 		# Refused while the users hold the files and ids (the module
 		# references of open files; a user that died early lets it go).
 		rmmod rdma_ucm 2>/dev/null &&
@@ -118,7 +141,7 @@ for impl in $IMPLS; do
 	done
 	rs_log "$impl: $CYCLES cycles in $((SECONDS - t0)) s"
 	# A last load: the device works after the last cycle too.
-	if ! rs_load_stack "$impl" || ! node_up ||
+	if ! load_impl "$impl" || ! node_up ||
 		! timeout "$RS_LIMIT_PROGRAM" "$RACE" --dup $IP >"$RS_OUT/dup.$impl" 2>&1; then
 		unusable=$((unusable + 1))
 	fi
@@ -126,7 +149,7 @@ for impl in $IMPLS; do
 	rs_unload_stack || stuck=$((stuck + 1))
 	rs_result "$impl: $CYCLES reloads under rping, mckey, the race; no module stuck [$impl]" \
 		test $stuck -eq 0
-	rs_result "$impl: /dev/infiniband/rdma_cm usable after every reload [$impl]" \
+	rs_result "$impl: rdma_cm usable and its users at work after every reload [$impl]" \
 		test $unusable -eq 0
 done
 

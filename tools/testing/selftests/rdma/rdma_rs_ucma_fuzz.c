@@ -1572,6 +1572,16 @@ static int compare(__u64 seed, long stream, int *noise)
 			return i;
 		}
 	}
+	/* A run that recorded more operations than another differs too. */
+	if (c->nrec != c2->nrec) {
+		*noise = 1;
+		return n;
+	}
+	if (c->nrec != rs->nrec) {
+		printf("DIFFERENCE seed %llu stream %ld: %d operations in C, %d in Rust\n",
+		       (unsigned long long)seed, stream, c->nrec, rs->nrec);
+		return n;
+	}
 	return -1;
 }
 
