@@ -64,7 +64,8 @@ RACE=$(rs_program rdma_rs_ucma_race) || ktap_exit_fail_msg "cannot build rdma_rs
 
 # users_start: rping, an mckey pair and the race program, in the background.
 # They must be at work (the rping server listening, the mckey receiver
-# joined) and all alive two seconds later; else it returns 1.
+# joined) and alive two seconds later, before the sender starts; else it
+# returns 1.
 users_start() {
 	local p
 	PIDS=()
@@ -73,17 +74,20 @@ users_start() {
 	rs_wait eval 'rdma res show cm_id 2>/dev/null | grep -q "state LISTEN"' || return 1
 	rping -c -a $IP -C 1000000 >"$RS_OUT/rping.client" 2>&1 &
 	PIDS+=($!)
-	stdbuf -oL mckey -m 239.8.0.1 -b $IP -C 1000000 >"$RS_OUT/mckey.recv" 2>&1 &
+	# mckey's CQ holds twice its message count: rxe allows 32767 entries.
+	stdbuf -oL mckey -m 239.8.0.1 -b $IP -C 10000 >"$RS_OUT/mckey.recv" 2>&1 &
 	PIDS+=($!)
 	rs_wait grep -q 'receiving data transfers' "$RS_OUT/mckey.recv" || return 1
-	mckey -m 239.8.0.1 -b $IP -s -C 1000000 >"$RS_OUT/mckey.send" 2>&1 &
-	PIDS+=($!)
 	"$RACE" $IP 60 >"$RS_OUT/race" 2>&1 &
 	PIDS+=($!)
 	rs_sleep 2
 	for p in "${PIDS[@]}"; do
 		kill -0 "$p" 2>/dev/null || return 1
 	done
+	# The sender last: its datagrams are in flight when the stack goes.
+	mckey -m 239.8.0.1 -b $IP -s -C 10000 >"$RS_OUT/mckey.send" 2>&1 &
+	PIDS+=($!)
+	rs_sleep 1
 }
 
 users_kill() {
