@@ -10,7 +10,7 @@
 # in the per-unit times of progress.log, never by a limit.
 
 # One kselftest script (a unit): worst 352 s (rdma_rs_ucma_fuzz.sh with
-# 20,000 commands per implementation; rdma_rs_reload.sh 258 s, the others
+# 20,000 commands per implementation; rdma_rs_reload.sh 346 s, the others
 # at most 220 s), 3.4x.
 RS_LIMIT_UNIT=${RS_LIMIT_UNIT:-1200}
 # The guest, all suites: worst 2,044 s for a FRESH run, 1.76x (a hung
