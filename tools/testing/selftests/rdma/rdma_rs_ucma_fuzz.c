@@ -52,6 +52,9 @@
  *    QUERY (GID)'s sib_flowinfo, INIT_QP_ATTR's address handles, the
  *    address handle of a UD id's or a join's event.
  *
+ * These apply to the bytes a command wrote before it failed with EFAULT
+ * (a response that runs off the mapping) as well as to a whole response.
+ *
  * The ABI has no timestamps; everything else (GIDs, node GUID, device
  * index, P_Keys, Q_Keys, event counts) is the same for both. The first
  * operation where the two C runs differ ends the comparison of that stream
@@ -1036,23 +1039,26 @@ static void learn(__u32 cmd, int file, const void *b, size_t in_len,
 		break;
 	}
 	case RDMA_USER_CM_CMD_GET_EVENT:
-		if (!ok)
+		if (!ok && !efault)
 			break;
 		id = rd32(roff + 8, lo, hi, ~0u);
 		ev = rd32(roff + 12, lo, hi, ~0u);
 		i = h_find(id, file, ev == EV_MC_JOIN || ev == EV_MC_ERROR);
-		if (ev == EV_CONNECT_REQUEST && i < 0)
-			h_add(id, file, 0, -1, 0, S_REQ);
-		else if (i >= 0 && ev == EV_ADDR_RESOLVED)
-			w->h[i].stage = S_ADDR;
-		else if (i >= 0 && ev == EV_ROUTE_RESOLVED)
-			w->h[i].stage = S_ROUTE;
-		else if (i >= 0 && ev == EV_CONNECT_RESPONSE)
-			w->h[i].stage = S_REQ;
-		else if (i >= 0 && ev == EV_ESTABLISHED)
-			w->h[i].stage = S_CONNECTED;
-		else if (i >= 0 && ev == EV_DISCONNECTED)
-			w->h[i].stage = S_DISCONNECTED;
+		/* after EFAULT the event stays queued: nothing is learnt */
+		if (ok) {
+			if (ev == EV_CONNECT_REQUEST && i < 0)
+				h_add(id, file, 0, -1, 0, S_REQ);
+			else if (i >= 0 && ev == EV_ADDR_RESOLVED)
+				w->h[i].stage = S_ADDR;
+			else if (i >= 0 && ev == EV_ROUTE_RESOLVED)
+				w->h[i].stage = S_ROUTE;
+			else if (i >= 0 && ev == EV_CONNECT_RESPONSE)
+				w->h[i].stage = S_REQ;
+			else if (i >= 0 && ev == EV_ESTABLISHED)
+				w->h[i].stage = S_CONNECTED;
+			else if (i >= 0 && ev == EV_DISCONNECTED)
+				w->h[i].stage = S_DISCONNECTED;
+		}
 		norm32(ev == EV_MC_JOIN || ev == EV_MC_ERROR ? M_MC : M_CTX,
 		       roff + 8, lo, hi);
 		/* a UD event's address handle: param.ud.ah_attr.grh */
@@ -1061,7 +1067,7 @@ static void learn(__u32 cmd, int file, const void *b, size_t in_len,
 			norm_flow(roff + 44, 0xffffffff, lo, hi);
 		break;
 	case RDMA_USER_CM_CMD_QUERY_ROUTE:
-		if (!ok)
+		if (!ok && !efault)
 			break;
 		for (i = 0; i < 2; i++)
 			norm_flow(roff + 8 + i * sizeof(struct ib_user_path_rec) +
@@ -1075,7 +1081,7 @@ static void learn(__u32 cmd, int file, const void *b, size_t in_len,
 	case RDMA_USER_CM_CMD_QUERY: {
 		__u32 opt = ((const struct rdma_ucm_query *)b)->option;
 
-		if (!ok)
+		if (!ok && !efault)
 			break;
 		if (opt == Q_ADDR || opt == Q_GID) {
 			norm_sa(roff + offsetof(struct rdma_ucm_query_addr_resp,
@@ -1099,7 +1105,7 @@ static void learn(__u32 cmd, int file, const void *b, size_t in_len,
 		break;
 	}
 	case RDMA_USER_CM_CMD_INIT_QP_ATTR:
-		if (!ok)
+		if (!ok && !efault)
 			break;
 		norm32(M_PSN, roff + offsetof(struct ib_uverbs_qp_attr, rq_psn),
 		       lo, hi);
