@@ -27,6 +27,9 @@ RS_RUST_SA="rust/ drivers/infiniband/core/ib_core_rust.rs drivers/infiniband/cor
 RS_RUST_SAMPLE="rust/ samples/rust/"
 RS_RUST_CMA="rust/ drivers/infiniband/core/rdma_cm_rust.rs drivers/infiniband/core/cma_mcast"
 RS_RUST_UCMA="rust/ drivers/infiniband/core/ucma_rust.rs drivers/infiniband/core/ucma"
+# The software InfiniBand fabric's SM and SA (sib_sm) are Rust test
+# scaffolding that the IPoIB units run on C too: their key has them.
+RS_RUST_SIB="rust/ drivers/infiniband/sw/sib"
 
 # The soak suite (make soak) runs the fuzzer and the reload cycles at volume;
 # it is not in the default run. rdma_rs_ucma_fuzz.sh runs both rdma_ucm
@@ -52,6 +55,9 @@ smoke.rdma_rs_sa_mcast.c smoke rdma_rs_sa_mcast.sh RS_IMPL=c $RS_RUST_SAMPLE
 smoke.rdma_rs_cma_mcast.c smoke rdma_rs_cma_mcast.sh RS_IMPL=c -
 smoke.rdma_rs_ucma.c smoke rdma_rs_ucma.sh RS_IMPL=c -
 smoke.rdma_rs_ucma_fuzz smoke rdma_rs_ucma_fuzz.sh RS_IMPL=c $RS_RUST_UCMA
+smoke.rdma_rs_sib.c smoke rdma_rs_sib.sh RS_IMPL=c -
+smoke.rdma_rs_ipoib.rust smoke rdma_rs_ipoib.sh RS_IMPL=rust,RS_PIECES=ib_core:sa_mcast_impl $RS_RUST_SIB $RS_RUST_SA
+smoke.rdma_rs_ipoib.c smoke rdma_rs_ipoib.sh RS_IMPL=c $RS_RUST_SIB
 soak.rdma_rs_ucma_fuzz soak rdma_rs_ucma_fuzz.sh RS_IMPL=c,RS_FUZZ_CMDS=1000000 $RS_RUST_UCMA
 soak.rdma_rs_reload soak rdma_rs_reload.sh RS_RELOAD_CYCLES=100 *
 EOF

@@ -62,7 +62,7 @@ suite_kunit() {
 	# Load the modules whose KUnit suites run at load time. A module that
 	# does not load takes its suites with it: that is a failure of its own.
 	local m d n=0
-	for m in ib_core rdma_cm rdma_ucm; do
+	for m in ib_core rdma_cm rdma_ucm sib_sm; do
 		modprobe "$m" 2>"$R/modprobe.err" ||
 			printf 'FAIL\tkunit: modprobe %s: %s\n' "$m" "$(tr '\n' ' ' <"$R/modprobe.err")"
 	done >"$R/units/kunit.load.res"
@@ -97,7 +97,7 @@ suite_kunit() {
 	# of the build is a failure, not a smaller pass count.
 	local want suite count got
 	for want in rdma_cm_mcast:6 rdma_roce_gid_filter:4 rdma_sa_mcast:12 \
-		rdma_sa_mcast_rec:2 rdma_ucm_rs:3 rust_kernel_net_notifier:3 \
+		rdma_sa_mcast_rec:2 rdma_sib_sa:6 rdma_ucm_rs:3 rust_kernel_net_notifier:3 \
 		rust_kernel_rdma_addr:2 rust_kernel_rdma_gid:6 rust_kernel_rdma_port:2 \
 		rust_kernel_rdma_sa:4 rust_kernel_rdma_ucm:2 rust_kernel_str_name_buf:1 \
 		rust_kernel_workqueue_owned:2 rust_kernel_xarray_alloc:2; do
@@ -112,6 +112,9 @@ suite_kunit() {
 			printf 'FAIL\tkunit: %s: %d results, %d declared\n' "$suite" "$got" "$count"
 	done >>"$R/units/kunit.res"
 	[ $n -gt 0 ] || printf 'FAIL\tkunit: no RDMA KUnit suite ran\n' >>"$R/units/kunit.res"
+	# sib_sm (the SA's suite) brings the software fabric up: take it down.
+	modprobe -r sib_sm sib 2>/dev/null ||
+		printf 'FAIL\tkunit: modprobe -r sib_sm sib\n' >>"$R/units/kunit.res"
 }
 
 # run_script UNIT SUITE SCRIPT [ENV=VAL...]: one kselftest script; its KTAP
@@ -252,7 +255,7 @@ suite_kernel_log() {
 	pat+='INFO: possible|INFO: task .* blocked|circular locking|inconsistent lock state|'
 	pat+='suspicious RCU usage|ODEBUG:|list_add corruption|list_del corruption|'
 	pat+='BUG kmalloc|Object padding overwritten|Redzone overwritten|Poison overwritten|'
-	pat+='rust_panic|panicked at|Call Trace:|'
+	pat+='rust_panic|panicked at|Call Trace:|turning off the locking correctness validator|'
 	# Hangs and stalls (hung task, soft lockup, workqueue watchdog, RCU).
 	pat+='blocked for more than|soft lockup|workqueue lockup|detected stall|'
 	# A net_device or namespace reference left behind (ref_tracker).

@@ -417,6 +417,60 @@ impl McMemberRec {
     );
 }
 
+/// The size of an MCMemberRecord on the wire (IBA 15.2.5.17).
+pub const MCMEMBER_REC_WIRE_SIZE: usize = 52;
+
+impl McMemberRec {
+    /// Reads a record in its wire format (the attribute data of an SA MAD).
+    pub fn from_wire(b: &[u8; MCMEMBER_REC_WIRE_SIZE]) -> Self {
+        let mut r = Self::default();
+        let mut gid = [0u8; 16];
+        gid.copy_from_slice(&b[0..16]);
+        r.set_mgid(Gid(gid));
+        gid.copy_from_slice(&b[16..32]);
+        r.set_port_gid(Gid(gid));
+        r.set_qkey(u32::from_be_bytes([b[32], b[33], b[34], b[35]]));
+        r.set_mlid(u16::from_be_bytes([b[36], b[37]]));
+        r.set_mtu_selector(Selector::from_raw(b[38] >> 6));
+        r.set_mtu(b[38] & 0x3f);
+        r.set_traffic_class(b[39]);
+        r.set_pkey(u16::from_be_bytes([b[40], b[41]]));
+        r.set_rate_selector(Selector::from_raw(b[42] >> 6));
+        r.set_rate(b[42] & 0x3f);
+        r.set_packet_life_time_selector(Selector::from_raw(b[43] >> 6));
+        r.set_packet_life_time(b[43] & 0x3f);
+        let word = u32::from_be_bytes([b[44], b[45], b[46], b[47]]);
+        r.set_sl((word >> 28) as u8);
+        r.set_flow_label((word >> 8) & 0xf_ffff);
+        r.set_hop_limit(word as u8);
+        r.set_scope(b[48] >> 4);
+        r.set_join_state(JoinStates::from_raw(b[48] & 0xf));
+        r.set_proxy_join(b[49] >> 7);
+        r
+    }
+
+    /// The record in its wire format.
+    pub fn to_wire(&self) -> [u8; MCMEMBER_REC_WIRE_SIZE] {
+        let mut b = [0u8; MCMEMBER_REC_WIRE_SIZE];
+        b[0..16].copy_from_slice(&self.mgid().0);
+        b[16..32].copy_from_slice(&self.port_gid().0);
+        b[32..36].copy_from_slice(&self.qkey().to_be_bytes());
+        b[36..38].copy_from_slice(&self.mlid().to_be_bytes());
+        b[38] = (self.mtu_selector().as_raw() << 6) | (self.mtu() & 0x3f);
+        b[39] = self.traffic_class();
+        b[40..42].copy_from_slice(&self.pkey().to_be_bytes());
+        b[42] = (self.rate_selector().as_raw() << 6) | (self.rate() & 0x3f);
+        b[43] = (self.packet_life_time_selector().as_raw() << 6) | (self.packet_life_time() & 0x3f);
+        let word = (u32::from(self.sl() & 0xf) << 28)
+            | ((self.flow_label() & 0xf_ffff) << 8)
+            | u32::from(self.hop_limit());
+        b[44..48].copy_from_slice(&word.to_be_bytes());
+        b[48] = (self.scope() << 4) | (self.join_state().as_raw() & 0xf);
+        b[49] = (self.proxy_join() & 1) << 7;
+        b
+    }
+}
+
 /// The callback of a multicast join (`ib_sa_multicast.callback`).
 pub type McastCallback =
     unsafe extern "C" fn(status: c_int, multicast: *mut bindings::ib_sa_multicast) -> c_int;

@@ -40,7 +40,7 @@ use kernel::{
     sync::{
         Arc,
         Refcount,
-        SpinLock, //
+        SpinLockIrq, //
     },
     workqueue::{
         Work,
@@ -154,7 +154,7 @@ pub(crate) struct Group {
     /// table holds the group while this is non-zero.
     pub(crate) users: Refcount,
     #[pin]
-    pub(crate) inner: SpinLock<GroupInner>,
+    pub(crate) inner: SpinLockIrq<GroupInner>,
     #[pin]
     work: Work<Group>,
     /// Dropped last, after `port`: see [`PortUse`].
@@ -179,7 +179,7 @@ impl Group {
         pin_init!(Self {
             port,
             users: Refcount::new(1),
-            inner <- kernel::new_spinlock!(GroupInner {
+            inner <- kernel::new_spinlock_irq!(GroupInner {
                 key,
                 rec: McMemberRec::with_mgid(kernel::rdma::Gid(key.mgid)),
                 pending: RBTree::new(),

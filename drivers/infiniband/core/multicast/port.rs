@@ -28,7 +28,7 @@ use kernel::{
         Arc,
         Completion,
         Refcount,
-        SpinLock, //
+        SpinLockIrq, //
     },
     workqueue::OwnedQueue,
 };
@@ -127,7 +127,7 @@ pub(crate) struct Port {
     wq: Arc<OwnedQueue>,
     pub(crate) stats: Stats,
     #[pin]
-    table: SpinLock<Table>,
+    table: SpinLockIrq<Table>,
     life: Arc<PortLife>,
 }
 
@@ -150,7 +150,7 @@ impl Port {
                     groups: Atomic::new(0),
                     members: Atomic::new(0),
                 },
-                table <- kernel::new_spinlock!(
+                table <- kernel::new_spinlock_irq!(
                     Table { groups: RBTree::new(), seq: 0 },
                     "Port::table"
                 ),

@@ -476,11 +476,14 @@ rs_run_pair() {
 	ip netns exec "$RS_NS_B" timeout "$RS_TIMEOUT" stdbuf -oL "$@" \
 		>"$RS_OUT/$name.client" 2>&1 || rc=1
 	wait "$spid" || rc=1
-	if [ $rc -ne 0 ]; then
-		sed 's/^/#   server: /' "$RS_OUT/$name.server" | tail -5
-		sed 's/^/#   client: /' "$RS_OUT/$name.client" | tail -5
-	fi
+	[ $rc -eq 0 ] || rs_show_pair "$name"
 	return $rc
+}
+
+# rs_show_pair name: the last lines of a failed pair's server and client.
+rs_show_pair() {
+	sed 's/^/#   server: /' "$RS_OUT/$1.server" | tail -5
+	sed 's/^/#   client: /' "$RS_OUT/$1.client" | tail -5
 }
 
 # rs_mc_test name group count [mckey args...]: an mckey receiver in A gets

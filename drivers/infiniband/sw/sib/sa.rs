@@ -1,0 +1,970 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The subnet administrator (SA) of the software InfiniBand fabric: pure logic from a request
+//! MAD to its response, over the [`Fabric`] it serves.
+//!
+//! It answers ClassPortInfo; MCMemberRecord SET (join, creating the group if needed), GET and
+//! DELETE (leave); PathRecord GET. Groups keep the JoinState of each port GID, merged over its
+//! joins; a group goes with its last member, except the IPoIB broadcast groups the SA creates
+//! at start. Multicast LIDs come from 0xC000 on, and the switch's multicast forwarding table
+//! lists the ports with a full or non member of each group.
+
+use kernel::{
+    prelude::*,
+    rdma::{
+        mad::{
+            Mad,
+            METHOD_RESP, //
+        },
+        sa::{
+            JoinState,
+            JoinStates,
+            McMemberComp,
+            McMemberComps,
+            McMemberRec,
+            Selector,
+            MCMEMBER_REC_WIRE_SIZE, //
+        },
+        Gid,
+    },
+};
+
+/// The SA's management class (`IB_MGMT_CLASS_SUBN_ADM`) and version.
+pub(crate) const CLASS_SUBN_ADM: u8 = 0x03;
+pub(crate) const CLASS_VERSION: u8 = 2;
+
+/// The methods the SA serves.
+pub(crate) const METHOD_GET: u8 = 0x01;
+pub(crate) const METHOD_SET: u8 = 0x02;
+pub(crate) const METHOD_GET_TABLE: u8 = 0x12;
+pub(crate) const METHOD_DELETE: u8 = 0x15;
+
+const ATTR_CLASS_PORT_INFO: u16 = 0x0001;
+const ATTR_SERVICE_REC: u16 = 0x0031;
+const ATTR_PATH_REC: u16 = 0x0035;
+const ATTR_MCMEMBER_REC: u16 = 0x0038;
+
+/// MAD status values: the common ones (IBA 13.4.7) and the SA's (15.2.1.1, bits 8-15).
+pub(crate) const STATUS_BAD_VERSION: u16 = 0x0004;
+pub(crate) const STATUS_UNSUPPORTED_METHOD: u16 = 0x0008;
+pub(crate) const STATUS_UNSUPPORTED_METHOD_ATTR: u16 = 0x000c;
+pub(crate) const STATUS_NO_RESOURCES: u16 = 0x0100;
+pub(crate) const STATUS_REQ_INVALID: u16 = 0x0200;
+pub(crate) const STATUS_NO_RECORDS: u16 = 0x0300;
+pub(crate) const STATUS_TOO_MANY_RECORDS: u16 = 0x0400;
+pub(crate) const STATUS_INVALID_GID: u16 = 0x0500;
+pub(crate) const STATUS_INSUFFICIENT_COMPONENTS: u16 = 0x0600;
+
+/// Where the SA header's fields and the record are in an SA MAD.
+const SA_ATTR_OFFSET: usize = 44;
+const SA_COMP_MASK: usize = 48;
+const SA_DATA: usize = 56;
+
+/// The fabric's subnet prefix, MTU (`IB_MTU_4096`) and rate (`IB_RATE_40_GBPS`).
+pub(crate) const SUBNET_PREFIX: u64 = 0xfe80_0000_0000_0000;
+const FABRIC_MTU: u8 = 5;
+const FABRIC_RATE: u8 = 7;
+/// The first multicast LID.
+pub(crate) const MLID_FIRST: u16 = 0xc000;
+const MLID_LAST: u16 = 0xfffe;
+
+/// The IPoIB broadcast group of a P_Key: Q_Key 0x0B1B, MTU 2048, 10 Gb/s.
+const IPOIB_QKEY: u32 = 0x0b1b;
+const IPOIB_MTU: u8 = 4;
+const IPOIB_RATE: u8 = 3;
+
+/// The IPoIB broadcast MGID of `pkey`: ff12:401b:<pkey>::ffff:ffff.
+pub(crate) fn ipoib_broadcast_mgid(pkey: u16) -> Gid {
+    let mut g = [0u8; 16];
+    g[0] = 0xff;
+    g[1] = 0x12;
+    g[2] = 0x40;
+    g[3] = 0x1b;
+    g[4..6].copy_from_slice(&(pkey | 0x8000).to_be_bytes());
+    g[12..16].copy_from_slice(&[0xff; 4]);
+    Gid(g)
+}
+
+/// A port of the fabric, as the SA needs it.
+#[derive(Clone, Copy)]
+pub(crate) struct PortInfo {
+    /// Its index on the switch.
+    pub(crate) index: u32,
+    /// Its port GUID.
+    pub(crate) guid: u64,
+    /// Its LID.
+    pub(crate) lid: u32,
+    /// Its P_Key table.
+    pub(crate) pkeys: [u16; 16],
+}
+
+impl PortInfo {
+    /// Whether a member of partition `pkey` may use this port (a full or limited member of the
+    /// same partition; two limited members do not talk).
+    fn has_pkey(&self, pkey: u16) -> bool {
+        self.pkeys.iter().any(|&e| {
+            e & 0x7fff != 0
+                && e & 0x7fff == pkey & 0x7fff
+                && (e & 0x8000 != 0 || pkey & 0x8000 != 0)
+        })
+    }
+}
+
+/// What the SA needs from the fabric.
+pub(crate) trait Fabric {
+    /// The port of a GUID.
+    fn port_by_guid(&self, guid: u64) -> Option<PortInfo>;
+    /// The port of a LID.
+    fn port_by_lid(&self, lid: u32) -> Option<PortInfo>;
+    /// Programs the switch: `mlid` goes to the ports of bitmap `ports`.
+    fn set_mft(&self, mlid: u16, ports: u64) -> Result;
+    /// Removes `mlid` from the switch.
+    fn clear_mft(&self, mlid: u16);
+}
+
+/// One port GID's membership of a group.
+struct Member {
+    port_gid: Gid,
+    port: u32,
+    join: JoinStates,
+}
+
+/// A multicast group.
+struct Group {
+    /// The group's parameters; port GID, join state and proxy join are zero.
+    rec: McMemberRec,
+    members: KVec<Member>,
+    /// Created by the SA at start; kept without members.
+    permanent: bool,
+}
+
+impl Group {
+    /// The switch's ports for the group: those with a full or non member.
+    fn mft_ports(&self) -> u64 {
+        let receivers = JoinStates::from(JoinState::Full) | JoinState::Non;
+        self.members
+            .iter()
+            .filter(|m| m.join.contains_any(receivers))
+            .fold(0, |acc, m| acc | (1u64 << m.port))
+    }
+}
+
+/// The outcome of a request: a status and, for success, the record's bytes.
+type Answer = core::result::Result<KVec<u8>, u16>;
+
+/// The SA's state: the multicast groups.
+pub(crate) struct Sa {
+    groups: KVec<Group>,
+    next_mgid: u32,
+}
+
+impl Sa {
+    /// An SA with the IPoIB broadcast group of the default P_Key.
+    pub(crate) fn new(fabric: &impl Fabric) -> Result<Self> {
+        let mut sa = Self {
+            groups: KVec::new(),
+            next_mgid: 1,
+        };
+        let mut rec = McMemberRec::with_mgid(ipoib_broadcast_mgid(0xffff));
+        rec.set_qkey(IPOIB_QKEY);
+        rec.set_pkey(0xffff);
+        rec.set_mtu_selector(Selector::Eq);
+        rec.set_mtu(IPOIB_MTU);
+        rec.set_rate_selector(Selector::Eq);
+        rec.set_rate(IPOIB_RATE);
+        rec.set_packet_life_time_selector(Selector::Eq);
+        rec.set_scope(2);
+        sa.add_group(fabric, rec, true)?;
+        Ok(sa)
+    }
+
+    /// The number of groups and of members over all groups.
+    pub(crate) fn counts(&self) -> (usize, usize) {
+        (
+            self.groups.len(),
+            self.groups.iter().map(|g| g.members.len()).sum(),
+        )
+    }
+
+    fn free_mlid(&self) -> Option<u16> {
+        (MLID_FIRST..=MLID_LAST).find(|&l| self.groups.iter().all(|g| g.rec.mlid() != l))
+    }
+
+    fn add_group(&mut self, fabric: &impl Fabric, mut rec: McMemberRec, permanent: bool) -> Result {
+        let mlid = self.free_mlid().ok_or(ENOSPC)?;
+        rec.set_mlid(mlid);
+        rec.set_port_gid(Gid::ZERO);
+        rec.set_join_state(JoinStates::default());
+        rec.set_proxy_join(0);
+        self.groups.push(
+            Group {
+                rec,
+                members: KVec::new(),
+                permanent,
+            },
+            GFP_KERNEL,
+        )?;
+        fabric.set_mft(mlid, 0)
+    }
+
+    /// Answers an SA request; `None` for a MAD that gets no answer (a response).
+    pub(crate) fn handle(&mut self, fabric: &impl Fabric, req: &Mad) -> Option<Mad> {
+        let method = req.method();
+        if method & METHOD_RESP != 0 {
+            return None;
+        }
+        let mut resp = *req;
+        resp.set_method(match method {
+            METHOD_GET | METHOD_SET => METHOD_GET | METHOD_RESP,
+            METHOD_DELETE => METHOD_DELETE | METHOD_RESP,
+            m => m | METHOD_RESP,
+        });
+        resp.0[SA_DATA..].fill(0);
+        let answer = if req.class_version() != CLASS_VERSION {
+            Err(STATUS_BAD_VERSION)
+        } else {
+            match (req.attr_id(), method) {
+                (ATTR_CLASS_PORT_INFO, METHOD_GET) => Self::class_port_info(),
+                (ATTR_MCMEMBER_REC, METHOD_SET) => self.join(fabric, req),
+                (ATTR_MCMEMBER_REC, METHOD_DELETE) => self.leave(fabric, req),
+                (ATTR_MCMEMBER_REC, METHOD_GET) => self.get_group(req),
+                (ATTR_PATH_REC, METHOD_GET) => Self::path(fabric, req),
+                (ATTR_SERVICE_REC, METHOD_GET) => Err(STATUS_NO_RECORDS),
+                (_, METHOD_GET | METHOD_SET | METHOD_DELETE | METHOD_GET_TABLE) => {
+                    Err(STATUS_UNSUPPORTED_METHOD_ATTR)
+                }
+                _ => Err(STATUS_UNSUPPORTED_METHOD),
+            }
+        };
+        match answer {
+            Ok(data) => {
+                let n = data.len().min(resp.0.len() - SA_DATA);
+                resp.0[SA_DATA..SA_DATA + n].copy_from_slice(&data[..n]);
+                let units = if req.attr_id() == ATTR_CLASS_PORT_INFO {
+                    0
+                } else {
+                    n.div_ceil(8) as u16
+                };
+                resp.0[SA_ATTR_OFFSET..SA_ATTR_OFFSET + 2].copy_from_slice(&units.to_be_bytes());
+                resp.set_status(0);
+            }
+            Err(status) => resp.set_status(status),
+        }
+        Some(resp)
+    }
+
+    /// The request's component mask and MCMemberRecord.
+    fn mcmember(req: &Mad) -> (McMemberComps, McMemberRec) {
+        let mut mask = [0u8; 8];
+        mask.copy_from_slice(&req.0[SA_COMP_MASK..SA_COMP_MASK + 8]);
+        let comps = McMemberComps::from_be(u64::from_ne_bytes(mask));
+        let mut wire = [0u8; MCMEMBER_REC_WIRE_SIZE];
+        wire.copy_from_slice(&req.0[SA_DATA..SA_DATA + MCMEMBER_REC_WIRE_SIZE]);
+        (comps, McMemberRec::from_wire(&wire))
+    }
+
+    fn record(rec: &McMemberRec) -> Answer {
+        let mut v = KVec::new();
+        v.extend_from_slice(&rec.to_wire(), GFP_KERNEL)
+            .map_err(|_| STATUS_NO_RESOURCES)?;
+        Ok(v)
+    }
+
+    /// ClassPortInfo: base version 1, class version 2, CapabilityMask2 with
+    /// SendOnlyFullMemberSupport (bit 12), RespTimeValue 18.
+    fn class_port_info() -> Answer {
+        let mut v = KVec::new();
+        v.extend_from_slice(&[0u8; 72], GFP_KERNEL)
+            .map_err(|_| STATUS_NO_RESOURCES)?;
+        v[0] = 1;
+        v[1] = CLASS_VERSION;
+        let cap2_resp: u32 = ((1 << 12) << 5) | 18;
+        v[4..8].copy_from_slice(&cap2_resp.to_be_bytes());
+        Ok(v)
+    }
+
+    fn find(&self, mgid: &Gid) -> Option<usize> {
+        self.groups.iter().position(|g| g.rec.mgid() == *mgid)
+    }
+
+    /// Whether an existing group `g` matches the components of a join or query.
+    fn matches(g: &McMemberRec, comps: McMemberComps, r: &McMemberRec) -> bool {
+        use McMemberComp as C;
+        let eq = |c: C, a: u32, b: u32| !comps.contains(c) || a == b;
+        let sel = |sc: C, vc: C, s: Selector, have: u8, want: u8| {
+            !(comps.contains(sc) && comps.contains(vc)) || s.accepts(have, want)
+        };
+        eq(C::Qkey, g.qkey(), r.qkey())
+            && eq(C::Mlid, g.mlid().into(), r.mlid().into())
+            && eq(
+                C::Pkey,
+                (g.pkey() & 0x7fff).into(),
+                (r.pkey() & 0x7fff).into(),
+            )
+            && eq(
+                C::TrafficClass,
+                g.traffic_class().into(),
+                r.traffic_class().into(),
+            )
+            && eq(C::Sl, g.sl().into(), r.sl().into())
+            && eq(C::FlowLabel, g.flow_label(), r.flow_label())
+            && eq(C::HopLimit, g.hop_limit().into(), r.hop_limit().into())
+            && eq(C::Scope, g.scope().into(), r.scope().into())
+            && sel(C::MtuSelector, C::Mtu, r.mtu_selector(), g.mtu(), r.mtu())
+            && sel(
+                C::RateSelector,
+                C::Rate,
+                r.rate_selector(),
+                g.rate(),
+                r.rate(),
+            )
+            && sel(
+                C::PacketLifeTimeSelector,
+                C::PacketLifeTime,
+                r.packet_life_time_selector(),
+                g.packet_life_time(),
+                r.packet_life_time(),
+            )
+    }
+
+    /// A value for a new group under a selector, within `1..=max`.
+    fn choose(
+        comps: McMemberComps,
+        sc: McMemberComp,
+        vc: McMemberComp,
+        s: Selector,
+        v: u8,
+        max: u8,
+        dflt: u8,
+    ) -> Option<u8> {
+        if !comps.contains(vc) {
+            return Some(dflt);
+        }
+        if !comps.contains(sc) {
+            return (1..=max).contains(&v).then_some(v);
+        }
+        match s {
+            Selector::Eq => (1..=max).contains(&v).then_some(v),
+            Selector::Gt => (v < max).then_some(max),
+            Selector::Lt => (v > 1).then_some(v - 1),
+            Selector::Other(_) => Some(max),
+        }
+    }
+
+    fn create(
+        &mut self,
+        fabric: &impl Fabric,
+        comps: McMemberComps,
+        r: &McMemberRec,
+    ) -> core::result::Result<usize, u16> {
+        use McMemberComp as C;
+        let needed = [C::Qkey, C::Pkey, C::Sl, C::FlowLabel, C::TrafficClass];
+        if needed.iter().any(|&c| !comps.contains(c)) {
+            return Err(STATUS_INSUFFICIENT_COMPONENTS);
+        }
+        let mut g = *r;
+        let mtu = Self::choose(
+            comps,
+            C::MtuSelector,
+            C::Mtu,
+            r.mtu_selector(),
+            r.mtu(),
+            FABRIC_MTU,
+            FABRIC_MTU,
+        );
+        let rate = Self::choose(
+            comps,
+            C::RateSelector,
+            C::Rate,
+            r.rate_selector(),
+            r.rate(),
+            FABRIC_RATE,
+            FABRIC_RATE,
+        );
+        let (Some(mtu), Some(rate)) = (mtu, rate) else {
+            return Err(STATUS_REQ_INVALID);
+        };
+        g.set_mtu_selector(Selector::Eq);
+        g.set_mtu(mtu);
+        g.set_rate_selector(Selector::Eq);
+        g.set_rate(rate);
+        g.set_packet_life_time_selector(Selector::Eq);
+        if !comps.contains(C::PacketLifeTime) {
+            g.set_packet_life_time(0);
+        }
+        if !comps.contains(C::HopLimit) {
+            g.set_hop_limit(0);
+        }
+        if !comps.contains(C::Scope) || g.scope() == 0 {
+            g.set_scope(2);
+        }
+        // MGID 0: an SA-assigned one, ff1<scope>:a01b:<pkey>::<n>.
+        if !comps.contains(C::Mgid) || g.mgid().is_zero() {
+            let mut m = [0u8; 16];
+            m[0] = 0xff;
+            m[1] = 0x10 | (g.scope() & 0xf);
+            m[2] = 0xa0;
+            m[3] = 0x1b;
+            m[4..6].copy_from_slice(&(g.pkey() | 0x8000).to_be_bytes());
+            m[12..16].copy_from_slice(&self.next_mgid.to_be_bytes());
+            self.next_mgid = self.next_mgid.wrapping_add(1);
+            g.set_mgid(Gid(m));
+        } else if g.mgid().0[0] != 0xff {
+            return Err(STATUS_REQ_INVALID);
+        }
+        self.add_group(fabric, g, false)
+            .map_err(|_| STATUS_NO_RESOURCES)?;
+        Ok(self.groups.len() - 1)
+    }
+
+    /// The port of a port GID on this fabric.
+    fn port_of(fabric: &impl Fabric, gid: &Gid) -> Option<PortInfo> {
+        if gid.subnet_prefix() != SUBNET_PREFIX {
+            return None;
+        }
+        fabric.port_by_guid(gid.interface_id())
+    }
+
+    /// MCMemberRecord SET: a join.
+    fn join(&mut self, fabric: &impl Fabric, req: &Mad) -> Answer {
+        use McMemberComp as C;
+        let (comps, r) = Self::mcmember(req);
+        if !comps.contains(C::PortGid) || !comps.contains(C::JoinState) {
+            return Err(STATUS_INSUFFICIENT_COMPONENTS);
+        }
+        let join = r.join_state();
+        if join.is_empty() {
+            return Err(STATUS_REQ_INVALID);
+        }
+        let port = Self::port_of(fabric, &r.port_gid()).ok_or(STATUS_INVALID_GID)?;
+        let existing = if comps.contains(C::Mgid) && !r.mgid().is_zero() {
+            self.find(&r.mgid())
+        } else {
+            None
+        };
+        let gi = match existing {
+            Some(gi) => {
+                if !Self::matches(&self.groups[gi].rec, comps, &r) {
+                    return Err(STATUS_REQ_INVALID);
+                }
+                gi
+            }
+            // Only a full member creates a group.
+            None if join.contains(JoinState::Full) => self.create(fabric, comps, &r)?,
+            None => return Err(STATUS_REQ_INVALID),
+        };
+        if !port.has_pkey(self.groups[gi].rec.pkey()) {
+            return Err(STATUS_REQ_INVALID);
+        }
+        let group = &mut self.groups[gi];
+        let merged = match group
+            .members
+            .iter_mut()
+            .find(|m| m.port_gid == r.port_gid())
+        {
+            Some(m) => {
+                m.join |= join;
+                m.join
+            }
+            None => {
+                group
+                    .members
+                    .push(
+                        Member {
+                            port_gid: r.port_gid(),
+                            port: port.index,
+                            join,
+                        },
+                        GFP_KERNEL,
+                    )
+                    .map_err(|_| STATUS_NO_RESOURCES)?;
+                join
+            }
+        };
+        let (mlid, ports) = (group.rec.mlid(), group.mft_ports());
+        fabric
+            .set_mft(mlid, ports)
+            .map_err(|_| STATUS_NO_RESOURCES)?;
+        let mut out = group.rec;
+        out.set_port_gid(r.port_gid());
+        out.set_join_state(merged);
+        Self::record(&out)
+    }
+
+    /// MCMemberRecord DELETE: a leave of the requested join states.
+    fn leave(&mut self, fabric: &impl Fabric, req: &Mad) -> Answer {
+        use McMemberComp as C;
+        let (comps, r) = Self::mcmember(req);
+        if !comps.contains(C::Mgid) || !comps.contains(C::PortGid) || !comps.contains(C::JoinState)
+        {
+            return Err(STATUS_INSUFFICIENT_COMPONENTS);
+        }
+        let gi = self.find(&r.mgid()).ok_or(STATUS_REQ_INVALID)?;
+        let group = &mut self.groups[gi];
+        let mi = group
+            .members
+            .iter()
+            .position(|m| m.port_gid == r.port_gid() && m.join.contains_any(r.join_state()))
+            .ok_or(STATUS_REQ_INVALID)?;
+        group.members[mi].join &= !r.join_state();
+        if group.members[mi].join.is_empty() {
+            group.members.remove(mi).map_err(|_| STATUS_REQ_INVALID)?;
+        }
+        let mut out = group.rec;
+        out.set_port_gid(r.port_gid());
+        out.set_join_state(r.join_state());
+        let mlid = group.rec.mlid();
+        if group.members.is_empty() && !group.permanent {
+            fabric.clear_mft(mlid);
+            self.groups.remove(gi).map_err(|_| STATUS_REQ_INVALID)?;
+        } else {
+            let ports = group.mft_ports();
+            fabric
+                .set_mft(mlid, ports)
+                .map_err(|_| STATUS_NO_RESOURCES)?;
+        }
+        Self::record(&out)
+    }
+
+    /// MCMemberRecord GET: the one group that matches.
+    fn get_group(&self, req: &Mad) -> Answer {
+        use McMemberComp as C;
+        let (comps, r) = Self::mcmember(req);
+        let mut found = self.groups.iter().filter(|g| {
+            (!comps.contains(C::Mgid) || g.rec.mgid() == r.mgid())
+                && Self::matches(&g.rec, comps, &r)
+        });
+        let g = found.next().ok_or(STATUS_NO_RECORDS)?;
+        if found.next().is_some() {
+            return Err(STATUS_TOO_MANY_RECORDS);
+        }
+        let mut out = g.rec;
+        if comps.contains(C::PortGid) {
+            out.set_port_gid(r.port_gid());
+            if let Some(m) = g.members.iter().find(|m| m.port_gid == r.port_gid()) {
+                out.set_join_state(m.join);
+            }
+        }
+        Self::record(&out)
+    }
+
+    /// PathRecord GET: the one path between two ports of the fabric.
+    fn path(fabric: &impl Fabric, req: &Mad) -> Answer {
+        const DGID: u64 = 1 << 2;
+        const SGID: u64 = 1 << 3;
+        const DLID: u64 = 1 << 4;
+        const SLID: u64 = 1 << 5;
+        const PKEY: u64 = 1 << 13;
+        const MTU_SEL: u64 = 1 << 16;
+        const MTU: u64 = 1 << 17;
+        let mut mask = [0u8; 8];
+        mask.copy_from_slice(&req.0[SA_COMP_MASK..SA_COMP_MASK + 8]);
+        let comps = u64::from_be_bytes(mask);
+        let d = &req.0[SA_DATA..SA_DATA + 64];
+        let gid_at = |off: usize| {
+            let mut g = [0u8; 16];
+            g.copy_from_slice(&d[off..off + 16]);
+            Gid(g)
+        };
+        let lid_at = |off: usize| u32::from(u16::from_be_bytes([d[off], d[off + 1]]));
+        let end = |gc: u64, lc: u64, goff: usize, loff: usize| {
+            if comps & gc != 0 {
+                Self::port_of(fabric, &gid_at(goff))
+            } else if comps & lc != 0 {
+                fabric.port_by_lid(lid_at(loff))
+            } else {
+                None
+            }
+        };
+        let dst = end(DGID, DLID, 8, 40).ok_or(STATUS_NO_RECORDS)?;
+        let src = end(SGID, SLID, 24, 42).ok_or(STATUS_NO_RECORDS)?;
+        let pkey = if comps & PKEY != 0 {
+            u16::from_be_bytes([d[50], d[51]])
+        } else {
+            0xffff
+        };
+        if !src.has_pkey(pkey) || !dst.has_pkey(pkey) {
+            return Err(STATUS_NO_RECORDS);
+        }
+        if comps & MTU_SEL != 0 && comps & MTU != 0 {
+            let s = Selector::from_raw(d[54] >> 6);
+            if !s.accepts(FABRIC_MTU, d[54] & 0x3f) && !matches!(s, Selector::Other(_)) {
+                return Err(STATUS_NO_RECORDS);
+            }
+        }
+        let mut v = KVec::new();
+        v.extend_from_slice(&[0u8; 64], GFP_KERNEL)
+            .map_err(|_| STATUS_NO_RESOURCES)?;
+        // Service id, flow label, hop limit, traffic class and SL as asked.
+        v[0..8].copy_from_slice(&d[0..8]);
+        v[8..24].copy_from_slice(&Gid::from_parts(SUBNET_PREFIX, dst.guid).0);
+        v[24..40].copy_from_slice(&Gid::from_parts(SUBNET_PREFIX, src.guid).0);
+        v[40..42].copy_from_slice(&(dst.lid as u16).to_be_bytes());
+        v[42..44].copy_from_slice(&(src.lid as u16).to_be_bytes());
+        v[44..48].copy_from_slice(&d[44..48]);
+        v[44] &= 0x0f; // no raw traffic
+        v[48] = d[48];
+        v[49] = 0x80 | 1; // reversible, one path
+        v[50..52].copy_from_slice(&pkey.to_be_bytes());
+        v[52..54].copy_from_slice(&d[52..54]);
+        v[54] = (2 << 6) | FABRIC_MTU;
+        v[55] = (2 << 6) | FABRIC_RATE;
+        v[56] = 2 << 6;
+        Ok(v)
+    }
+}
+
+#[kunit_tests(rdma_sib_sa)]
+mod tests {
+    use super::*;
+    use core::cell::RefCell;
+
+    /// Three ports: GUIDs 0x11, 0x12, 0x13, LIDs 1 to 3, the default P_Key (port 2 also a
+    /// limited member of 0x0002); the switch's table as the SA left it.
+    struct FakeFabric {
+        mft: RefCell<KVec<(u16, u64)>>,
+    }
+
+    impl FakeFabric {
+        fn new() -> Self {
+            Self {
+                mft: RefCell::new(KVec::new()),
+            }
+        }
+
+        fn mft(&self, mlid: u16) -> Option<u64> {
+            self.mft.borrow().iter().find(|e| e.0 == mlid).map(|e| e.1)
+        }
+
+        fn port(i: u32) -> PortInfo {
+            let mut pkeys = [0u16; 16];
+            pkeys[0] = 0xffff;
+            if i == 2 {
+                pkeys[1] = 0x0002;
+            }
+            PortInfo {
+                index: i,
+                guid: 0x11 + u64::from(i),
+                lid: i + 1,
+                pkeys,
+            }
+        }
+    }
+
+    impl Fabric for FakeFabric {
+        fn port_by_guid(&self, guid: u64) -> Option<PortInfo> {
+            (0..3).map(Self::port).find(|p| p.guid == guid)
+        }
+
+        fn port_by_lid(&self, lid: u32) -> Option<PortInfo> {
+            (0..3).map(Self::port).find(|p| p.lid == lid)
+        }
+
+        fn set_mft(&self, mlid: u16, ports: u64) -> Result {
+            let mut mft = self.mft.borrow_mut();
+            mft.retain(|e| e.0 != mlid);
+            mft.push((mlid, ports), GFP_KERNEL)?;
+            Ok(())
+        }
+
+        fn clear_mft(&self, mlid: u16) {
+            self.mft.borrow_mut().retain(|e| e.0 != mlid);
+        }
+    }
+
+    fn port_gid(i: u32) -> Gid {
+        Gid::from_parts(SUBNET_PREFIX, 0x11 + u64::from(i))
+    }
+
+    fn request(method: u8, attr: u16, comps: u64, data: &[u8]) -> Mad {
+        let mut m = Mad::default();
+        m.0[0] = 1;
+        m.0[1] = CLASS_SUBN_ADM;
+        m.0[2] = CLASS_VERSION;
+        m.0[3] = method;
+        m.0[8..16].copy_from_slice(&0x1234u64.to_be_bytes());
+        m.0[16..18].copy_from_slice(&attr.to_be_bytes());
+        m.0[SA_COMP_MASK..SA_COMP_MASK + 8].copy_from_slice(&comps.to_be_bytes());
+        m.0[SA_DATA..SA_DATA + data.len()].copy_from_slice(data);
+        m
+    }
+
+    fn mc(method: u8, comps: McMemberComps, rec: &McMemberRec) -> Mad {
+        request(method, ATTR_MCMEMBER_REC, u64::from(comps), &rec.to_wire())
+    }
+
+    fn answer(resp: &Mad) -> McMemberRec {
+        let mut w = [0u8; MCMEMBER_REC_WIRE_SIZE];
+        w.copy_from_slice(&resp.0[SA_DATA..SA_DATA + MCMEMBER_REC_WIRE_SIZE]);
+        McMemberRec::from_wire(&w)
+    }
+
+    fn comps(list: &[McMemberComp]) -> McMemberComps {
+        list.iter().fold(McMemberComps::default(), |a, &c| a | c)
+    }
+
+    /// A join of `mgid` by port `port` with `join`, as IPoIB asks for an existing group.
+    fn join(sa: &mut Sa, f: &FakeFabric, mgid: Gid, port: u32, join: JoinState) -> Mad {
+        use McMemberComp as C;
+        let mut r = McMemberRec::with_mgid(mgid);
+        r.set_port_gid(port_gid(port));
+        r.set_join_state(join.into());
+        r.set_pkey(0xffff);
+        let c = comps(&[C::Mgid, C::PortGid, C::JoinState, C::Pkey]);
+        sa.handle(f, &mc(METHOD_SET, c, &r)).unwrap()
+    }
+
+    fn leave(sa: &mut Sa, f: &FakeFabric, mgid: Gid, port: u32, join: JoinState) -> Mad {
+        use McMemberComp as C;
+        let mut r = McMemberRec::with_mgid(mgid);
+        r.set_port_gid(port_gid(port));
+        r.set_join_state(join.into());
+        let c = comps(&[C::Mgid, C::PortGid, C::JoinState]);
+        sa.handle(f, &mc(METHOD_DELETE, c, &r)).unwrap()
+    }
+
+    /// A full create request with MGID `mgid` (zero: SA-assigned).
+    fn create_rec(mgid: Gid, port: u32) -> (McMemberComps, McMemberRec) {
+        use McMemberComp as C;
+        let mut r = McMemberRec::with_mgid(mgid);
+        r.set_port_gid(port_gid(port));
+        r.set_join_state(JoinState::Full.into());
+        r.set_qkey(0x1234);
+        r.set_pkey(0xffff);
+        let c = comps(&[
+            C::Mgid,
+            C::PortGid,
+            C::JoinState,
+            C::Qkey,
+            C::Pkey,
+            C::Sl,
+            C::FlowLabel,
+            C::TrafficClass,
+        ]);
+        (c, r)
+    }
+
+    #[test]
+    fn the_broadcast_group_is_there_from_the_start() {
+        let f = FakeFabric::new();
+        let mut sa = Sa::new(&f).unwrap();
+        let mut r = McMemberRec::with_mgid(ipoib_broadcast_mgid(0xffff));
+        r.set_port_gid(port_gid(0));
+        let resp = sa
+            .handle(&f, &mc(METHOD_GET, McMemberComp::Mgid.into(), &r))
+            .unwrap();
+        assert_eq!(resp.method(), METHOD_GET | METHOD_RESP);
+        assert_eq!(resp.status(), 0);
+        let g = answer(&resp);
+        assert_eq!(
+            (g.qkey(), g.mtu(), g.rate(), g.mlid(), g.pkey()),
+            (IPOIB_QKEY, IPOIB_MTU, IPOIB_RATE, MLID_FIRST, 0xffff)
+        );
+        assert_eq!(f.mft(MLID_FIRST), Some(0));
+        assert_eq!(sa.counts(), (1, 0));
+    }
+
+    #[test]
+    fn join_states_merge_per_port_and_program_the_switch() {
+        let f = FakeFabric::new();
+        let mut sa = Sa::new(&f).unwrap();
+        let bc = ipoib_broadcast_mgid(0xffff);
+        let resp = join(&mut sa, &f, bc, 1, JoinState::Full);
+        assert_eq!(resp.status(), 0);
+        assert_eq!(answer(&resp).join_state(), JoinState::Full.into());
+        assert_eq!(answer(&resp).port_gid(), port_gid(1));
+        assert_eq!(f.mft(MLID_FIRST), Some(0b010));
+        assert_eq!(join(&mut sa, &f, bc, 2, JoinState::Non).status(), 0);
+        assert_eq!(f.mft(MLID_FIRST), Some(0b110));
+        // A send-only join adds its bit but no receiver.
+        let resp = join(&mut sa, &f, bc, 0, JoinState::SendOnlyFull);
+        assert_eq!(f.mft(MLID_FIRST), Some(0b110));
+        assert_eq!(answer(&resp).join_state(), JoinState::SendOnlyFull.into());
+        let resp = join(&mut sa, &f, bc, 1, JoinState::SendOnlyFull);
+        assert_eq!(
+            answer(&resp).join_state(),
+            JoinStates::from(JoinState::Full) | JoinState::SendOnlyFull
+        );
+        assert_eq!(sa.counts(), (1, 3));
+        // Leaving one state keeps the others.
+        let resp = leave(&mut sa, &f, bc, 1, JoinState::Full);
+        assert_eq!(resp.method(), METHOD_DELETE | METHOD_RESP);
+        assert_eq!(resp.status(), 0);
+        assert_eq!(f.mft(MLID_FIRST), Some(0b100));
+        assert_eq!(sa.counts(), (1, 3));
+        assert_eq!(
+            leave(&mut sa, &f, bc, 1, JoinState::SendOnlyFull).status(),
+            0
+        );
+        assert_eq!(sa.counts(), (1, 2));
+        // A state the port does not hold cannot be left.
+        assert_eq!(
+            leave(&mut sa, &f, bc, 2, JoinState::Full).status(),
+            STATUS_REQ_INVALID
+        );
+        // The broadcast group stays without members.
+        assert_eq!(leave(&mut sa, &f, bc, 2, JoinState::Non).status(), 0);
+        assert_eq!(
+            leave(&mut sa, &f, bc, 0, JoinState::SendOnlyFull).status(),
+            0
+        );
+        assert_eq!(sa.counts(), (1, 0));
+        assert_eq!(f.mft(MLID_FIRST), Some(0));
+    }
+
+    #[test]
+    fn a_full_member_creates_the_last_member_deletes() {
+        let f = FakeFabric::new();
+        let mut sa = Sa::new(&f).unwrap();
+        let mut mgid = [0u8; 16];
+        mgid[0] = 0xff;
+        mgid[1] = 0x12;
+        mgid[15] = 7;
+        let mgid = Gid(mgid);
+        // A non-member cannot create.
+        assert_eq!(
+            join(&mut sa, &f, mgid, 1, JoinState::Non).status(),
+            STATUS_REQ_INVALID
+        );
+        let (c, r) = create_rec(mgid, 1);
+        // Without the components a creation needs.
+        let short = c & !McMemberComps::from(McMemberComp::Qkey);
+        let resp = sa.handle(&f, &mc(METHOD_SET, short, &r)).unwrap();
+        assert_eq!(resp.status(), STATUS_INSUFFICIENT_COMPONENTS);
+        let resp = sa.handle(&f, &mc(METHOD_SET, c, &r)).unwrap();
+        assert_eq!(resp.status(), 0);
+        let g = answer(&resp);
+        assert_eq!(
+            (g.mgid(), g.mlid(), g.qkey(), g.mtu()),
+            (mgid, MLID_FIRST + 1, 0x1234, FABRIC_MTU)
+        );
+        assert_eq!(f.mft(MLID_FIRST + 1), Some(0b010));
+        // Another port joins with the wrong Q_Key, then the right one.
+        let mut other = r;
+        other.set_port_gid(port_gid(2));
+        other.set_qkey(0x4321);
+        let resp = sa.handle(&f, &mc(METHOD_SET, c, &other)).unwrap();
+        assert_eq!(resp.status(), STATUS_REQ_INVALID);
+        other.set_qkey(0x1234);
+        assert_eq!(
+            sa.handle(&f, &mc(METHOD_SET, c, &other)).unwrap().status(),
+            0
+        );
+        assert_eq!(sa.counts(), (2, 2));
+        assert_eq!(leave(&mut sa, &f, mgid, 1, JoinState::Full).status(), 0);
+        assert_eq!(leave(&mut sa, &f, mgid, 2, JoinState::Full).status(), 0);
+        assert_eq!(sa.counts(), (1, 0));
+        assert_eq!(f.mft(MLID_FIRST + 1), None);
+        // Its MLID is free again.
+        assert_eq!(sa.handle(&f, &mc(METHOD_SET, c, &r)).unwrap().status(), 0);
+        assert_eq!(f.mft(MLID_FIRST + 1), Some(0b010));
+    }
+
+    #[test]
+    fn mgid_zero_gets_an_sa_assigned_mgid() {
+        let f = FakeFabric::new();
+        let mut sa = Sa::new(&f).unwrap();
+        let (c, r) = create_rec(Gid::ZERO, 0);
+        let g = answer(&sa.handle(&f, &mc(METHOD_SET, c, &r)).unwrap());
+        assert_eq!(g.mgid().0[..6], [0xff, 0x12, 0xa0, 0x1b, 0xff, 0xff]);
+        assert_eq!(g.mgid().0[15], 1);
+        let g2 = answer(&sa.handle(&f, &mc(METHOD_SET, c, &r)).unwrap());
+        assert_ne!(g.mgid(), g2.mgid());
+        assert_ne!(g.mlid(), g2.mlid());
+    }
+
+    #[test]
+    fn selectors_and_bad_input() {
+        use McMemberComp as C;
+        let f = FakeFabric::new();
+        let mut sa = Sa::new(&f).unwrap();
+        let bc = ipoib_broadcast_mgid(0xffff);
+        let mut r = McMemberRec::with_mgid(bc);
+        r.set_port_gid(port_gid(1));
+        r.set_join_state(JoinState::Full.into());
+        let c = comps(&[C::Mgid, C::PortGid, C::JoinState, C::MtuSelector, C::Mtu]);
+        // The group's MTU is 2048 (4): "greater than 4096" fails, "less than 4096" passes.
+        r.set_mtu_selector(Selector::Gt);
+        r.set_mtu(5);
+        assert_eq!(
+            sa.handle(&f, &mc(METHOD_SET, c, &r)).unwrap().status(),
+            STATUS_REQ_INVALID
+        );
+        r.set_mtu_selector(Selector::Lt);
+        assert_eq!(sa.handle(&f, &mc(METHOD_SET, c, &r)).unwrap().status(), 0);
+        // A port GID of no port of the fabric.
+        r.set_port_gid(Gid::from_parts(SUBNET_PREFIX, 0x99));
+        assert_eq!(
+            sa.handle(&f, &mc(METHOD_SET, c, &r)).unwrap().status(),
+            STATUS_INVALID_GID
+        );
+        // A join without its join state.
+        let c2 = comps(&[C::Mgid, C::PortGid]);
+        assert_eq!(
+            sa.handle(&f, &mc(METHOD_SET, c2, &r)).unwrap().status(),
+            STATUS_INSUFFICIENT_COMPONENTS
+        );
+        // A wrong class version, an unknown attribute, an unknown method, a response.
+        let mut m = mc(METHOD_SET, c, &r);
+        m.0[2] = 1;
+        assert_eq!(sa.handle(&f, &m).unwrap().status(), STATUS_BAD_VERSION);
+        let m = request(METHOD_GET, 0x0099, 0, &[]);
+        assert_eq!(
+            sa.handle(&f, &m).unwrap().status(),
+            STATUS_UNSUPPORTED_METHOD_ATTR
+        );
+        let m = request(0x07, ATTR_MCMEMBER_REC, 0, &[]);
+        assert_eq!(
+            sa.handle(&f, &m).unwrap().status(),
+            STATUS_UNSUPPORTED_METHOD
+        );
+        assert!(sa
+            .handle(&f, &request(0x81, ATTR_MCMEMBER_REC, 0, &[]))
+            .is_none());
+    }
+
+    #[test]
+    fn paths_and_class_port_info() {
+        let f = FakeFabric::new();
+        let mut sa = Sa::new(&f).unwrap();
+        let mut d = [0u8; 64];
+        d[8..24].copy_from_slice(&port_gid(2).0);
+        d[24..40].copy_from_slice(&port_gid(0).0);
+        let m = request(METHOD_GET, ATTR_PATH_REC, (1 << 2) | (1 << 3), &d);
+        let resp = sa.handle(&f, &m).unwrap();
+        assert_eq!(resp.status(), 0);
+        let p = &resp.0[SA_DATA..SA_DATA + 64];
+        assert_eq!(p[8..24], port_gid(2).0);
+        assert_eq!(p[24..40], port_gid(0).0);
+        assert_eq!((p[40], p[41], p[42], p[43]), (0, 3, 0, 1));
+        assert_eq!((p[50], p[51], p[54] & 0x3f), (0xff, 0xff, FABRIC_MTU));
+        // A P_Key only port 2 has: no path from port 0.
+        let m = request(
+            METHOD_GET,
+            ATTR_PATH_REC,
+            (1 << 2) | (1 << 3) | (1 << 13),
+            &{
+                let mut d = d;
+                d[50..52].copy_from_slice(&0x0002u16.to_be_bytes());
+                d
+            },
+        );
+        assert_eq!(sa.handle(&f, &m).unwrap().status(), STATUS_NO_RECORDS);
+        // An unknown destination.
+        d[8..24].copy_from_slice(&Gid::from_parts(SUBNET_PREFIX, 0x99).0);
+        let m = request(METHOD_GET, ATTR_PATH_REC, (1 << 2) | (1 << 3), &d);
+        assert_eq!(sa.handle(&f, &m).unwrap().status(), STATUS_NO_RECORDS);
+        let resp = sa
+            .handle(&f, &request(METHOD_GET, ATTR_CLASS_PORT_INFO, 0, &[]))
+            .unwrap();
+        assert_eq!(resp.status(), 0);
+        assert_eq!((resp.0[SA_DATA], resp.0[SA_DATA + 1]), (1, CLASS_VERSION));
+        let cap2 = u32::from_be_bytes([
+            resp.0[SA_DATA + 4],
+            resp.0[SA_DATA + 5],
+            resp.0[SA_DATA + 6],
+            resp.0[SA_DATA + 7],
+        ]) >> 5;
+        assert_eq!(cap2 & (1 << 12), 1 << 12);
+    }
+}

@@ -1,0 +1,153 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# IPoIB between two network namespaces on the software InfiniBand fabric
+# (sib, its SM and SA in sib_sm), with the stock C IPoIB driver over the
+# implementation of the SA multicast piece the unit runs: the interfaces come
+# up once their broadcast join is answered; MTU 2044; ping both ways; a TCP
+# stream with its data checked; IPv4 multicast from one namespace to a
+# receiver in the other (a join from the IP stack and a send-only join).
+#
+# RS_IMPL=c|rust reloads the RDMA stack with that implementation first.
+
+source "$(dirname "$0")/rdma_rs_lib.sh"
+
+rs_require_root
+rs_require_cmds rdma ip ping python3
+
+ktap_print_header
+ktap_set_plan 8
+
+NS_A=rs_iba
+NS_B=rs_ibb
+
+cleanup() {
+	# The interfaces come back to init_net when their namespace goes.
+	ip netns del $NS_A 2>/dev/null
+	ip netns del $NS_B 2>/dev/null
+	modprobe -r ib_ipoib sib_sm sib 2>/dev/null
+}
+trap cleanup EXIT
+
+rs_stack_up || ktap_exit_fail_msg "cannot load the RDMA stack${RS_IMPL:+ with $RS_IMPL}"
+modinfo sib_sm >/dev/null 2>&1 || rs_missing "sib_sm (CONFIG_INFINIBAND_SIB)"
+modinfo ib_ipoib >/dev/null 2>&1 || rs_missing "ib_ipoib (CONFIG_INFINIBAND_IPOIB)"
+
+# The fabric, its SM and SA, and IPoIB on each port; the interfaces of sib1
+# and sib2 then go to a namespace each. (The devices stay: rdmavt cannot
+# re-register its clients, which moving a device to a namespace does.)
+modprobe sib ports=3 && modprobe sib_sm && modprobe ib_ipoib ||
+	ktap_exit_fail_msg "cannot load sib, sib_sm or ib_ipoib"
+
+# The IPoIB interface of a device: its hardware address ends in the port GID,
+# whose interface id is the node GUID here.
+ipoib_of() {
+	local guid d addr
+	guid=$(tr -d ':' <"/sys/class/infiniband/$1/node_guid")
+	for d in /sys/class/net/*; do
+		[ "$(cat "$d/type")" = 32 ] || continue
+		addr=$(tr -d ':' <"$d/address")
+		[ "${addr: -16}" = "$guid" ] && echo "${d##*/}"
+	done
+}
+rs_wait eval '[ -n "$(ipoib_of sib1)" ] && [ -n "$(ipoib_of sib2)" ]' ||
+	ktap_exit_fail_msg "no IPoIB interface on sib1 or sib2"
+IF_A=$(ipoib_of sib1)
+IF_B=$(ipoib_of sib2)
+ip netns add $NS_A && ip netns add $NS_B || ktap_exit_fail_msg "ip netns add"
+ip link set "$IF_A" netns $NS_A && ip link set "$IF_B" netns $NS_B ||
+	ktap_exit_fail_msg "cannot move $IF_A and $IF_B into namespaces"
+ip -n $NS_A addr add 10.79.0.1/24 dev "$IF_A"
+ip -n $NS_B addr add 10.79.0.2/24 dev "$IF_B"
+ip -n $NS_A link set lo up
+ip -n $NS_B link set lo up
+ip -n $NS_A link set "$IF_A" up
+ip -n $NS_B link set "$IF_B" up
+
+# 1. Carrier: on only after the broadcast group's join is answered by the SA.
+carrier() { [ "$(ip netns exec "$1" cat "/sys/class/net/$2/carrier" 2>/dev/null)" = 1 ]; }
+rs_result "carrier up on both ends after the broadcast join ($IF_A, $IF_B)" \
+	rs_wait eval 'carrier $NS_A $IF_A && carrier $NS_B $IF_B'
+
+# 2. The MTU: the broadcast group's 2048 less the 4-byte IPoIB header.
+mtu_a=$(ip netns exec $NS_A cat "/sys/class/net/$IF_A/mtu")
+rs_result "MTU is 2044 (broadcast group MTU 2048)" test "$mtu_a" = 2044
+
+# 3. and 4. Unicast both ways: ARP over the broadcast group, then a path
+# record from the SA for each neighbour.
+rs_result "ping $NS_A -> $NS_B" ip netns exec $NS_A ping -c 3 -W 5 -i 0.5 10.79.0.2
+rs_result "ping $NS_B -> $NS_A" ip netns exec $NS_B ping -c 3 -W 5 -i 0.5 10.79.0.1
+
+# 5. TCP: 1 MiB of pseudo-random data, its digest checked at the other end.
+tcp_ok() {
+	local want
+	ip netns exec $NS_A timeout "$RS_TIMEOUT" python3 -c '
+import hashlib, socket
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("10.79.0.1", 17999)); s.listen(1)
+c, _ = s.accept(); h = hashlib.sha256(); n = 0
+while True:
+    b = c.recv(65536)
+    if not b: break
+    h.update(b); n += len(b)
+print(n, h.hexdigest())' >"$RS_OUT/tcp.server" 2>&1 &
+	local spid=$!
+	rs_wait eval 'ip netns exec $NS_A ss -ltn | grep -q ":17999 "'
+	want=$(ip netns exec $NS_B timeout "$RS_TIMEOUT" python3 -c '
+import hashlib, random, socket
+d = random.Random(7).randbytes(1 << 20)
+s = socket.create_connection(("10.79.0.1", 17999), timeout=30)
+s.sendall(d); s.close()
+print(len(d), hashlib.sha256(d).hexdigest())') || return 1
+	wait $spid || return 1
+	rs_log "sent: $want; received: $(cat "$RS_OUT/tcp.server")"
+	[ "$want" = "$(cat "$RS_OUT/tcp.server")" ]
+}
+rs_result "TCP $NS_B -> $NS_A: 1 MiB, digest checked" tcp_ok
+
+# 6. IPv4 multicast: a receiver in A joins 239.1.2.3 (IPoIB joins its MGID
+# through the SA), a sender in B sends to it (a send-only join).
+mcast_ok() {
+	ip netns exec $NS_A ip route add 239.0.0.0/8 dev "$IF_A"
+	ip netns exec $NS_B ip route add 239.0.0.0/8 dev "$IF_B"
+	ip netns exec $NS_A timeout "$RS_TIMEOUT" python3 -c '
+import socket, struct
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("", 17998))
+s.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP,
+             struct.pack("4s4s", socket.inet_aton("239.1.2.3"), socket.inet_aton("10.79.0.1")))
+open("'"$RS_OUT"'/mcast.ready", "w").close()
+got = set()
+while len(got) < 5:
+    b, _ = s.recvfrom(100)
+    got.add(b)
+print(len(got))' >"$RS_OUT/mcast.server" 2>&1 &
+	local spid=$!
+	rs_wait test -e "$RS_OUT/mcast.ready"
+	# Datagrams until the receiver has 5 different ones (joins take a while).
+	ip netns exec $NS_B timeout "$RS_TIMEOUT" python3 -c '
+import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton("10.79.0.2"))
+for i in range(300):
+    s.sendto(b"datagram %d" % i, ("239.1.2.3", 17998)); time.sleep(0.1)
+' >/dev/null 2>&1 &
+	local cpid=$!
+	wait $spid
+	local rc=$?
+	kill $cpid 2>/dev/null
+	wait $cpid 2>/dev/null
+	rs_log "multicast receiver: $(cat "$RS_OUT/mcast.server")"
+	[ $rc -eq 0 ] && [ "$(cat "$RS_OUT/mcast.server")" = 5 ]
+}
+rs_result "IPv4 multicast $NS_B -> $NS_A (239.1.2.3) through the SA's group" mcast_ok
+
+# 7. The namespaces go, their interfaces back to init_net; the fabric unloads.
+unload_ok() {
+	ip netns del $NS_A && ip netns del $NS_B || return 1
+	rs_wait eval '[ -e /sys/class/net/$IF_A ] && [ -e /sys/class/net/$IF_B ]' || return 1
+	modprobe -r ib_ipoib sib_sm sib
+}
+rs_result "namespaces deleted, interfaces back, ib_ipoib, sib_sm and sib unload" unload_ok
+
+ktap_finished
