@@ -270,6 +270,8 @@ impl<H: MadHandler> MadAgent<H> {
     /// Registers an agent for requests of `class` version `version` with the methods in
     /// `methods`, on GSI QP1 of `port` of `dev`.
     ///
+    /// Dropping the agent waits for its callbacks: drop it from none of them.
+    ///
     /// # Safety
     ///
     /// `dev` stays registered until the agent is dropped: drop it at the latest in the
@@ -288,8 +290,9 @@ impl<H: MadHandler> MadAgent<H> {
         let mut req: bindings::ib_mad_reg_req = unsafe { core::mem::zeroed() };
         req.mgmt_class = class;
         req.mgmt_class_version = version;
+        let word_bits = 8 * core::mem::size_of_val(&req.method_mask[0]);
         for &m in methods {
-            let (word, bit) = (usize::from(m) / 64, usize::from(m) % 64);
+            let (word, bit) = (usize::from(m) / word_bits, usize::from(m) % word_bits);
             *req.method_mask.get_mut(word).ok_or(EINVAL)? |= 1 << bit;
         }
         // SAFETY: `dev` is registered (the caller keeps it so until the agent goes) and `port`

@@ -53,6 +53,12 @@ pub(crate) fn set_active(index: u32) -> Result {
     })
 }
 
+/// Asks the clients of port `index` to register again (CLIENT_REREGISTER).
+pub(crate) fn reregister(index: u32) -> Result {
+    // SAFETY: No preconditions; the callee checks its argument.
+    to_result(unsafe { bindings::sib_fabric_reregister(index) })
+}
+
 /// Lets the multicast forwarding table decide (`true`), or sends multicast to every port with
 /// a QP attached (`false`).
 pub(crate) fn mft_manage(managed: bool) {

@@ -73,6 +73,65 @@ const IPOIB_QKEY: u32 = 0x0b1b;
 const IPOIB_MTU: u8 = 4;
 const IPOIB_RATE: u8 = 3;
 
+/// What the fabric offers a new group for a selector-qualified component.
+struct Offer {
+    /// The values, slowest first.
+    values: &'static [u8],
+    /// Their speed order.
+    rank: fn(u8) -> u32,
+    /// The value when the request does not give the component.
+    default: u8,
+}
+
+/// The MTUs (`enum ib_mtu`: 256 to 4096 bytes), in numeric order.
+const MTU_OFFER: Offer = Offer {
+    values: &[1, 2, 3, 4, 5],
+    rank: mtu_rank,
+    default: FABRIC_MTU,
+};
+
+/// The rates (`enum ib_rate`), whose codes are not in speed order: 2.5, 5, 10, 20, 30 and 40
+/// Gb/s.
+const RATE_OFFER: Offer = Offer {
+    values: &[2, 5, 3, 6, 4, 7],
+    rank: rate_rank,
+    default: FABRIC_RATE,
+};
+
+/// The order of an `enum ib_mtu` code: its value.
+fn mtu_rank(mtu: u8) -> u32 {
+    u32::from(mtu)
+}
+
+/// The speed order of an `enum ib_rate` code (`ib_rate_to_mult()` in tenths of 2.5 Gb/s), 0
+/// for one the fabric does not know.
+fn rate_rank(rate: u8) -> u32 {
+    match rate {
+        2 => 1,
+        5 => 2,
+        3 => 4,
+        6 => 8,
+        4 => 12,
+        7 => 16,
+        8 => 24,
+        9 => 32,
+        10 => 48,
+        _ => 0,
+    }
+}
+
+/// Whether a group's `have` satisfies a requested `want` under `s`, in the order `rank`
+/// gives.
+fn selector_accepts(s: Selector, have: u8, want: u8, rank: fn(u8) -> u32) -> bool {
+    let (h, w) = (rank(have), rank(want));
+    match s {
+        Selector::Gt => h > w,
+        Selector::Lt => h < w,
+        Selector::Eq => h == w,
+        Selector::Other(_) => true,
+    }
+}
+
 /// The IPoIB broadcast MGID of `pkey`: ff12:401b:<pkey>::ffff:ffff.
 pub(crate) fn ipoib_broadcast_mgid(pkey: u16) -> Gid {
     let mut g = [0u8; 16];
@@ -253,6 +312,11 @@ impl Sa {
         Some(resp)
     }
 
+    /// The join states that make a member full: it creates the group and keeps it.
+    fn full() -> JoinStates {
+        JoinStates::from(JoinState::Full) | JoinState::SendOnlyFull
+    }
+
     /// The request's component mask and MCMemberRecord.
     fn mcmember(req: &Mad) -> (McMemberComps, McMemberRec) {
         let mut mask = [0u8; 8];
@@ -291,8 +355,8 @@ impl Sa {
     fn matches(g: &McMemberRec, comps: McMemberComps, r: &McMemberRec) -> bool {
         use McMemberComp as C;
         let eq = |c: C, a: u32, b: u32| !comps.contains(c) || a == b;
-        let sel = |sc: C, vc: C, s: Selector, have: u8, want: u8| {
-            !(comps.contains(sc) && comps.contains(vc)) || s.accepts(have, want)
+        let sel = |sc: C, vc: C, s: Selector, have: u8, want: u8, rank: fn(u8) -> u32| {
+            !(comps.contains(sc) && comps.contains(vc)) || selector_accepts(s, have, want, rank)
         };
         eq(C::Qkey, g.qkey(), r.qkey())
             && eq(C::Mlid, g.mlid().into(), r.mlid().into())
@@ -310,13 +374,21 @@ impl Sa {
             && eq(C::FlowLabel, g.flow_label(), r.flow_label())
             && eq(C::HopLimit, g.hop_limit().into(), r.hop_limit().into())
             && eq(C::Scope, g.scope().into(), r.scope().into())
-            && sel(C::MtuSelector, C::Mtu, r.mtu_selector(), g.mtu(), r.mtu())
+            && sel(
+                C::MtuSelector,
+                C::Mtu,
+                r.mtu_selector(),
+                g.mtu(),
+                r.mtu(),
+                mtu_rank,
+            )
             && sel(
                 C::RateSelector,
                 C::Rate,
                 r.rate_selector(),
                 g.rate(),
                 r.rate(),
+                rate_rank,
             )
             && sel(
                 C::PacketLifeTimeSelector,
@@ -324,31 +396,30 @@ impl Sa {
                 r.packet_life_time_selector(),
                 g.packet_life_time(),
                 r.packet_life_time(),
+                u32::from,
             )
     }
 
-    /// A value for a new group under a selector, within `1..=max`.
+    /// A value for a new group under a selector: the fastest value `offer` has that
+    /// satisfies it, or the offer's default when the component is not given.
     fn choose(
         comps: McMemberComps,
         sc: McMemberComp,
         vc: McMemberComp,
         s: Selector,
         v: u8,
-        max: u8,
-        dflt: u8,
+        offer: &Offer,
     ) -> Option<u8> {
         if !comps.contains(vc) {
-            return Some(dflt);
+            return Some(offer.default);
         }
-        if !comps.contains(sc) {
-            return (1..=max).contains(&v).then_some(v);
-        }
-        match s {
-            Selector::Eq => (1..=max).contains(&v).then_some(v),
-            Selector::Gt => (v < max).then_some(max),
-            Selector::Lt => (v > 1).then_some(v - 1),
-            Selector::Other(_) => Some(max),
-        }
+        let s = if comps.contains(sc) { s } else { Selector::Eq };
+        offer
+            .values
+            .iter()
+            .rev()
+            .copied()
+            .find(|&o| selector_accepts(s, o, v, offer.rank))
     }
 
     fn create(
@@ -369,8 +440,7 @@ impl Sa {
             C::Mtu,
             r.mtu_selector(),
             r.mtu(),
-            FABRIC_MTU,
-            FABRIC_MTU,
+            &MTU_OFFER,
         );
         let rate = Self::choose(
             comps,
@@ -378,8 +448,7 @@ impl Sa {
             C::Rate,
             r.rate_selector(),
             r.rate(),
-            FABRIC_RATE,
-            FABRIC_RATE,
+            &RATE_OFFER,
         );
         let (Some(mtu), Some(rate)) = (mtu, rate) else {
             return Err(STATUS_REQ_INVALID);
@@ -395,8 +464,11 @@ impl Sa {
         if !comps.contains(C::HopLimit) {
             g.set_hop_limit(0);
         }
+        // Scope: asked for, else the MGID's, else link-local.
         if !comps.contains(C::Scope) || g.scope() == 0 {
-            g.set_scope(2);
+            let from_mgid = g.mgid().0[1] & 0xf;
+            let given = comps.contains(C::Mgid) && g.mgid().0[0] == 0xff && from_mgid != 0;
+            g.set_scope(if given { from_mgid } else { 2 });
         }
         // MGID 0: an SA-assigned one, ff1<scope>:a01b:<pkey>::<n>.
         if !comps.contains(C::Mgid) || g.mgid().is_zero() {
@@ -449,8 +521,8 @@ impl Sa {
                 }
                 gi
             }
-            // Only a full member creates a group.
-            None if join.contains(JoinState::Full) => self.create(fabric, comps, &r)?,
+            // A full or send-only full member creates a group.
+            None if join.contains_any(Self::full()) => self.create(fabric, comps, &r)?,
             None => return Err(STATUS_REQ_INVALID),
         };
         if !port.has_pkey(self.groups[gi].rec.pkey()) {
@@ -514,7 +586,9 @@ impl Sa {
         out.set_port_gid(r.port_gid());
         out.set_join_state(r.join_state());
         let mlid = group.rec.mlid();
-        if group.members.is_empty() && !group.permanent {
+        // The group goes with its last full or send-only full member.
+        let full = Self::full();
+        if !group.permanent && !group.members.iter().any(|m| m.join.contains_any(full)) {
             fabric.clear_mft(mlid);
             self.groups.remove(gi).map_err(|_| STATUS_REQ_INVALID)?;
         } else {
@@ -861,6 +935,73 @@ mod tests {
     }
 
     #[test]
+    fn send_only_full_members_create_and_keep_groups() {
+        use McMemberComp as C;
+        let f = FakeFabric::new();
+        let mut sa = Sa::new(&f).unwrap();
+        let mut m = [0u8; 16];
+        m[0] = 0xff;
+        m[1] = 0x15;
+        m[15] = 9;
+        let mgid = Gid(m);
+        // IPoIB's send-only join of a group no one receives creates it.
+        let (c, mut r) = create_rec(mgid, 0);
+        r.set_join_state(JoinState::SendOnlyFull.into());
+        let resp = sa.handle(&f, &mc(METHOD_SET, c & !McMemberComps::from(C::Scope), &r));
+        let g = answer(&resp.unwrap());
+        assert_eq!(g.scope(), 5);
+        assert_eq!(f.mft(g.mlid()), Some(0));
+        assert_eq!(join(&mut sa, &f, mgid, 1, JoinState::Non).status(), 0);
+        assert_eq!(f.mft(g.mlid()), Some(0b010));
+        assert_eq!(sa.counts(), (2, 2));
+        // Its last full member gone, the group goes, its non-member with it.
+        assert_eq!(
+            leave(&mut sa, &f, mgid, 0, JoinState::SendOnlyFull).status(),
+            0
+        );
+        assert_eq!(sa.counts(), (1, 0));
+        assert_eq!(f.mft(g.mlid()), None);
+    }
+
+    #[test]
+    fn records_have_the_wire_layout_of_the_iba() {
+        let mut r = McMemberRec::with_mgid(ipoib_broadcast_mgid(0xffff));
+        r.set_port_gid(port_gid(1));
+        r.set_qkey(0x0102_0304);
+        r.set_mlid(0xc001);
+        r.set_mtu_selector(Selector::Eq);
+        r.set_mtu(4);
+        r.set_traffic_class(0x56);
+        r.set_pkey(0x8001);
+        r.set_rate_selector(Selector::Lt);
+        r.set_rate(3);
+        r.set_packet_life_time_selector(Selector::Gt);
+        r.set_packet_life_time(0x12);
+        r.set_sl(0xa);
+        r.set_flow_label(0xbcdef);
+        r.set_hop_limit(0x40);
+        r.set_scope(2);
+        r.set_join_state(JoinState::SendOnlyFull.into());
+        r.set_proxy_join(1);
+        let w = r.to_wire();
+        assert_eq!(w[0..6], [0xff, 0x12, 0x40, 0x1b, 0xff, 0xff]);
+        assert_eq!(w[16..32], port_gid(1).0);
+        assert_eq!(
+            w[32..52],
+            [
+                0x01, 0x02, 0x03, 0x04, 0xc0, 0x01, 0x84, 0x56, 0x80, 0x01, 0x43, 0x12, 0xab, 0xcd,
+                0xef, 0x40, 0x28, 0x80, 0x00, 0x00
+            ]
+        );
+        let back = McMemberRec::from_wire(&w);
+        assert_eq!(back.to_wire(), w);
+        assert_eq!(
+            (back.sl(), back.flow_label(), back.hop_limit()),
+            (0xa, 0xbcdef, 0x40)
+        );
+    }
+
+    #[test]
     fn mgid_zero_gets_an_sa_assigned_mgid() {
         let f = FakeFabric::new();
         let mut sa = Sa::new(&f).unwrap();
@@ -892,6 +1033,16 @@ mod tests {
         );
         r.set_mtu_selector(Selector::Lt);
         assert_eq!(sa.handle(&f, &mc(METHOD_SET, c, &r)).unwrap().status(), 0);
+        // Rates compare by speed, not by code: the group's 10 Gb/s (3) beats 5 Gb/s (5).
+        let cr = comps(&[C::Mgid, C::PortGid, C::JoinState, C::RateSelector, C::Rate]);
+        r.set_rate_selector(Selector::Gt);
+        r.set_rate(5);
+        assert_eq!(sa.handle(&f, &mc(METHOD_SET, cr, &r)).unwrap().status(), 0);
+        r.set_rate(7);
+        assert_eq!(
+            sa.handle(&f, &mc(METHOD_SET, cr, &r)).unwrap().status(),
+            STATUS_REQ_INVALID
+        );
         // A port GID of no port of the fabric.
         r.set_port_gid(Gid::from_parts(SUBNET_PREFIX, 0x99));
         assert_eq!(

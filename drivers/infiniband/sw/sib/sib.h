@@ -62,9 +62,6 @@ struct sib_fabric {
 	struct workqueue_struct *wq;
 	struct xarray mft;
 	bool mft_managed;
-	atomic64_t n_unicast;
-	atomic64_t n_multicast;
-	atomic64_t n_dropped;
 };
 
 struct sib_qp_priv {

@@ -56,29 +56,23 @@ static const enum ib_wc_opcode sib_wc_opcode[] = {
 
 /* rdmavt's QP callbacks */
 
+/*
+ * RC and UC are refused here, before rdmavt has allocated a QP number (a
+ * failed qp_priv_init() would leak it). rdmavt has set allowed_ops from
+ * the QP type already.
+ */
 static void *sib_qp_priv_alloc(struct rvt_dev_info *rdi, struct rvt_qp *qp)
 {
 	struct sib_qp_priv *priv;
 
+	if (qp->allowed_ops != IB_OPCODE_UD)
+		return ERR_PTR(-EOPNOTSUPP);
 	priv = kzalloc_obj(*priv);
 	if (!priv)
 		return ERR_PTR(-ENOMEM);
 	priv->qp = qp;
 	INIT_WORK(&priv->send_work, sib_send_work);
 	return priv;
-}
-
-static int sib_qp_priv_init(struct rvt_dev_info *rdi, struct rvt_qp *qp,
-			    struct ib_qp_init_attr *init_attr)
-{
-	switch (init_attr->qp_type) {
-	case IB_QPT_UD:
-	case IB_QPT_GSI:
-	case IB_QPT_SMI:
-		return 0;
-	default:
-		return -EOPNOTSUPP;
-	}
 }
 
 static void sib_qp_priv_free(struct rvt_dev_info *rdi, struct rvt_qp *qp)
@@ -207,7 +201,7 @@ static int sib_modify_device(struct ib_device *ibdev, int mask,
 	return 0;
 }
 
-/* sysfs: ports/1/sib/{rcv_drops,loop_pkts} */
+/* sysfs: ports/1/sib/{rcv_drops,rcv_pkts} */
 
 static ssize_t rcv_drops_show(struct ib_device *ibdev, u32 port_num,
 			      struct ib_port_attribute *attr, char *buf)
@@ -330,7 +324,7 @@ int sib_fabric_set_sm_lid(unsigned int index, u32 sm_lid)
 	if (!sdev) {
 		ret = -ENODEV;
 	} else if (sdev->port.rvp.sm_lid != sm_lid) {
-		sdev->port.rvp.sm_lid = sm_lid;
+		WRITE_ONCE(sdev->port.rvp.sm_lid, sm_lid);
 		sib_port_event(sdev, IB_EVENT_SM_CHANGE);
 	}
 	mutex_unlock(&sib_fabric.lock);
@@ -417,9 +411,17 @@ void sib_fabric_mft_clear(u16 mlid)
 }
 EXPORT_SYMBOL_GPL(sib_fabric_mft_clear);
 
+/* Unmanaging forgets the table: a new SM may give its MLIDs to other groups. */
 void sib_fabric_mft_manage(bool managed)
 {
 	WRITE_ONCE(sib_fabric.mft_managed, managed);
+	if (!managed) {
+		unsigned long mlid;
+		void *entry;
+
+		xa_for_each(&sib_fabric.mft, mlid, entry)
+			xa_erase(&sib_fabric.mft, mlid);
+	}
 }
 EXPORT_SYMBOL_GPL(sib_fabric_mft_manage);
 
@@ -504,7 +506,6 @@ static struct sib_dev *sib_dev_create(unsigned int index)
 	rdi->driver_f.shut_down_port = sib_shut_down_port;
 	rdi->driver_f.cap_mask_chg = sib_cap_mask_chg;
 	rdi->driver_f.qp_priv_alloc = sib_qp_priv_alloc;
-	rdi->driver_f.qp_priv_init = sib_qp_priv_init;
 	rdi->driver_f.qp_priv_free = sib_qp_priv_free;
 	rdi->driver_f.free_all_qps = sib_free_all_qps;
 	rdi->driver_f.notify_qp_reset = sib_notify_qp_reset;

@@ -17,7 +17,8 @@ use kernel::{
             RecvMad,
             Responder, //
         },
-        ClientGuard, RegisteredDevice,
+        ClientGuard,
+        RegisteredDevice, //
     },
     sync::{
         new_mutex,
@@ -113,9 +114,10 @@ struct SibSm {
 impl kernel::Module for SibSm {
     fn init(_module: &'static ThisModule) -> Result<Self> {
         sm::bring_up()?;
-        Ok(Self {
-            _client: CLIENT.register()?,
-        })
+        // Without the SA, the table the SM took over would drop all multicast.
+        let client = CLIENT.register().inspect_err(|_| sm::release())?;
+        sm::reregister_all().inspect_err(|_| sm::release())?;
+        Ok(Self { _client: client })
     }
 }
 

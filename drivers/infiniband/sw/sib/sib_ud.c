@@ -55,8 +55,7 @@ static void sib_deliver(struct sib_dev *sdev, struct rvt_qp *qp,
 
 	dqpt = qp->ibqp.qp_type == IB_QPT_GSI || qp->ibqp.qp_type == IB_QPT_SMI ?
 		IB_QPT_UD : qp->ibqp.qp_type;
-	if (dqpt != IB_QPT_UD ||
-	    !(ib_rvt_state_ops[qp->state] & RVT_PROCESS_RECV_OK))
+	if (dqpt != IB_QPT_UD)
 		goto drop;
 
 	/* P_Key: none for QP0; QP1 takes any of its port's; a UD QP its own */
@@ -89,6 +88,12 @@ static void sib_deliver(struct sib_dev *sdev, struct rvt_qp *qp,
 	}
 
 	spin_lock_irqsave(&qp->r_lock, flags);
+	/*
+	 * The state under r_lock: rvt_error_qp() releases r_sge under it and
+	 * leaves RVT_R_REUSE_SGE set.
+	 */
+	if (!(ib_rvt_state_ops[qp->state] & RVT_PROCESS_RECV_OK))
+		goto unlock_drop;
 	if (qp->r_flags & RVT_R_REUSE_SGE) {
 		qp->r_flags &= ~RVT_R_REUSE_SGE;
 	} else {
@@ -143,7 +148,6 @@ unlock_drop:
 	spin_unlock_irqrestore(&qp->r_lock, flags);
 drop:
 	port->rvp.n_pkt_drops++;
-	atomic64_inc(&sib_fabric.n_dropped);
 }
 
 /* Whether the switch forwards multicast LID @mlid to @sdev's port. */
@@ -163,10 +167,10 @@ static void sib_switch(const struct sib_packet *pkt)
 	struct sib_dev *sdev;
 	struct rvt_qp *qp;
 
+	/* a packet no port takes is lost, as on a wire */
 	if (sib_is_mlid(pkt->dlid)) {
-		atomic64_inc(&sib_fabric.n_multicast);
 		if (!pkt->has_grh)
-			goto drop;
+			return;
 		list_for_each_entry_rcu(sdev, &sib_fabric.devs, fabric_entry) {
 			struct rvt_mcast *mcast;
 			struct rvt_mcast_qp *p;
@@ -181,14 +185,18 @@ static void sib_switch(const struct sib_packet *pkt)
 				continue;
 			list_for_each_entry_rcu(p, &mcast->qp_list, list)
 				sib_deliver(sdev, p->qp, pkt);
-			/* let rvt_detach_mcast() go on */
+			/*
+			 * Let rvt_detach_mcast() go on. It frees the group
+			 * after an RCU grace period (patched rdmavt), and this
+			 * runs under rcu_read_lock(), so the wake_up() after
+			 * the last reference is not a use after free.
+			 */
 			if (atomic_dec_return(&mcast->refcount) <= 1)
 				wake_up(&mcast->wait);
 		}
 		return;
 	}
 
-	atomic64_inc(&sib_fabric.n_unicast);
 	list_for_each_entry_rcu(sdev, &sib_fabric.devs, fabric_entry) {
 		struct sib_port *port = &sdev->port;
 		u32 lid = READ_ONCE(port->lid);
@@ -197,15 +205,12 @@ static void sib_switch(const struct sib_packet *pkt)
 			continue;
 		/* a port not ACTIVE takes only subnet management packets */
 		if (READ_ONCE(port->state) != IB_PORT_ACTIVE && pkt->dest_qpn)
-			goto drop;
+			return;
 		qp = rvt_lookup_qpn(&sdev->rdi, &port->rvp, pkt->dest_qpn);
-		if (!qp)
-			goto drop;
-		sib_deliver(sdev, qp, pkt);
+		if (qp)
+			sib_deliver(sdev, qp, pkt);
 		return;
 	}
-drop:
-	atomic64_inc(&sib_fabric.n_dropped);
 }
 
 /*
@@ -238,7 +243,8 @@ static struct sib_packet *sib_packetize(struct rvt_qp *qp,
 	if (qp->ibqp.qp_num && READ_ONCE(port->state) != IB_PORT_ACTIVE)
 		return NULL;
 
-	pkt = kmalloc(struct_size(pkt, data, len), GFP_KERNEL);
+	/* the queue may serve reclaim (NFS over IPoIB): no I/O */
+	pkt = kmalloc(struct_size(pkt, data, len), GFP_NOIO);
 	if (!pkt)
 		return NULL;
 	pkt->len = len;

@@ -24,7 +24,17 @@ pub(crate) fn bring_up() -> Result {
     Ok(())
 }
 
-/// Gives the switch's multicast forwarding back (every attached QP receives).
+/// Asks every port's clients to register again (CLIENT_REREGISTER): this SM knows none of the
+/// joins a previous one had. Called once the SA answers.
+pub(crate) fn reregister_all() -> Result {
+    for i in 0..ffi::nports() {
+        ffi::reregister(i)?;
+    }
+    Ok(())
+}
+
+/// Gives the switch's multicast forwarding back (every attached QP receives) and forgets the
+/// table.
 pub(crate) fn release() {
     ffi::mft_manage(false);
 }

@@ -46,12 +46,16 @@ rs_kprobes_clear() {
 
 # Proof of which code ran. Each line: a piece's entry point that dispatches
 # on its implementation parameter (module:function), the Rust function it
-# calls when the piece runs on Rust, and the parameter.
-RS_DISPATCH="ib_core:rdma_roce_rescan_device rdma_rs_roce_rescan_device ib_core:roce_gid_impl
-ib_core:ib_init_ah_from_mcmember rdma_rs_init_ah_from_mcmember ib_core:sa_mcast_impl
-rdma_cm:rdma_join_multicast rdma_rs_cma_join_multicast rdma_cm:mcast_impl
-rdma_cm:rdma_leave_multicast rdma_rs_cma_leave_multicast rdma_cm:mcast_impl
-rdma_ucm:ucma_open rdma_rs_ucma_open rdma_ucm:ucma_impl"
+# calls when the piece runs on Rust, the parameter, and "ib" for an entry
+# only InfiniBand reaches (counted only when named: soft-RoCE never calls
+# the SA).
+RS_DISPATCH="ib_core:rdma_roce_rescan_device rdma_rs_roce_rescan_device ib_core:roce_gid_impl -
+ib_core:ib_init_ah_from_mcmember rdma_rs_init_ah_from_mcmember ib_core:sa_mcast_impl -
+ib_core:ib_sa_join_multicast rdma_rs_sa_join_multicast ib_core:sa_mcast_impl ib
+ib_core:ib_sa_free_multicast rdma_rs_sa_free_multicast ib_core:sa_mcast_impl ib
+rdma_cm:rdma_join_multicast rdma_rs_cma_join_multicast rdma_cm:mcast_impl -
+rdma_cm:rdma_leave_multicast rdma_rs_cma_leave_multicast rdma_cm:mcast_impl -
+rdma_ucm:ucma_open rdma_rs_ucma_open rdma_ucm:ucma_impl -"
 
 # rs_probe_name function: the kprobe event that counts a function's calls.
 rs_probe_name() {
@@ -92,9 +96,9 @@ rs_probe_hits() {
 # points (functions of RS_DISPATCH, all of them if none is given) and of the
 # Rust functions they call.
 rs_dispatch_on() {
-	local e r p args=()
-	while read -r e r p; do
-		rs_dispatch_wanted "$e" "$p" "$@" || continue
+	local e r p x args=()
+	while read -r e r p x; do
+		rs_dispatch_wanted "$e" "$p" "$x" "$@" || continue
 		args+=("$e" "${e%%:*}:$r")
 	done <<<"$RS_DISPATCH"
 	# Nothing to count (a misspelt entry, or no piece of this kernel) is
@@ -103,23 +107,28 @@ rs_dispatch_on() {
 	rs_probes_on "${args[@]}"
 }
 
-# rs_dispatch_wanted entry param [entry...]: an RS_DISPATCH line is counted:
-# its piece is in this kernel (a kernel of part of the series has fewer) and
-# it is one of the entries asked for, if any.
+# rs_dispatch_wanted entry param ib [entry...]: an RS_DISPATCH line is
+# counted: its piece is in this kernel (a kernel of part of the series has
+# fewer) and it is one of the entries asked for, or, if none is, not an
+# InfiniBand-only one.
 rs_dispatch_wanted() {
-	local e=$1 p=$2
-	shift 2
+	local e=$1 p=$2 x=$3
+	shift 3
 	[[ " $RS_IMPL_PARAMS " == *" $p "* ]] || return 1
-	[ $# -eq 0 ] || [[ " $* " == *" ${e#*:} "* ]]
+	if [ $# -eq 0 ]; then
+		[ "$x" != ib ]
+	else
+		[[ " $* " == *" ${e#*:} "* ]]
+	fi
 }
 
 # rs_dispatch_ran entry...: each entry point counted by rs_dispatch_on was
 # called, and ran the implementation its parameter names: its Rust function
 # as often as it with Rust, never with C. Logs the counts, removes the probes.
 rs_dispatch_ran() {
-	local e r p v ne nr rc=0 n=0
-	while read -r e r p; do
-		rs_dispatch_wanted "$e" "$p" "$@" || continue
+	local e r p x v ne nr rc=0 n=0
+	while read -r e r p x; do
+		rs_dispatch_wanted "$e" "$p" "$x" "$@" || continue
 		n=$((n + 1))
 		v=$(cat "/sys/module/${p%%:*}/parameters/${p#*:}" 2>/dev/null)
 		ne=$(rs_probe_hits "$e")
