@@ -78,7 +78,7 @@ struct Offer {
     /// The values, slowest first.
     values: &'static [u8],
     /// Their speed order.
-    rank: fn(u8) -> u32,
+    rank: fn(u8) -> u8,
     /// The value when the request does not give the component.
     default: u8,
 }
@@ -86,7 +86,7 @@ struct Offer {
 /// The MTUs (`enum ib_mtu`: 256 to 4096 bytes), in numeric order.
 const MTU_OFFER: Offer = Offer {
     values: &[1, 2, 3, 4, 5],
-    rank: mtu_rank,
+    rank: code_rank,
     default: FABRIC_MTU,
 };
 
@@ -98,14 +98,14 @@ const RATE_OFFER: Offer = Offer {
     default: FABRIC_RATE,
 };
 
-/// The order of an `enum ib_mtu` code: its value.
-fn mtu_rank(mtu: u8) -> u32 {
-    u32::from(mtu)
+/// The order of a code that is in order already (MTU, packet lifetime): its value.
+fn code_rank(code: u8) -> u8 {
+    code
 }
 
-/// The speed order of an `enum ib_rate` code (`ib_rate_to_mult()` in tenths of 2.5 Gb/s), 0
+/// The speed order of an `enum ib_rate` code (`ib_rate_to_mult()`: multiples of 2.5 Gb/s), 0
 /// for one the fabric does not know.
-fn rate_rank(rate: u8) -> u32 {
+fn rate_rank(rate: u8) -> u8 {
     match rate {
         2 => 1,
         5 => 2,
@@ -122,14 +122,8 @@ fn rate_rank(rate: u8) -> u32 {
 
 /// Whether a group's `have` satisfies a requested `want` under `s`, in the order `rank`
 /// gives.
-fn selector_accepts(s: Selector, have: u8, want: u8, rank: fn(u8) -> u32) -> bool {
-    let (h, w) = (rank(have), rank(want));
-    match s {
-        Selector::Gt => h > w,
-        Selector::Lt => h < w,
-        Selector::Eq => h == w,
-        Selector::Other(_) => true,
-    }
+fn selector_accepts(s: Selector, have: u8, want: u8, rank: fn(u8) -> u8) -> bool {
+    s.accepts(rank(have), rank(want))
 }
 
 /// The IPoIB broadcast MGID of `pkey`: ff12:401b:<pkey>::ffff:ffff.
@@ -355,7 +349,7 @@ impl Sa {
     fn matches(g: &McMemberRec, comps: McMemberComps, r: &McMemberRec) -> bool {
         use McMemberComp as C;
         let eq = |c: C, a: u32, b: u32| !comps.contains(c) || a == b;
-        let sel = |sc: C, vc: C, s: Selector, have: u8, want: u8, rank: fn(u8) -> u32| {
+        let sel = |sc: C, vc: C, s: Selector, have: u8, want: u8, rank: fn(u8) -> u8| {
             !(comps.contains(sc) && comps.contains(vc)) || selector_accepts(s, have, want, rank)
         };
         eq(C::Qkey, g.qkey(), r.qkey())
@@ -380,7 +374,7 @@ impl Sa {
                 r.mtu_selector(),
                 g.mtu(),
                 r.mtu(),
-                mtu_rank,
+                code_rank,
             )
             && sel(
                 C::RateSelector,
@@ -396,7 +390,7 @@ impl Sa {
                 r.packet_life_time_selector(),
                 g.packet_life_time(),
                 r.packet_life_time(),
-                u32::from,
+                code_rank,
             )
     }
 
@@ -662,7 +656,7 @@ impl Sa {
         }
         if comps & MTU_SEL != 0 && comps & MTU != 0 {
             let s = Selector::from_raw(d[54] >> 6);
-            if !s.accepts(FABRIC_MTU, d[54] & 0x3f) && !matches!(s, Selector::Other(_)) {
+            if !s.accepts(FABRIC_MTU, d[54] & 0x3f) {
                 return Err(STATUS_NO_RECORDS);
             }
         }
