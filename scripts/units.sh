@@ -41,7 +41,7 @@ rs_units() {
 kunit kunit - - *
 selftests.rdma_rs_impl selftests rdma_rs_impl.sh - *
 selftests.rdma_rs_client_sample selftests rdma_rs_client_sample.sh - *
-selftests.rdma_rs_reload selftests rdma_rs_reload.sh - *
+selftests.rdma_rs_reload selftests rdma_rs_reload.sh RS_RELOAD_CYCLES=2 *
 smoke.rdma_rs_pyverbs.rust smoke rdma_rs_pyverbs.sh RS_IMPL=rust *
 smoke.rdma_rs_smoke.rust smoke rdma_rs_smoke.sh RS_IMPL=rust *
 smoke.rdma_rs_gid.rust smoke rdma_rs_gid.sh RS_IMPL=rust,RS_PIECES=ib_core:roce_gid_impl $RS_RUST_GID
@@ -54,10 +54,11 @@ smoke.rdma_rs_smoke.c smoke rdma_rs_smoke.sh RS_IMPL=c -
 smoke.rdma_rs_sa_mcast.c smoke rdma_rs_sa_mcast.sh RS_IMPL=c $RS_RUST_SAMPLE
 smoke.rdma_rs_cma_mcast.c smoke rdma_rs_cma_mcast.sh RS_IMPL=c -
 smoke.rdma_rs_ucma.c smoke rdma_rs_ucma.sh RS_IMPL=c -
-smoke.rdma_rs_ucma_fuzz smoke rdma_rs_ucma_fuzz.sh RS_IMPL=c $RS_RUST_UCMA
+smoke.rdma_rs_ucma_fuzz smoke rdma_rs_ucma_fuzz.sh RS_IMPL=c,RS_FUZZ_CMDS=8000 $RS_RUST_UCMA
 smoke.rdma_rs_sib.c smoke rdma_rs_sib.sh RS_IMPL=c -
-smoke.rdma_rs_ipoib.rust smoke rdma_rs_ipoib.sh RS_IMPL=rust,RS_PIECES=ib_core:sa_mcast_impl $RS_RUST_SIB $RS_RUST_SA
+smoke.rdma_rs_ipoib.rust smoke rdma_rs_ipoib.sh RS_IMPL=rust *
 smoke.rdma_rs_ipoib.c smoke rdma_rs_ipoib.sh RS_IMPL=c $RS_RUST_SIB
+smoke.rdma_rs_sib_sa smoke rdma_rs_sib_sa.sh - $RS_RUST_SIB $RS_RUST_SA
 soak.rdma_rs_ucma_fuzz soak rdma_rs_ucma_fuzz.sh RS_IMPL=c,RS_FUZZ_CMDS=1000000 $RS_RUST_UCMA
 soak.rdma_rs_reload soak rdma_rs_reload.sh RS_RELOAD_CYCLES=100 *
 EOF

@@ -13,6 +13,7 @@ use crate::{
     bindings,
     error::{
         code::EINVAL,
+        Error,
         Result, //
     },
     fmt,
@@ -148,6 +149,53 @@ impl fmt::Display for Gid {
             write!(f, "{:02x}{:02x}", pair[0], pair[1])?;
         }
         Ok(())
+    }
+}
+
+/// Parses the text form of an IPv6 address: eight groups of one to four hexadecimal digits
+/// separated by `:`, where one `::` stands for a run of zero groups (as in `ff12:401b::1`).
+/// Anything else is [`EINVAL`].
+impl core::str::FromStr for Gid {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        /// Parses `part` (no `::` in it) into groups, returning how many there were.
+        fn groups(part: &str, out: &mut [u16; 8]) -> Result<usize> {
+            if part.is_empty() {
+                return Ok(0);
+            }
+            let mut n = 0;
+            for g in part.split(':') {
+                if g.is_empty() || g.len() > 4 || !g.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    return Err(EINVAL);
+                }
+                *out.get_mut(n).ok_or(EINVAL)? = u16::from_str_radix(g, 16).map_err(|_| EINVAL)?;
+                n += 1;
+            }
+            Ok(n)
+        }
+
+        let mut head = [0u16; 8];
+        let mut tail = [0u16; 8];
+        let (nh, nt) = match s.split_once("::") {
+            Some((h, t)) => {
+                let (nh, nt) = (groups(h, &mut head)?, groups(t, &mut tail)?);
+                if nh + nt > 7 {
+                    return Err(EINVAL);
+                }
+                (nh, nt)
+            }
+            None if groups(s, &mut head)? == 8 => (8, 0),
+            None => return Err(EINVAL),
+        };
+        let mut all = [0u16; 8];
+        all[..nh].copy_from_slice(&head[..nh]);
+        all[8 - nt..].copy_from_slice(&tail[..nt]);
+        let mut gid = Gid::ZERO;
+        for (bytes, g) in gid.0.chunks_exact_mut(2).zip(all) {
+            bytes.copy_from_slice(&g.to_be_bytes());
+        }
+        Ok(gid)
     }
 }
 
@@ -370,6 +418,38 @@ impl Drop for GidAttr<'_> {
 mod tests {
     use super::*;
     use crate::str::CString;
+
+    #[test]
+    fn gid_parses_the_ipv6_text_form() {
+        let bc: Gid = "ff12:401b:ffff::ffff:ffff".parse().unwrap();
+        assert_eq!(
+            bc.0,
+            [0xff, 0x12, 0x40, 0x1b, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff]
+        );
+        let full: Gid = "fe80:0000:0000:0000:0002:c903:0000:0011".parse().unwrap();
+        assert_eq!(
+            (full.subnet_prefix(), full.interface_id()),
+            (0xfe80_0000_0000_0000, 0x2_c903_0000_0011)
+        );
+        assert!("::".parse::<Gid>().unwrap().is_zero());
+        assert_eq!("::1".parse::<Gid>().unwrap().0[15], 1);
+        assert_eq!("ff02::".parse::<Gid>().unwrap().0[..2], [0xff, 0x02]);
+        for bad in [
+            "",
+            ":",
+            ":::",
+            "1::2::3",
+            "1:2:3:4:5:6:7",
+            "1:2:3:4:5:6:7:8:9",
+            "1:2:3:4::5:6:7:8",
+            "12345::",
+            "g::",
+            "1:2:3:4:5:6:7:",
+            "+1::",
+        ] {
+            assert_eq!(bad.parse::<Gid>(), Err(EINVAL));
+        }
+    }
 
     #[test]
     fn gid_ipv4_mapped() {

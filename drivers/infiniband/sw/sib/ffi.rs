@@ -45,12 +45,26 @@ pub(crate) fn set_sm_lid(index: u32, sm_lid: u32) -> Result {
     to_result(unsafe { bindings::sib_fabric_set_sm_lid(index, sm_lid) })
 }
 
-/// Makes port `index` ACTIVE.
-pub(crate) fn set_active(index: u32) -> Result {
+/// The states the SM gives a port.
+#[derive(Clone, Copy)]
+#[repr(u32)]
+pub(crate) enum PortState {
+    /// Down: its clients see PORT_ERR.
+    Down = bindings::ib_port_state_IB_PORT_DOWN,
+    /// Active: its clients see PORT_ACTIVE.
+    Active = bindings::ib_port_state_IB_PORT_ACTIVE,
+}
+
+/// Puts port `index` in `state`.
+pub(crate) fn set_state(index: u32, state: PortState) -> Result {
     // SAFETY: No preconditions; the callee checks its arguments.
-    to_result(unsafe {
-        bindings::sib_fabric_set_state(index, bindings::ib_port_state_IB_PORT_ACTIVE)
-    })
+    to_result(unsafe { bindings::sib_fabric_set_state(index, state as u32) })
+}
+
+/// Sets entry `pkey_index` of the P_Key table of port `index` (PKEY_CHANGE).
+pub(crate) fn set_pkey(index: u32, pkey_index: u32, pkey: u16) -> Result {
+    // SAFETY: No preconditions; the callee checks its arguments.
+    to_result(unsafe { bindings::sib_fabric_set_pkey(index, pkey_index, pkey) })
 }
 
 /// Asks the clients of port `index` to register again (CLIENT_REREGISTER).

@@ -39,10 +39,10 @@ pub(crate) const METHOD_SET: u8 = 0x02;
 pub(crate) const METHOD_GET_TABLE: u8 = 0x12;
 pub(crate) const METHOD_DELETE: u8 = 0x15;
 
-const ATTR_CLASS_PORT_INFO: u16 = 0x0001;
-const ATTR_SERVICE_REC: u16 = 0x0031;
-const ATTR_PATH_REC: u16 = 0x0035;
-const ATTR_MCMEMBER_REC: u16 = 0x0038;
+pub(crate) const ATTR_CLASS_PORT_INFO: u16 = 0x0001;
+pub(crate) const ATTR_SERVICE_REC: u16 = 0x0031;
+pub(crate) const ATTR_PATH_REC: u16 = 0x0035;
+pub(crate) const ATTR_MCMEMBER_REC: u16 = 0x0038;
 
 /// MAD status values: the common ones (IBA 13.4.7) and the SA's (15.2.1.1, bits 8-15).
 pub(crate) const STATUS_BAD_VERSION: u16 = 0x0004;
@@ -57,8 +57,8 @@ pub(crate) const STATUS_INSUFFICIENT_COMPONENTS: u16 = 0x0600;
 
 /// Where the SA header's fields and the record are in an SA MAD.
 const SA_ATTR_OFFSET: usize = 44;
-const SA_COMP_MASK: usize = 48;
-const SA_DATA: usize = 56;
+pub(crate) const SA_COMP_MASK: usize = 48;
+pub(crate) const SA_DATA: usize = 56;
 
 /// The fabric's subnet prefix, MTU (`IB_MTU_4096`) and rate (`IB_RATE_40_GBPS`).
 pub(crate) const SUBNET_PREFIX: u64 = 0xfe80_0000_0000_0000;
@@ -218,17 +218,111 @@ impl Sa {
             groups: KVec::new(),
             next_mgid: 1,
         };
-        let mut rec = McMemberRec::with_mgid(ipoib_broadcast_mgid(0xffff));
+        sa.add_broadcast_group(fabric, 0xffff)?;
+        Ok(sa)
+    }
+
+    /// Creates the IPoIB broadcast group of partition `pkey` (the membership bit ignored),
+    /// unless it exists: what an SM does for each partition it configures.
+    pub(crate) fn add_broadcast_group(&mut self, fabric: &impl Fabric, pkey: u16) -> Result {
+        let pkey = pkey | 0x8000;
+        if pkey == 0x8000 {
+            return Err(EINVAL);
+        }
+        let mgid = ipoib_broadcast_mgid(pkey);
+        if self.find(&mgid).is_some() {
+            return Ok(());
+        }
+        let mut rec = McMemberRec::with_mgid(mgid);
         rec.set_qkey(IPOIB_QKEY);
-        rec.set_pkey(0xffff);
+        rec.set_pkey(pkey);
         rec.set_mtu_selector(Selector::Eq);
         rec.set_mtu(IPOIB_MTU);
         rec.set_rate_selector(Selector::Eq);
         rec.set_rate(IPOIB_RATE);
         rec.set_packet_life_time_selector(Selector::Eq);
         rec.set_scope(2);
-        sa.add_group(fabric, rec, true)?;
-        Ok(sa)
+        self.add_group(fabric, rec, true)
+    }
+
+    /// Deletes the group of `mgid` with its members, who are not told (as when an SM restarts
+    /// without its state): their multicast stops until they join again.
+    pub(crate) fn delete_group(&mut self, fabric: &impl Fabric, mgid: &Gid) -> Result {
+        let gi = self.find(mgid).ok_or(ENOENT)?;
+        let group = self.groups.remove(gi).map_err(|_| ENOENT)?;
+        fabric.clear_mft(group.rec.mlid());
+        Ok(())
+    }
+
+    /// Moves the group of `mgid` to multicast LID `mlid`; its members, not told, keep sending
+    /// to and listening on the old one.
+    pub(crate) fn set_mlid(&mut self, fabric: &impl Fabric, mgid: &Gid, mlid: u16) -> Result {
+        if !(MLID_FIRST..=MLID_LAST).contains(&mlid) {
+            return Err(EINVAL);
+        }
+        let gi = self.find(mgid).ok_or(ENOENT)?;
+        let old = self.groups[gi].rec.mlid();
+        if old == mlid {
+            return Ok(());
+        }
+        if self.groups.iter().any(|g| g.rec.mlid() == mlid) {
+            return Err(EBUSY);
+        }
+        let group = &mut self.groups[gi];
+        fabric.set_mft(mlid, group.mft_ports())?;
+        fabric.clear_mft(old);
+        group.rec.set_mlid(mlid);
+        Ok(())
+    }
+
+    /// Forgets every membership of the port with GUID `guid`, as when the SM lost the port;
+    /// the groups left without a full member go. Returns the number of memberships forgotten.
+    pub(crate) fn forget_port(&mut self, fabric: &impl Fabric, guid: u64) -> usize {
+        let port_gid = Gid::from_parts(SUBNET_PREFIX, guid);
+        let mut forgotten = 0;
+        for g in self.groups.iter_mut() {
+            let before = g.members.len();
+            g.members.retain(|m| m.port_gid != port_gid);
+            forgotten += before - g.members.len();
+        }
+        let full = Self::full();
+        self.groups.retain(|g| {
+            let keep = g.permanent || g.members.iter().any(|m| m.join.contains_any(full));
+            if !keep {
+                fabric.clear_mft(g.rec.mlid());
+            }
+            keep
+        });
+        for g in self.groups.iter() {
+            // The switch only loses ports here; a failure leaves it as it was.
+            let _ = fabric.set_mft(g.rec.mlid(), g.mft_ports());
+        }
+        forgotten
+    }
+
+    /// The answer to `req` with an error `status`, the request's record echoed as OpenSM does
+    /// for every error (`None` for a response, which gets no answer).
+    pub(crate) fn reject(req: &Mad, status: u16) -> Option<Mad> {
+        let mut resp = Self::response_to(req)?;
+        resp.0[SA_DATA..].copy_from_slice(&req.0[SA_DATA..]);
+        resp.set_status(status);
+        Some(resp)
+    }
+
+    /// The response header for `req`, its data zeroed; `None` for a response.
+    fn response_to(req: &Mad) -> Option<Mad> {
+        let method = req.method();
+        if method & METHOD_RESP != 0 {
+            return None;
+        }
+        let mut resp = *req;
+        resp.set_method(match method {
+            METHOD_GET | METHOD_SET => METHOD_GET | METHOD_RESP,
+            METHOD_DELETE => METHOD_DELETE | METHOD_RESP,
+            m => m | METHOD_RESP,
+        });
+        resp.0[SA_DATA..].fill(0);
+        Some(resp)
     }
 
     /// The number of groups and of members over all groups.
@@ -263,16 +357,7 @@ impl Sa {
     /// Answers an SA request; `None` for a MAD that gets no answer (a response).
     pub(crate) fn handle(&mut self, fabric: &impl Fabric, req: &Mad) -> Option<Mad> {
         let method = req.method();
-        if method & METHOD_RESP != 0 {
-            return None;
-        }
-        let mut resp = *req;
-        resp.set_method(match method {
-            METHOD_GET | METHOD_SET => METHOD_GET | METHOD_RESP,
-            METHOD_DELETE => METHOD_DELETE | METHOD_RESP,
-            m => m | METHOD_RESP,
-        });
-        resp.0[SA_DATA..].fill(0);
+        let mut resp = Self::response_to(req)?;
         let answer = if req.class_version() != CLASS_VERSION {
             Err(STATUS_BAD_VERSION)
         } else {
@@ -301,7 +386,7 @@ impl Sa {
                 resp.0[SA_ATTR_OFFSET..SA_ATTR_OFFSET + 2].copy_from_slice(&units.to_be_bytes());
                 resp.set_status(0);
             }
-            Err(status) => resp.set_status(status),
+            Err(status) => return Self::reject(req, status),
         }
         Some(resp)
     }
@@ -679,6 +764,32 @@ impl Sa {
         v[55] = (2 << 6) | FABRIC_RATE;
         v[56] = 2 << 6;
         Ok(v)
+    }
+}
+
+/// One line per group: MGID, MLID, Q_Key, P_Key, MTU and rate codes, `permanent` for a
+/// group the SA keeps without members, then each member as `port<index>:<join state>`.
+impl core::fmt::Display for Sa {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        for g in self.groups.iter() {
+            let r = &g.rec;
+            write!(
+                f,
+                "{:?} mlid={:#06x} qkey={:#x} pkey={:#06x} mtu={} rate={}{}",
+                r.mgid(),
+                r.mlid(),
+                r.qkey(),
+                r.pkey(),
+                r.mtu(),
+                r.rate(),
+                if g.permanent { " permanent" } else { "" }
+            )?;
+            for m in g.members.iter() {
+                write!(f, " port{}:{:#x}", m.port, u8::from(m.join))?;
+            }
+            writeln!(f)?;
+        }
+        Ok(())
     }
 }
 
@@ -1066,6 +1177,49 @@ mod tests {
         assert!(sa
             .handle(&f, &request(0x81, ATTR_MCMEMBER_REC, 0, &[]))
             .is_none());
+    }
+
+    #[test]
+    fn what_the_operator_does_to_groups() {
+        let f = FakeFabric::new();
+        let mut sa = Sa::new(&f).unwrap();
+        let (c, r) = create_rec(Gid::ZERO, 0);
+        let g = answer(&sa.handle(&f, &mc(METHOD_SET, c, &r)).unwrap());
+        let bc = ipoib_broadcast_mgid(0xffff);
+        join(&mut sa, &f, g.mgid(), 1, JoinState::Non);
+        join(&mut sa, &f, bc, 1, JoinState::Full);
+        join(&mut sa, &f, bc, 2, JoinState::Full);
+        assert_eq!(sa.counts(), (2, 4));
+        // Another MLID: the switch follows, a taken or non-multicast MLID is refused.
+        assert_eq!(sa.set_mlid(&f, &g.mgid(), MLID_FIRST), Err(EBUSY));
+        assert_eq!(sa.set_mlid(&f, &g.mgid(), 0x10), Err(EINVAL));
+        assert_eq!(sa.set_mlid(&f, &g.mgid(), 0xc0ff), Ok(()));
+        assert_eq!((f.mft(g.mlid()), f.mft(0xc0ff)), (None, Some(0b11)));
+        // Forgetting port 0 takes the group's only full member: the group goes, with its
+        // non member; the broadcast group keeps ports 1 and 2.
+        assert_eq!(sa.forget_port(&f, 0x11), 1);
+        assert_eq!(sa.counts(), (1, 2));
+        assert_eq!(f.mft(0xc0ff), None);
+        assert_eq!(f.mft(MLID_FIRST), Some(0b110));
+        // A deleted group goes with its members; an unknown one is ENOENT.
+        assert_eq!(sa.delete_group(&f, &bc), Ok(()));
+        assert_eq!((sa.counts(), f.mft(MLID_FIRST)), ((0, 0), None));
+        assert_eq!(sa.delete_group(&f, &bc), Err(ENOENT));
+        // Broadcast groups per partition, once; partition 0 is none.
+        assert_eq!(sa.add_broadcast_group(&f, 0x0002), Ok(()));
+        assert_eq!(sa.add_broadcast_group(&f, 0x8002), Ok(()));
+        assert_eq!(sa.add_broadcast_group(&f, 0x8000), Err(EINVAL));
+        assert_eq!(sa.counts(), (1, 0));
+        assert!(sa.find(&ipoib_broadcast_mgid(0x8002)).is_some());
+        // A rejected request: the status, the record echoed; a response gets none.
+        let m = mc(METHOD_SET, c, &r);
+        let resp = Sa::reject(&m, 0x0001).unwrap();
+        assert_eq!(
+            (resp.method(), resp.status()),
+            (METHOD_GET | METHOD_RESP, 1)
+        );
+        assert_eq!(resp.0[SA_DATA..], m.0[SA_DATA..]);
+        assert!(Sa::reject(&resp, 0x0001).is_none());
     }
 
     #[test]

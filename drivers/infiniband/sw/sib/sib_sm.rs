@@ -5,30 +5,28 @@
 //! At load the SM brings every port up through the fabric's control plane and takes over the
 //! switch's multicast forwarding table; the SA then serves SubnAdm (class version 2) on GSI
 //! QP1 of the SM's port (`sib0`) as an ib_mad agent: ClassPortInfo, MCMemberRecord SET, GET
-//! and DELETE, PathRecord GET.
+//! and DELETE, PathRecord GET. Its debugfs directory `sib_sm/sa/` logs every SA message and
+//! lets tests inject faults and port events ([`control`]).
 
+use control::SaDebugfs;
 use kernel::{
     prelude::*,
     rdma::{
         self,
-        mad::{
-            MadAgent,
-            MadHandler,
-            RecvMad,
-            Responder, //
-        },
+        mad::MadAgent,
         ClientGuard,
         RegisteredDevice, //
     },
-    sync::{
-        new_mutex,
-        Arc,
-        Mutex, //
-    },
+    sync::Arc,
 };
+use server::SaServer;
 
+mod control;
+mod fault;
 mod ffi;
+mod log;
 mod sa;
+mod server;
 mod sm;
 
 module! {
@@ -39,49 +37,35 @@ module! {
     license: "GPL",
 }
 
-/// The SA as a MAD handler: one request at a time.
-#[pin_data]
-struct SaServer {
-    #[pin]
-    sa: Mutex<sa::Sa>,
-}
-
-impl MadHandler for SaServer {
-    fn recv(&self, responder: &Responder<'_>, mad: &RecvMad) {
-        let req = mad.mad();
-        let resp = self.sa.lock().handle(&ffi::SibFabric, &req);
-        if let Some(resp) = resp {
-            if let Err(e) = responder.respond(mad, &resp) {
-                pr_debug!(
-                    "sib_sm: response to tid {:#x} not sent: {:?}\n",
-                    req.tid(),
-                    e
-                );
-            }
-        }
-    }
-}
-
 /// The ib_core client that puts the SA on the SM's port.
 struct SmClient;
 
 kernel::rdma_client_registration!(static CLIENT: SmClient);
 
+/// The SA on the SM's port: its MAD agent and its debugfs directory.
+struct SaInstance {
+    // Dropped first: no file reaches the SA while its agent goes.
+    _debugfs: SaDebugfs,
+    agent: MadAgent<SaServer>,
+}
+
+impl Drop for SaInstance {
+    fn drop(&mut self) {
+        // Held requests go unanswered, so that unregistering the agent need not wait for them.
+        self.agent.handler().close();
+    }
+}
+
 impl rdma::Client for SmClient {
     const NAME: &'static CStr = c"sib_sm";
-    type Data = KBox<MadAgent<SaServer>>;
+    type Data = KBox<SaInstance>;
 
     fn add(dev: &RegisteredDevice) -> Result<Self::Data> {
         if dev.node_guid() != ffi::port_info(sm::SM_PORT)?.guid {
             return Err(ENODEV);
         }
-        let sa = sa::Sa::new(&ffi::SibFabric)?;
-        let server = Arc::pin_init(
-            pin_init!(SaServer {
-                sa <- new_mutex!(sa),
-            }),
-            GFP_KERNEL,
-        )?;
+        let server = Arc::pin_init(SaServer::new(sa::Sa::new(&ffi::SibFabric)?), GFP_KERNEL)?;
+        let debugfs = SaDebugfs::new(server.clone())?;
         // SAFETY: The agent is this client's data for `dev`, dropped in `remove()` at the
         // latest, while `dev` is registered.
         let agent = unsafe {
@@ -99,11 +83,17 @@ impl rdma::Client for SmClient {
                 server,
             )?
         };
-        Ok(KBox::new(agent, GFP_KERNEL)?)
+        Ok(KBox::new(
+            SaInstance {
+                _debugfs: debugfs,
+                agent,
+            },
+            GFP_KERNEL,
+        )?)
     }
 
-    fn remove(_dev: &RegisteredDevice, agent: Self::Data) {
-        drop(agent);
+    fn remove(_dev: &RegisteredDevice, sa: Self::Data) {
+        drop(sa);
     }
 }
 

@@ -18,7 +18,7 @@ pub(crate) fn bring_up() -> Result {
     for i in 0..ffi::nports() {
         ffi::set_lid(i, i + 1)?;
         ffi::set_sm_lid(i, SM_LID)?;
-        ffi::set_active(i)?;
+        ffi::set_state(i, ffi::PortState::Active)?;
     }
     ffi::mft_manage(true);
     Ok(())

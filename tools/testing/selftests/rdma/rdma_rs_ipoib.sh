@@ -6,17 +6,20 @@
 # implementation of the SA multicast piece the unit runs: the interfaces come
 # up once their broadcast join is answered; MTU 2044; ping both ways; a TCP
 # stream with its data checked; IPv4 multicast from one namespace to a
-# receiver in the other (a join from the IP stack and a send-only join).
+# receiver in the other (a join from the IP stack and a send-only join);
+# unmodified mckey through rdma_cm in the UDP and IPoIB port spaces, their
+# MGIDs and Q_Keys checked in the SA's message log; udaddy, its route from a
+# PathRecord.
 #
 # RS_IMPL=c|rust reloads the RDMA stack with that implementation first.
 
 source "$(dirname "$0")/rdma_rs_lib.sh"
 
 rs_require_root
-rs_require_cmds rdma ip ping python3
+rs_require_cmds rdma ip ping python3 mckey udaddy
 
 ktap_print_header
-ktap_set_plan 9
+ktap_set_plan 12
 
 NS_A=rs_iba
 NS_B=rs_ibb
@@ -37,9 +40,11 @@ modinfo ib_ipoib >/dev/null 2>&1 || rs_missing "ib_ipoib (CONFIG_INFINIBAND_IPOI
 MARK="rdma_rs_ipoib: start $$"
 echo "$MARK" >/dev/kmsg
 
-# Count the SA multicast piece's joins and leaves from here
-# on: IPoIB's must run the implementation the unit claims.
-IB_ENTRIES="ib_sa_join_multicast ib_sa_free_multicast"
+# Count the SA multicast piece's joins and leaves, and rdma_cm's and the
+# rdma_cm device's entry points (mckey's), from here on: they must run the
+# implementation the unit claims.
+IB_ENTRIES="ib_sa_join_multicast ib_sa_free_multicast rdma_join_multicast"
+IB_ENTRIES+=" rdma_leave_multicast ucma_open"
 # shellcheck disable=SC2086
 rs_dispatch_on $IB_ENTRIES || ktap_exit_fail_msg "cannot set kprobes"
 
@@ -49,21 +54,10 @@ rs_dispatch_on $IB_ENTRIES || ktap_exit_fail_msg "cannot set kprobes"
 modprobe sib ports=3 && modprobe sib_sm && modprobe ib_ipoib ||
 	ktap_exit_fail_msg "cannot load sib, sib_sm or ib_ipoib"
 
-# The IPoIB interface of a device: its hardware address ends in the port GID,
-# whose interface id is the node GUID here.
-ipoib_of() {
-	local guid d addr
-	guid=$(tr -d ':' <"/sys/class/infiniband/$1/node_guid")
-	for d in /sys/class/net/*; do
-		[ "$(cat "$d/type")" = 32 ] || continue
-		addr=$(tr -d ':' <"$d/address")
-		[ "${addr: -16}" = "$guid" ] && echo "${d##*/}"
-	done
-}
-rs_wait eval '[ -n "$(ipoib_of sib1)" ] && [ -n "$(ipoib_of sib2)" ]' ||
+rs_wait eval '[ -n "$(rs_ipoib_of sib1)" ] && [ -n "$(rs_ipoib_of sib2)" ]' ||
 	ktap_exit_fail_msg "no IPoIB interface on sib1 or sib2"
-IF_A=$(ipoib_of sib1)
-IF_B=$(ipoib_of sib2)
+IF_A=$(rs_ipoib_of sib1)
+IF_B=$(rs_ipoib_of sib2)
 ip netns add $NS_A && ip netns add $NS_B || ktap_exit_fail_msg "ip netns add"
 ip link set "$IF_A" netns $NS_A && ip link set "$IF_B" netns $NS_B ||
 	ktap_exit_fail_msg "cannot move $IF_A and $IF_B into namespaces"
@@ -151,7 +145,57 @@ print(len(got))' >"$RS_OUT/mcast.server" 2>&1
 rs_result "IPv4 multicast $NS_B -> $NS_A (239.1.2.3): send-only join, then a receiver" \
 	mcast_ok
 
-# 7. The namespaces go, their interfaces back to init_net; the fabric unloads.
+# 7. and 8. rdma_cm over IB from user space: unmodified mckey (librdmacm,
+# libipathverbs) between the namespaces, in the UDP and the IPoIB port space;
+# each join's MGID and Q_Key as rdma_cm sets them for the port space, checked
+# in the SA's message log: RDMA_PS_UDP's MGID has the RDMA CM signature
+# (0x4001) and Q_Key 0x01234567, RDMA_PS_IPOIB's is IPoIB's (0x401b) with the
+# broadcast group's Q_Key (0x0b1b).
+SA_LOG=/sys/kernel/debug/sib_sm/sa/log
+LID_A=$(($(cat /sys/class/infiniband/sib1/ports/1/lid)))
+mckey_ok() {
+	local ps=$1 group=$2 mgid=$3 qkey=$4 rpid
+	ip netns exec $NS_A timeout "$RS_TIMEOUT" mckey -m "$group" -b 10.79.0.1 -C 20 \
+		-p "$ps" >"$RS_OUT/mckey.recv" 2>&1 &
+	rpid=$!
+	# The receiver's join, answered, before the sender sends.
+	if ! rs_wait grep -qE " resp lid=$LID_A .* GET_RESP MCMemberRecord .*status=0x0000 \
+mgid=$mgid .* qkey=$qkey " $SA_LOG; then
+		rs_log "no answered join of $mgid with Q_Key $qkey from LID $LID_A"
+		kill $rpid 2>/dev/null
+		wait $rpid 2>/dev/null
+		return 1
+	fi
+	ip netns exec $NS_B timeout "$RS_TIMEOUT" mckey -m "$group" -b 10.79.0.2 -s -C 20 \
+		-p "$ps" >"$RS_OUT/mckey.send" 2>&1 || {
+		rs_log "sender: $(tr '\n' ' ' <"$RS_OUT/mckey.send")"
+		kill $rpid 2>/dev/null
+		wait $rpid 2>/dev/null
+		return 1
+	}
+	wait $rpid || { rs_log "receiver: $(tr '\n' ' ' <"$RS_OUT/mckey.recv")"; return 1; }
+	grep -q "data transfers complete" "$RS_OUT/mckey.recv"
+}
+rs_result "mckey over IB, RDMA_PS_UDP: 20 datagrams; SA join of ff12:4001:ffff::0f02:0202,\
+ Q_Key 0x1234567" mckey_ok 0x111 239.2.2.2 ff12:4001:ffff:0000:0000:0000:0f02:0202 0x1234567
+rs_result "mckey -p 2 over IB, RDMA_PS_IPOIB: 20 datagrams; SA join of ff12:401b:ffff::0f02:0203,\
+ Q_Key 0xb1b" mckey_ok 0x2 239.2.2.3 ff12:401b:ffff:0000:0000:0000:0f02:0203 0xb1b
+
+# 9. udaddy over IB: rdma_cm resolves the route through a PathRecord from the
+# SA (logged: from B's LID, the path to A's port GID), then SIDR and UD data
+# both ways.
+LID_B=$(($(cat /sys/class/infiniband/sib2/ports/1/lid)))
+GID_A=$(cat /sys/class/infiniband/sib1/ports/1/gids/0)
+udaddy_ok() {
+	local server=(udaddy -b 10.79.0.1) client=(udaddy -s 10.79.0.1 -b 10.79.0.2)
+	RS_NS_A=$NS_A RS_NS_B=$NS_B rs_run_pair udaddy "${server[@]}" -- "${client[@]}" ||
+		return 1
+	grep -qE " resp lid=$LID_B .* GET_RESP PathRecord .*status=0x0000 dgid=$GID_A " $SA_LOG ||
+		{ rs_log "no PathRecord to $GID_A answered to LID $LID_B"; return 1; }
+}
+rs_result "udaddy over IB: route from a PathRecord, SIDR, UD data both ways" udaddy_ok
+
+# 10. The namespaces go, their interfaces back to init_net; the fabric unloads.
 unload_ok() {
 	ip netns del $NS_A && ip netns del $NS_B || return 1
 	rs_wait eval '[ -e /sys/class/net/$IF_A ] && [ -e /sys/class/net/$IF_B ]' || return 1
@@ -159,10 +203,12 @@ unload_ok() {
 }
 rs_result "namespaces deleted, interfaces back, ib_ipoib, sib_sm and sib unload" unload_ok
 
-# 8. IPoIB's joins (and their leaves, on unload) ran the selected
+# 11. IPoIB's and mckey's joins (and their leaves, and mckey's rdma_cm files)
+# ran the selected
 # implementation of the SA multicast piece.
 impl=$(cat /sys/module/ib_core/parameters/sa_mcast_impl)
 # shellcheck disable=SC2086
-rs_result "IPoIB's SA joins and leaves ran sa_mcast_impl=$impl" rs_dispatch_ran $IB_ENTRIES
+rs_result "IPoIB's and mckey's joins and leaves ran the implementations claimed ($impl)" \
+	rs_dispatch_ran $IB_ENTRIES
 
 ktap_finished

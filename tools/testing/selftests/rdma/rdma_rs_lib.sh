@@ -489,6 +489,31 @@ rs_run_pair() {
 	return $rc
 }
 
+# rs_ipoib_of dev: the IPoIB interface of an InfiniBand device (of the
+# software fabric, whose port GUIDs are the node GUIDs): its hardware address
+# ends in the port GID.
+rs_ipoib_of() {
+	local guid d addr
+	guid=$(tr -d ':' <"/sys/class/infiniband/$1/node_guid")
+	for d in /sys/class/net/*; do
+		[ "$(cat "$d/type")" = 32 ] || continue
+		addr=$(tr -d ':' <"$d/address")
+		[ "${addr: -16}" = "$guid" ] && echo "${d##*/}"
+	done
+}
+
+# rs_kernel_log_clean mark: the kernel log from the line holding mark on has
+# no checker report (the first ones are printed).
+rs_kernel_log_clean() {
+	local bad
+	bad=$(dmesg | awk -v m="$1" 'index($0, m) { on = 1 } on' |
+		grep -E 'BUG|WARNING|Oops|kmemleak|KFENCE|UBSAN|lockdep|circular|refcount|'\
+'list_(add|del) corruption|rust_panic|panicked')
+	[ -z "$bad" ] && return 0
+	echo "$bad" | head -10 | sed 's/^/#   /'
+	return 1
+}
+
 # rs_show_pair name: the last lines of a failed pair's server and client.
 rs_show_pair() {
 	sed 's/^/#   server: /' "$RS_OUT/$1.server" | tail -5

@@ -88,15 +88,6 @@ rs_result "rdma_ucm.ucma_impl restored ($uimpl)" test "$(cat $PARAM)" = "$uimpl"
 
 # 2. Nothing left behind: no rdma_cm id, nothing in the kernel log.
 rs_result "no rdma_cm id left" rs_no_cm_id
-log_clean() {
-	local bad
-	bad=$(dmesg | sed -n '/rdma_rs_ucma_fuzz: start/,$p' |
-		grep -E 'BUG|WARNING|Oops|kmemleak|KFENCE|UBSAN|lockdep|circular|refcount|'\
-'list_(add|del) corruption|rust_panic|panicked')
-	[ -z "$bad" ] && return 0
-	echo "$bad" | head -10 | sed 's/^/#   /'
-	return 1
-}
-rs_result "kernel log clean" log_clean
+rs_result "kernel log clean" rs_kernel_log_clean "rdma_rs_ucma_fuzz: start"
 
 ktap_finished

@@ -1,0 +1,172 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The SM's debugfs directory, `sib_sm/sa/`, for tests to watch the SA and to break things:
+//!
+//! - `log` (read; any write clears it): the SA's message log ([`crate::log`]);
+//! - `groups` (read): the multicast groups and their members;
+//! - `faults` (read; write a rule, or `clear`): fault rules ([`crate::fault`]);
+//! - `control` (write one command): what an SM or an operator does to the fabric, with ports
+//!   named by index (device `sibN` is index N):
+//!   - `delete MGID`: deletes a group with its members, who are not told;
+//!   - `mlid MGID MLID`: moves a group to another multicast LID;
+//!   - `forget PORT`: forgets every membership of a port;
+//!   - `port-err PORT`, `port-active PORT`: takes a port down (PORT_ERR; the SA forgets its
+//!     memberships, as an SM does when its sweep finds the port gone) or up (PORT_ACTIVE);
+//!   - `lid PORT LID`: gives a port another LID (LID_CHANGE);
+//!   - `sm-lid PORT LID`: tells a port of another SM LID (SM_CHANGE);
+//!   - `reregister PORT`: asks a port's clients to join again (CLIENT_REREGISTER; an SM that
+//!     lost its state does, after `forget PORT`);
+//!   - `pkey PORT INDEX PKEY`: sets a P_Key table entry (PKEY_CHANGE); the SA creates the
+//!     partition's IPoIB broadcast group;
+//!   - `release`: answers the requests a `hold` rule holds.
+//!
+//! Bad input is `EINVAL`; an unknown port or group `ENODEV` or `ENOENT`; an MLID another
+//! group has `EBUSY`; a rule beyond the 32 the SA keeps `ENOSPC`.
+
+use crate::{
+    fault::{
+        parse_u32,
+        Rule, //
+    },
+    ffi,
+    server::SaServer,
+};
+use core::fmt;
+use kernel::{
+    bindings,
+    debugfs::{
+        Dir,
+        Scope, //
+    },
+    prelude::*,
+    sync::Arc,
+    uaccess::UserSliceReader,
+};
+
+/// The longest line a file takes.
+const LINE_MAX: usize = 256;
+
+/// The debugfs directory of one SA; removed when dropped.
+pub(crate) struct SaDebugfs {
+    _files: Pin<KBox<Scope<Arc<SaServer>>>>,
+    _dir: Dir,
+}
+
+impl SaDebugfs {
+    /// Creates `sib_sm/sa/` for `server`.
+    pub(crate) fn new(server: Arc<SaServer>) -> Result<Self> {
+        let dir = Dir::new(c"sib_sm");
+        let files = KBox::pin_init(
+            dir.scope(server, c"sa", |server, d| {
+                d.read_write_callback_file(c"log", server, &show_log, &clear_log);
+                d.read_callback_file(c"groups", server, &show_groups);
+                d.read_write_callback_file(c"faults", server, &show_faults, &add_fault);
+                d.write_only_callback_file(c"control", server, &control);
+            }),
+            GFP_KERNEL,
+        )?;
+        Ok(Self {
+            _files: files,
+            _dir: dir,
+        })
+    }
+}
+
+fn show_log(server: &Arc<SaServer>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    write!(f, "{}", &*server.log.lock())
+}
+
+fn clear_log(server: &Arc<SaServer>, _input: &mut UserSliceReader) -> Result {
+    server.log.lock().clear();
+    Ok(())
+}
+
+fn show_groups(server: &Arc<SaServer>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    write!(f, "{}", &*server.sa.lock())
+}
+
+fn show_faults(server: &Arc<SaServer>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    write!(f, "{}", &*server.faults.lock())
+}
+
+/// Reads one line of input and hands its text, trimmed, to `f`.
+fn with_line(input: &mut UserSliceReader, f: impl FnOnce(&str) -> Result) -> Result {
+    let mut buf = [0u8; LINE_MAX];
+    let n = input.len();
+    if n > buf.len() {
+        return Err(EINVAL);
+    }
+    input.read_slice(&mut buf[..n])?;
+    let line = core::str::from_utf8(&buf[..n]).map_err(|_| EINVAL)?;
+    f(line.trim())
+}
+
+fn add_fault(server: &Arc<SaServer>, input: &mut UserSliceReader) -> Result {
+    with_line(input, |line| {
+        let mut faults = server.faults.lock();
+        if line == "clear" {
+            faults.clear();
+            return Ok(());
+        }
+        faults.add(Rule::parse(line)?)
+    })
+}
+
+fn control(server: &Arc<SaServer>, input: &mut UserSliceReader) -> Result {
+    with_line(input, |line| run_command(server, line))
+}
+
+/// Runs one `control` command.
+fn run_command(server: &SaServer, line: &str) -> Result {
+    let mut words = line.split_whitespace();
+    let command = words.next().ok_or(EINVAL)?;
+    let mut args = [""; 3];
+    let mut n = 0;
+    for w in words {
+        *args.get_mut(n).ok_or(EINVAL)? = w;
+        n += 1;
+    }
+    let num = |i: usize| parse_u32(args[i]);
+    let num16 = |i: usize| u16::try_from(num(i)?).map_err(|_| EINVAL);
+    let fabric = &ffi::SibFabric;
+    match (command, n) {
+        ("delete", 1) => server.sa.lock().delete_group(fabric, &args[0].parse()?),
+        ("mlid", 2) => server
+            .sa
+            .lock()
+            .set_mlid(fabric, &args[0].parse()?, num16(1)?),
+        ("forget", 1) => {
+            let guid = ffi::port_info(num(0)?)?.guid;
+            server.sa.lock().forget_port(fabric, guid);
+            Ok(())
+        }
+        ("port-err", 1) => {
+            // As an SM sweeping the subnet: a port that went down leaves its groups.
+            let port = num(0)?;
+            let guid = ffi::port_info(port)?.guid;
+            server.sa.lock().forget_port(fabric, guid);
+            ffi::set_state(port, ffi::PortState::Down)
+        }
+        ("port-active", 1) => ffi::set_state(num(0)?, ffi::PortState::Active),
+        ("lid", 2) => ffi::set_lid(num(0)?, num(1)?),
+        ("sm-lid", 2) => ffi::set_sm_lid(num(0)?, num(1)?),
+        ("reregister", 1) => ffi::reregister(num(0)?),
+        ("pkey", 3) => {
+            let (port, index, pkey) = (num(0)?, num(1)?, num16(2)?);
+            ffi::port_info(port)?;
+            if index >= bindings::SIB_FABRIC_NPKEYS {
+                return Err(EINVAL);
+            }
+            // The partition's broadcast group first: the port's clients join it on the event.
+            if pkey & 0x7fff != 0 {
+                server.sa.lock().add_broadcast_group(fabric, pkey)?;
+            }
+            ffi::set_pkey(port, index, pkey)
+        }
+        ("release", 0) => {
+            server.release();
+            Ok(())
+        }
+        _ => Err(EINVAL),
+    }
+}
