@@ -4,10 +4,11 @@
 //! MAD to its response, over the [`Fabric`] it serves.
 //!
 //! It answers ClassPortInfo; MCMemberRecord SET (join, creating the group if needed), GET and
-//! DELETE (leave); PathRecord GET. Groups keep the JoinState of each port GID, merged over its
-//! joins; a group goes with its last member, except the IPoIB broadcast groups the SA creates
-//! at start. Multicast LIDs come from 0xC000 on, and the switch's multicast forwarding table
-//! lists the ports with a full or non member of each group.
+//! DELETE (leave), by a port for itself or, with ProxyJoin, for another; PathRecord GET.
+//! Groups keep the JoinState of each port GID, merged over its joins; a group goes with its
+//! last full member, except the IPoIB broadcast groups the SA creates (at start, and for each
+//! partition the SM adds). Multicast LIDs come from 0xC000 on, and the switch's multicast
+//! forwarding table lists the ports with a full or non member of each group.
 
 use kernel::{
     prelude::*,
@@ -354,8 +355,14 @@ impl Sa {
         fabric.set_mft(mlid, 0)
     }
 
-    /// Answers an SA request; `None` for a MAD that gets no answer (a response).
-    pub(crate) fn handle(&mut self, fabric: &impl Fabric, req: &Mad) -> Option<Mad> {
+    /// Answers an SA request from the port with LID `requester`; `None` for a MAD that gets
+    /// no answer (a response).
+    pub(crate) fn handle(
+        &mut self,
+        fabric: &impl Fabric,
+        req: &Mad,
+        requester: u32,
+    ) -> Option<Mad> {
         let method = req.method();
         let mut resp = Self::response_to(req)?;
         let answer = if req.class_version() != CLASS_VERSION {
@@ -363,8 +370,8 @@ impl Sa {
         } else {
             match (req.attr_id(), method) {
                 (ATTR_CLASS_PORT_INFO, METHOD_GET) => Self::class_port_info(),
-                (ATTR_MCMEMBER_REC, METHOD_SET) => self.join(fabric, req),
-                (ATTR_MCMEMBER_REC, METHOD_DELETE) => self.leave(fabric, req),
+                (ATTR_MCMEMBER_REC, METHOD_SET) => self.join(fabric, req, requester),
+                (ATTR_MCMEMBER_REC, METHOD_DELETE) => self.leave(fabric, req, requester),
                 (ATTR_MCMEMBER_REC, METHOD_GET) => self.get_group(req),
                 (ATTR_PATH_REC, METHOD_GET) => Self::path(fabric, req),
                 (ATTR_SERVICE_REC, METHOD_GET) => Err(STATUS_NO_RECORDS),
@@ -576,8 +583,22 @@ impl Sa {
         fabric.port_by_guid(gid.interface_id())
     }
 
+    /// Whether the port with LID `requester` may join or leave for the port of `r`'s port
+    /// GID: its own, or any with ProxyJoin (as OpenSM, which answers ERR_REQ_INVALID to a
+    /// request for another port without it).
+    fn may_act_for(
+        r: &McMemberRec,
+        port: &PortInfo,
+        requester: u32,
+    ) -> core::result::Result<(), u16> {
+        if r.proxy_join() == 0 && port.lid != requester {
+            return Err(STATUS_REQ_INVALID);
+        }
+        Ok(())
+    }
+
     /// MCMemberRecord SET: a join.
-    fn join(&mut self, fabric: &impl Fabric, req: &Mad) -> Answer {
+    fn join(&mut self, fabric: &impl Fabric, req: &Mad, requester: u32) -> Answer {
         use McMemberComp as C;
         let (comps, r) = Self::mcmember(req);
         if !comps.contains(C::PortGid) || !comps.contains(C::JoinState) {
@@ -588,6 +609,7 @@ impl Sa {
             return Err(STATUS_REQ_INVALID);
         }
         let port = Self::port_of(fabric, &r.port_gid()).ok_or(STATUS_INVALID_GID)?;
+        Self::may_act_for(&r, &port, requester)?;
         let existing = if comps.contains(C::Mgid) && !r.mgid().is_zero() {
             self.find(&r.mgid())
         } else {
@@ -643,12 +665,16 @@ impl Sa {
     }
 
     /// MCMemberRecord DELETE: a leave of the requested join states.
-    fn leave(&mut self, fabric: &impl Fabric, req: &Mad) -> Answer {
+    fn leave(&mut self, fabric: &impl Fabric, req: &Mad, requester: u32) -> Answer {
         use McMemberComp as C;
         let (comps, r) = Self::mcmember(req);
         if !comps.contains(C::Mgid) || !comps.contains(C::PortGid) || !comps.contains(C::JoinState)
         {
             return Err(STATUS_INSUFFICIENT_COMPONENTS);
+        }
+        // A port the fabric no longer has may still be a member: anyone may remove it.
+        if let Some(port) = Self::port_of(fabric, &r.port_gid()) {
+            Self::may_act_for(&r, &port, requester)?;
         }
         let gi = self.find(&r.mgid()).ok_or(STATUS_REQ_INVALID)?;
         let group = &mut self.groups[gi];
@@ -851,6 +877,15 @@ mod tests {
         }
     }
 
+    /// `sa` answers `m` as if the port of the record's port GID had sent it (port 0 for a
+    /// request without one).
+    fn ask(sa: &mut Sa, f: &FakeFabric, m: &Mad) -> Option<Mad> {
+        let mut g = Gid::ZERO;
+        g.0.copy_from_slice(&m.0[SA_DATA + 16..SA_DATA + 32]);
+        let lid = f.port_by_guid(g.interface_id()).map_or(1, |p| p.lid);
+        sa.handle(f, m, lid)
+    }
+
     fn port_gid(i: u32) -> Gid {
         Gid::from_parts(SUBNET_PREFIX, 0x11 + u64::from(i))
     }
@@ -890,7 +925,7 @@ mod tests {
         r.set_join_state(join.into());
         r.set_pkey(0xffff);
         let c = comps(&[C::Mgid, C::PortGid, C::JoinState, C::Pkey]);
-        sa.handle(f, &mc(METHOD_SET, c, &r)).unwrap()
+        ask(sa, f, &mc(METHOD_SET, c, &r)).unwrap()
     }
 
     fn leave(sa: &mut Sa, f: &FakeFabric, mgid: Gid, port: u32, join: JoinState) -> Mad {
@@ -899,7 +934,7 @@ mod tests {
         r.set_port_gid(port_gid(port));
         r.set_join_state(join.into());
         let c = comps(&[C::Mgid, C::PortGid, C::JoinState]);
-        sa.handle(f, &mc(METHOD_DELETE, c, &r)).unwrap()
+        ask(sa, f, &mc(METHOD_DELETE, c, &r)).unwrap()
     }
 
     /// A full create request with MGID `mgid` (zero: SA-assigned).
@@ -929,9 +964,7 @@ mod tests {
         let mut sa = Sa::new(&f).unwrap();
         let mut r = McMemberRec::with_mgid(ipoib_broadcast_mgid(0xffff));
         r.set_port_gid(port_gid(0));
-        let resp = sa
-            .handle(&f, &mc(METHOD_GET, McMemberComp::Mgid.into(), &r))
-            .unwrap();
+        let resp = ask(&mut sa, &f, &mc(METHOD_GET, McMemberComp::Mgid.into(), &r)).unwrap();
         assert_eq!(resp.method(), METHOD_GET | METHOD_RESP);
         assert_eq!(resp.status(), 0);
         let g = answer(&resp);
@@ -1008,9 +1041,9 @@ mod tests {
         let (c, r) = create_rec(mgid, 1);
         // Without the components a creation needs.
         let short = c & !McMemberComps::from(McMemberComp::Qkey);
-        let resp = sa.handle(&f, &mc(METHOD_SET, short, &r)).unwrap();
+        let resp = ask(&mut sa, &f, &mc(METHOD_SET, short, &r)).unwrap();
         assert_eq!(resp.status(), STATUS_INSUFFICIENT_COMPONENTS);
-        let resp = sa.handle(&f, &mc(METHOD_SET, c, &r)).unwrap();
+        let resp = ask(&mut sa, &f, &mc(METHOD_SET, c, &r)).unwrap();
         assert_eq!(resp.status(), 0);
         let g = answer(&resp);
         assert_eq!(
@@ -1022,11 +1055,13 @@ mod tests {
         let mut other = r;
         other.set_port_gid(port_gid(2));
         other.set_qkey(0x4321);
-        let resp = sa.handle(&f, &mc(METHOD_SET, c, &other)).unwrap();
+        let resp = ask(&mut sa, &f, &mc(METHOD_SET, c, &other)).unwrap();
         assert_eq!(resp.status(), STATUS_REQ_INVALID);
         other.set_qkey(0x1234);
         assert_eq!(
-            sa.handle(&f, &mc(METHOD_SET, c, &other)).unwrap().status(),
+            ask(&mut sa, &f, &mc(METHOD_SET, c, &other))
+                .unwrap()
+                .status(),
             0
         );
         assert_eq!(sa.counts(), (2, 2));
@@ -1035,7 +1070,10 @@ mod tests {
         assert_eq!(sa.counts(), (1, 0));
         assert_eq!(f.mft(MLID_FIRST + 1), None);
         // Its MLID is free again.
-        assert_eq!(sa.handle(&f, &mc(METHOD_SET, c, &r)).unwrap().status(), 0);
+        assert_eq!(
+            ask(&mut sa, &f, &mc(METHOD_SET, c, &r)).unwrap().status(),
+            0
+        );
         assert_eq!(f.mft(MLID_FIRST + 1), Some(0b010));
     }
 
@@ -1052,7 +1090,11 @@ mod tests {
         // IPoIB's send-only join of a group no one receives creates it.
         let (c, mut r) = create_rec(mgid, 0);
         r.set_join_state(JoinState::SendOnlyFull.into());
-        let resp = sa.handle(&f, &mc(METHOD_SET, c & !McMemberComps::from(C::Scope), &r));
+        let resp = ask(
+            &mut sa,
+            &f,
+            &mc(METHOD_SET, c & !McMemberComps::from(C::Scope), &r),
+        );
         let g = answer(&resp.unwrap());
         assert_eq!(g.scope(), 5);
         assert_eq!(f.mft(g.mlid()), Some(0));
@@ -1111,10 +1153,10 @@ mod tests {
         let f = FakeFabric::new();
         let mut sa = Sa::new(&f).unwrap();
         let (c, r) = create_rec(Gid::ZERO, 0);
-        let g = answer(&sa.handle(&f, &mc(METHOD_SET, c, &r)).unwrap());
+        let g = answer(&ask(&mut sa, &f, &mc(METHOD_SET, c, &r)).unwrap());
         assert_eq!(g.mgid().0[..6], [0xff, 0x12, 0xa0, 0x1b, 0xff, 0xff]);
         assert_eq!(g.mgid().0[15], 1);
-        let g2 = answer(&sa.handle(&f, &mc(METHOD_SET, c, &r)).unwrap());
+        let g2 = answer(&ask(&mut sa, &f, &mc(METHOD_SET, c, &r)).unwrap());
         assert_ne!(g.mgid(), g2.mgid());
         assert_ne!(g.mlid(), g2.mlid());
     }
@@ -1133,50 +1175,54 @@ mod tests {
         r.set_mtu_selector(Selector::Gt);
         r.set_mtu(5);
         assert_eq!(
-            sa.handle(&f, &mc(METHOD_SET, c, &r)).unwrap().status(),
+            ask(&mut sa, &f, &mc(METHOD_SET, c, &r)).unwrap().status(),
             STATUS_REQ_INVALID
         );
         r.set_mtu_selector(Selector::Lt);
-        assert_eq!(sa.handle(&f, &mc(METHOD_SET, c, &r)).unwrap().status(), 0);
+        assert_eq!(
+            ask(&mut sa, &f, &mc(METHOD_SET, c, &r)).unwrap().status(),
+            0
+        );
         // Rates compare by speed, not by code: the group's 10 Gb/s (3) beats 5 Gb/s (5).
         let cr = comps(&[C::Mgid, C::PortGid, C::JoinState, C::RateSelector, C::Rate]);
         r.set_rate_selector(Selector::Gt);
         r.set_rate(5);
-        assert_eq!(sa.handle(&f, &mc(METHOD_SET, cr, &r)).unwrap().status(), 0);
+        assert_eq!(
+            ask(&mut sa, &f, &mc(METHOD_SET, cr, &r)).unwrap().status(),
+            0
+        );
         r.set_rate(7);
         assert_eq!(
-            sa.handle(&f, &mc(METHOD_SET, cr, &r)).unwrap().status(),
+            ask(&mut sa, &f, &mc(METHOD_SET, cr, &r)).unwrap().status(),
             STATUS_REQ_INVALID
         );
         // A port GID of no port of the fabric.
         r.set_port_gid(Gid::from_parts(SUBNET_PREFIX, 0x99));
         assert_eq!(
-            sa.handle(&f, &mc(METHOD_SET, c, &r)).unwrap().status(),
+            ask(&mut sa, &f, &mc(METHOD_SET, c, &r)).unwrap().status(),
             STATUS_INVALID_GID
         );
         // A join without its join state.
         let c2 = comps(&[C::Mgid, C::PortGid]);
         assert_eq!(
-            sa.handle(&f, &mc(METHOD_SET, c2, &r)).unwrap().status(),
+            ask(&mut sa, &f, &mc(METHOD_SET, c2, &r)).unwrap().status(),
             STATUS_INSUFFICIENT_COMPONENTS
         );
         // A wrong class version, an unknown attribute, an unknown method, a response.
         let mut m = mc(METHOD_SET, c, &r);
         m.0[2] = 1;
-        assert_eq!(sa.handle(&f, &m).unwrap().status(), STATUS_BAD_VERSION);
+        assert_eq!(ask(&mut sa, &f, &m).unwrap().status(), STATUS_BAD_VERSION);
         let m = request(METHOD_GET, 0x0099, 0, &[]);
         assert_eq!(
-            sa.handle(&f, &m).unwrap().status(),
+            ask(&mut sa, &f, &m).unwrap().status(),
             STATUS_UNSUPPORTED_METHOD_ATTR
         );
         let m = request(0x07, ATTR_MCMEMBER_REC, 0, &[]);
         assert_eq!(
-            sa.handle(&f, &m).unwrap().status(),
+            ask(&mut sa, &f, &m).unwrap().status(),
             STATUS_UNSUPPORTED_METHOD
         );
-        assert!(sa
-            .handle(&f, &request(0x81, ATTR_MCMEMBER_REC, 0, &[]))
-            .is_none());
+        assert!(ask(&mut sa, &f, &request(0x81, ATTR_MCMEMBER_REC, 0, &[])).is_none());
     }
 
     #[test]
@@ -1184,7 +1230,7 @@ mod tests {
         let f = FakeFabric::new();
         let mut sa = Sa::new(&f).unwrap();
         let (c, r) = create_rec(Gid::ZERO, 0);
-        let g = answer(&sa.handle(&f, &mc(METHOD_SET, c, &r)).unwrap());
+        let g = answer(&ask(&mut sa, &f, &mc(METHOD_SET, c, &r)).unwrap());
         let bc = ipoib_broadcast_mgid(0xffff);
         join(&mut sa, &f, g.mgid(), 1, JoinState::Non);
         join(&mut sa, &f, bc, 1, JoinState::Full);
@@ -1223,6 +1269,36 @@ mod tests {
     }
 
     #[test]
+    fn only_the_port_itself_or_a_proxy_joins_and_leaves() {
+        use McMemberComp as C;
+        let f = FakeFabric::new();
+        let mut sa = Sa::new(&f).unwrap();
+        let mut r = McMemberRec::with_mgid(ipoib_broadcast_mgid(0xffff));
+        r.set_port_gid(port_gid(1));
+        r.set_join_state(JoinState::Full.into());
+        let c = comps(&[C::Mgid, C::PortGid, C::JoinState]);
+        // Port 0 (LID 1) joins for port 1: refused, nothing joined; with ProxyJoin, joined.
+        let set = |r: &McMemberRec| mc(METHOD_SET, c, r);
+        assert_eq!(
+            sa.handle(&f, &set(&r), 1).unwrap().status(),
+            STATUS_REQ_INVALID
+        );
+        assert_eq!(sa.counts(), (1, 0));
+        r.set_proxy_join(1);
+        assert_eq!(sa.handle(&f, &set(&r), 1).unwrap().status(), 0);
+        assert_eq!(sa.counts(), (1, 1));
+        // A leave for another port needs it too; port 1 itself (LID 2) may.
+        r.set_proxy_join(0);
+        let delete = mc(METHOD_DELETE, c, &r);
+        assert_eq!(
+            sa.handle(&f, &delete, 1).unwrap().status(),
+            STATUS_REQ_INVALID
+        );
+        assert_eq!(sa.handle(&f, &delete, 2).unwrap().status(), 0);
+        assert_eq!(sa.counts(), (1, 0));
+    }
+
+    #[test]
     fn paths_and_class_port_info() {
         let f = FakeFabric::new();
         let mut sa = Sa::new(&f).unwrap();
@@ -1230,7 +1306,7 @@ mod tests {
         d[8..24].copy_from_slice(&port_gid(2).0);
         d[24..40].copy_from_slice(&port_gid(0).0);
         let m = request(METHOD_GET, ATTR_PATH_REC, (1 << 2) | (1 << 3), &d);
-        let resp = sa.handle(&f, &m).unwrap();
+        let resp = ask(&mut sa, &f, &m).unwrap();
         assert_eq!(resp.status(), 0);
         let p = &resp.0[SA_DATA..SA_DATA + 64];
         assert_eq!(p[8..24], port_gid(2).0);
@@ -1248,14 +1324,17 @@ mod tests {
                 d
             },
         );
-        assert_eq!(sa.handle(&f, &m).unwrap().status(), STATUS_NO_RECORDS);
+        assert_eq!(ask(&mut sa, &f, &m).unwrap().status(), STATUS_NO_RECORDS);
         // An unknown destination.
         d[8..24].copy_from_slice(&Gid::from_parts(SUBNET_PREFIX, 0x99).0);
         let m = request(METHOD_GET, ATTR_PATH_REC, (1 << 2) | (1 << 3), &d);
-        assert_eq!(sa.handle(&f, &m).unwrap().status(), STATUS_NO_RECORDS);
-        let resp = sa
-            .handle(&f, &request(METHOD_GET, ATTR_CLASS_PORT_INFO, 0, &[]))
-            .unwrap();
+        assert_eq!(ask(&mut sa, &f, &m).unwrap().status(), STATUS_NO_RECORDS);
+        let resp = ask(
+            &mut sa,
+            &f,
+            &request(METHOD_GET, ATTR_CLASS_PORT_INFO, 0, &[]),
+        )
+        .unwrap();
         assert_eq!(resp.status(), 0);
         assert_eq!((resp.0[SA_DATA], resp.0[SA_DATA + 1]), (1, CLASS_VERSION));
         let cap2 = u32::from_be_bytes([

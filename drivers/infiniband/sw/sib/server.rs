@@ -97,9 +97,9 @@ impl SaServer {
         answer
     }
 
-    /// The SA's answer to `req`.
-    fn answer(&self, req: &Mad) -> Option<Mad> {
-        self.sa.lock().handle(&ffi::SibFabric, req)
+    /// The SA's answer to `req` from the port with LID `requester`.
+    fn answer(&self, req: &Mad, requester: u32) -> Option<Mad> {
+        self.sa.lock().handle(&ffi::SibFabric, req, requester)
     }
 }
 
@@ -120,13 +120,16 @@ impl MadHandler for SaServer {
         let fault = action.map_or("", Action::name);
         self.log.lock().record(Direction::Request, lid, &req, fault);
         let resp = match action {
-            None => self.answer(&req),
+            None => self.answer(&req, lid),
             Some(Action::Drop) => None,
             Some(Action::Fail(status)) => Sa::reject(&req, status),
-            Some(Action::Delay(ms)) => self.wait(ms, None).then(|| self.answer(&req)).flatten(),
+            Some(Action::Delay(ms)) => self
+                .wait(ms, None)
+                .then(|| self.answer(&req, lid))
+                .flatten(),
             Some(Action::Hold) => self
                 .wait(HOLD_MAX_MS, Some(generation))
-                .then(|| self.answer(&req))
+                .then(|| self.answer(&req, lid))
                 .flatten(),
         };
         let Some(resp) = resp else {
