@@ -18,15 +18,11 @@
 //! against MCMemberRecords. Writing `clear` removes every rule.
 
 use crate::sa::{
-    ATTR_CLASS_PORT_INFO,
+    code_of,
+    record_gid,
     ATTR_MCMEMBER_REC,
-    ATTR_PATH_REC,
-    ATTR_SERVICE_REC,
-    METHOD_DELETE,
-    METHOD_GET,
-    METHOD_GET_TABLE,
-    METHOD_SET,
-    SA_DATA, //
+    ATTR_NAMES,
+    METHOD_NAMES, //
 };
 use core::fmt;
 use kernel::{
@@ -34,6 +30,10 @@ use kernel::{
     rdma::{
         mad::Mad,
         Gid, //
+    },
+    str::{
+        parse_int::ParseInt,
+        BStr, //
     },
 };
 
@@ -81,37 +81,25 @@ pub(crate) struct Rule {
     mgid: Option<Gid>,
 }
 
-/// Parses a number, decimal or `0x` hexadecimal.
+/// Parses a number as the kernel's `kstrto*()` with base 0 do: decimal, or with a `0x`, `0o`
+/// (or leading `0`) or `0b` prefix.
 pub(crate) fn parse_u32(s: &str) -> Result<u32> {
-    match s.strip_prefix("0x") {
-        Some(hex) => u32::from_str_radix(hex, 16),
-        None => s.parse(),
-    }
-    .map_err(|_| EINVAL)
+    u32::from_str(BStr::from_bytes(s.as_bytes()))
 }
 
 fn parse_u16(s: &str) -> Result<u16> {
-    u16::try_from(parse_u32(s)?).map_err(|_| EINVAL)
+    u16::from_str(BStr::from_bytes(s.as_bytes()))
 }
 
 fn parse_method(s: &str) -> Result<u8> {
-    Ok(match s {
-        "GET" => METHOD_GET,
-        "SET" => METHOD_SET,
-        "DELETE" => METHOD_DELETE,
-        "GET_TABLE" => METHOD_GET_TABLE,
-        n => u8::try_from(parse_u32(n)?).map_err(|_| EINVAL)?,
-    })
+    match code_of(&METHOD_NAMES, s) {
+        Some(m) => Ok(m),
+        None => u8::try_from(parse_u32(s)?).map_err(|_| EINVAL),
+    }
 }
 
 fn parse_attr(s: &str) -> Result<u16> {
-    Ok(match s {
-        "ClassPortInfo" => ATTR_CLASS_PORT_INFO,
-        "ServiceRecord" => ATTR_SERVICE_REC,
-        "PathRecord" => ATTR_PATH_REC,
-        "MCMemberRecord" => ATTR_MCMEMBER_REC,
-        n => parse_u16(n)?,
-    })
+    code_of(&ATTR_NAMES, s).map_or_else(|| parse_u16(s), Ok)
 }
 
 impl Rule {
@@ -156,16 +144,11 @@ impl Rule {
     }
 
     fn matches(&self, req: &Mad) -> bool {
-        let mgid = || {
-            let mut g = Gid::ZERO;
-            g.0.copy_from_slice(&req.0[SA_DATA..SA_DATA + 16]);
-            g
-        };
         self.method.is_none_or(|m| m == req.method())
             && self.attr.is_none_or(|a| a == req.attr_id())
             && self
                 .mgid
-                .is_none_or(|g| req.attr_id() == ATTR_MCMEMBER_REC && g == mgid())
+                .is_none_or(|g| req.attr_id() == ATTR_MCMEMBER_REC && g == record_gid(req, 0))
     }
 }
 
@@ -253,6 +236,13 @@ impl fmt::Display for Faults {
 #[kunit_tests(rdma_sib_faults)]
 mod tests {
     use super::*;
+    use crate::sa::{
+        ATTR_PATH_REC,
+        METHOD_DELETE,
+        METHOD_GET,
+        METHOD_SET,
+        SA_DATA, //
+    };
 
     fn mcmember(method: u8, mgid: Gid) -> Mad {
         let mut m = Mad::default();

@@ -6,16 +6,14 @@
 //! GIDs. Read through debugfs (`sib_sm/sa/log`), one message per line, oldest first.
 
 use crate::sa::{
-    ATTR_CLASS_PORT_INFO,
+    comp_mask,
+    mcmember,
+    name_of,
+    record_gid,
     ATTR_MCMEMBER_REC,
+    ATTR_NAMES,
     ATTR_PATH_REC,
-    ATTR_SERVICE_REC,
-    METHOD_DELETE,
-    METHOD_GET,
-    METHOD_GET_TABLE,
-    METHOD_SET,
-    SA_COMP_MASK,
-    SA_DATA, //
+    METHOD_NAMES, //
 };
 use core::fmt;
 use kernel::{
@@ -25,10 +23,7 @@ use kernel::{
             Mad,
             METHOD_RESP, //
         },
-        sa::{
-            McMemberRec,
-            MCMEMBER_REC_WIRE_SIZE, //
-        },
+        sa::McMemberRec,
         Gid,
     },
 };
@@ -70,25 +65,13 @@ struct Entry {
     fault: &'static str,
 }
 
-fn gid_at(mad: &Mad, off: usize) -> Gid {
-    let mut g = Gid::ZERO;
-    g.0.copy_from_slice(&mad.0[off..off + 16]);
-    g
-}
-
 impl Entry {
     fn new(seq: u64, direction: Direction, lid: u32, mad: &Mad, fault: &'static str) -> Self {
-        let mut mask = [0u8; 8];
-        mask.copy_from_slice(&mad.0[SA_COMP_MASK..SA_COMP_MASK + 8]);
         let record = match mad.attr_id() {
-            ATTR_MCMEMBER_REC => {
-                let mut wire = [0u8; MCMEMBER_REC_WIRE_SIZE];
-                wire.copy_from_slice(&mad.0[SA_DATA..SA_DATA + MCMEMBER_REC_WIRE_SIZE]);
-                Record::McMember(McMemberRec::from_wire(&wire))
-            }
+            ATTR_MCMEMBER_REC => Record::McMember(mcmember(mad).1),
             ATTR_PATH_REC => Record::Path {
-                dgid: gid_at(mad, SA_DATA + 8),
-                sgid: gid_at(mad, SA_DATA + 24),
+                dgid: record_gid(mad, 8),
+                sgid: record_gid(mad, 24),
             },
             _ => Record::Other,
         };
@@ -100,7 +83,7 @@ impl Entry {
             method: mad.method(),
             attr: mad.attr_id(),
             status: mad.status(),
-            comp_mask: u64::from_be_bytes(mask),
+            comp_mask: comp_mask(mad),
             record,
             fault,
         }
@@ -123,19 +106,13 @@ impl fmt::Display for Entry {
         } else {
             ""
         };
-        match self.method & !METHOD_RESP {
-            METHOD_GET => write!(f, "GET{resp}")?,
-            METHOD_SET => write!(f, "SET{resp}")?,
-            METHOD_DELETE => write!(f, "DELETE{resp}")?,
-            METHOD_GET_TABLE => write!(f, "GET_TABLE{resp}")?,
-            _ => write!(f, "method={:#04x}", self.method)?,
+        match name_of(&METHOD_NAMES, self.method & !METHOD_RESP) {
+            Some(name) => write!(f, "{name}{resp}")?,
+            None => write!(f, "method={:#04x}", self.method)?,
         }
-        match self.attr {
-            ATTR_CLASS_PORT_INFO => write!(f, " ClassPortInfo")?,
-            ATTR_SERVICE_REC => write!(f, " ServiceRecord")?,
-            ATTR_PATH_REC => write!(f, " PathRecord")?,
-            ATTR_MCMEMBER_REC => write!(f, " MCMemberRecord")?,
-            a => write!(f, " attr={a:#06x}")?,
+        match name_of(&ATTR_NAMES, self.attr) {
+            Some(name) => write!(f, " {name}")?,
+            None => write!(f, " attr={:#06x}", self.attr)?,
         }
         write!(f, " comp={:#x} status={:#06x}", self.comp_mask, self.status)?;
         match &self.record {

@@ -61,6 +61,56 @@ const SA_ATTR_OFFSET: usize = 44;
 pub(crate) const SA_COMP_MASK: usize = 48;
 pub(crate) const SA_DATA: usize = 56;
 
+/// The methods the SA serves, by the names its log and fault rules use.
+pub(crate) const METHOD_NAMES: [(u8, &str); 4] = [
+    (METHOD_GET, "GET"),
+    (METHOD_SET, "SET"),
+    (METHOD_DELETE, "DELETE"),
+    (METHOD_GET_TABLE, "GET_TABLE"),
+];
+
+/// The attributes the SA knows, by the names its log and fault rules use.
+pub(crate) const ATTR_NAMES: [(u16, &str); 4] = [
+    (ATTR_CLASS_PORT_INFO, "ClassPortInfo"),
+    (ATTR_SERVICE_REC, "ServiceRecord"),
+    (ATTR_PATH_REC, "PathRecord"),
+    (ATTR_MCMEMBER_REC, "MCMemberRecord"),
+];
+
+/// The name of `code` in `names`.
+pub(crate) fn name_of<T: PartialEq>(names: &[(T, &'static str)], code: T) -> Option<&'static str> {
+    names.iter().find(|(c, _)| *c == code).map(|(_, n)| *n)
+}
+
+/// The code of `name` in `names`.
+pub(crate) fn code_of<T: Copy>(names: &[(T, &str)], name: &str) -> Option<T> {
+    names.iter().find(|(_, n)| *n == name).map(|(c, _)| *c)
+}
+
+/// The component mask of an SA MAD.
+pub(crate) fn comp_mask(mad: &Mad) -> u64 {
+    let mut mask = [0u8; 8];
+    mask.copy_from_slice(&mad.0[SA_COMP_MASK..SA_COMP_MASK + 8]);
+    u64::from_be_bytes(mask)
+}
+
+/// The GID at offset `off` of an SA MAD's record.
+pub(crate) fn record_gid(mad: &Mad, off: usize) -> Gid {
+    let mut g = Gid::ZERO;
+    g.0.copy_from_slice(&mad.0[SA_DATA + off..SA_DATA + off + 16]);
+    g
+}
+
+/// The component mask and MCMemberRecord of an SA MAD.
+pub(crate) fn mcmember(mad: &Mad) -> (McMemberComps, McMemberRec) {
+    let mut wire = [0u8; MCMEMBER_REC_WIRE_SIZE];
+    wire.copy_from_slice(&mad.0[SA_DATA..SA_DATA + MCMEMBER_REC_WIRE_SIZE]);
+    (
+        McMemberComps::from_be(comp_mask(mad).to_be()),
+        McMemberRec::from_wire(&wire),
+    )
+}
+
 /// The fabric's subnet prefix, MTU (`IB_MTU_4096`) and rate (`IB_RATE_40_GBPS`).
 pub(crate) const SUBNET_PREFIX: u64 = 0xfe80_0000_0000_0000;
 const FABRIC_MTU: u8 = 5;
@@ -403,16 +453,6 @@ impl Sa {
         JoinStates::from(JoinState::Full) | JoinState::SendOnlyFull
     }
 
-    /// The request's component mask and MCMemberRecord.
-    fn mcmember(req: &Mad) -> (McMemberComps, McMemberRec) {
-        let mut mask = [0u8; 8];
-        mask.copy_from_slice(&req.0[SA_COMP_MASK..SA_COMP_MASK + 8]);
-        let comps = McMemberComps::from_be(u64::from_ne_bytes(mask));
-        let mut wire = [0u8; MCMEMBER_REC_WIRE_SIZE];
-        wire.copy_from_slice(&req.0[SA_DATA..SA_DATA + MCMEMBER_REC_WIRE_SIZE]);
-        (comps, McMemberRec::from_wire(&wire))
-    }
-
     fn record(rec: &McMemberRec) -> Answer {
         let mut v = KVec::new();
         v.extend_from_slice(&rec.to_wire(), GFP_KERNEL)
@@ -600,7 +640,7 @@ impl Sa {
     /// MCMemberRecord SET: a join.
     fn join(&mut self, fabric: &impl Fabric, req: &Mad, requester: u32) -> Answer {
         use McMemberComp as C;
-        let (comps, r) = Self::mcmember(req);
+        let (comps, r) = mcmember(req);
         if !comps.contains(C::PortGid) || !comps.contains(C::JoinState) {
             return Err(STATUS_INSUFFICIENT_COMPONENTS);
         }
@@ -667,7 +707,7 @@ impl Sa {
     /// MCMemberRecord DELETE: a leave of the requested join states.
     fn leave(&mut self, fabric: &impl Fabric, req: &Mad, requester: u32) -> Answer {
         use McMemberComp as C;
-        let (comps, r) = Self::mcmember(req);
+        let (comps, r) = mcmember(req);
         if !comps.contains(C::Mgid) || !comps.contains(C::PortGid) || !comps.contains(C::JoinState)
         {
             return Err(STATUS_INSUFFICIENT_COMPONENTS);
@@ -708,7 +748,7 @@ impl Sa {
     /// MCMemberRecord GET: the one group that matches.
     fn get_group(&self, req: &Mad) -> Answer {
         use McMemberComp as C;
-        let (comps, r) = Self::mcmember(req);
+        let (comps, r) = mcmember(req);
         let mut found = self.groups.iter().filter(|g| {
             (!comps.contains(C::Mgid) || g.rec.mgid() == r.mgid())
                 && Self::matches(&g.rec, comps, &r)
@@ -736,15 +776,9 @@ impl Sa {
         const PKEY: u64 = 1 << 13;
         const MTU_SEL: u64 = 1 << 16;
         const MTU: u64 = 1 << 17;
-        let mut mask = [0u8; 8];
-        mask.copy_from_slice(&req.0[SA_COMP_MASK..SA_COMP_MASK + 8]);
-        let comps = u64::from_be_bytes(mask);
+        let comps = comp_mask(req);
         let d = &req.0[SA_DATA..SA_DATA + 64];
-        let gid_at = |off: usize| {
-            let mut g = [0u8; 16];
-            g.copy_from_slice(&d[off..off + 16]);
-            Gid(g)
-        };
+        let gid_at = |off: usize| record_gid(req, off);
         let lid_at = |off: usize| u32::from(u16::from_be_bytes([d[off], d[off + 1]]));
         let end = |gc: u64, lc: u64, goff: usize, loff: usize| {
             if comps & gc != 0 {
