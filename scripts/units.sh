@@ -59,6 +59,8 @@ smoke.rdma_rs_sib.c smoke rdma_rs_sib.sh RS_IMPL=c -
 smoke.rdma_rs_ipoib.rust smoke rdma_rs_ipoib.sh RS_IMPL=rust *
 smoke.rdma_rs_ipoib.c smoke rdma_rs_ipoib.sh RS_IMPL=c $RS_RUST_SIB
 smoke.rdma_rs_sib_sa smoke rdma_rs_sib_sa.sh - $RS_RUST_SIB $RS_RUST_SA
+smoke.rdma_rs_ib_client.rust smoke rdma_rs_ib_client.sh RS_IMPL=rust *
+smoke.rdma_rs_ib_client.c smoke rdma_rs_ib_client.sh RS_IMPL=c $RS_RUST_SIB samples/rust/
 soak.rdma_rs_ucma_fuzz soak rdma_rs_ucma_fuzz.sh RS_IMPL=c,RS_FUZZ_CMDS=1000000 $RS_RUST_UCMA
 soak.rdma_rs_reload soak rdma_rs_reload.sh RS_RELOAD_CYCLES=100 *
 EOF

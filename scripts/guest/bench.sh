@@ -232,5 +232,74 @@ for op in add del; do
 	row "gid_converge_256_$op" "$RS_OUT/$op.c" "$RS_OUT/$op.rust" ms
 done
 echo "(GID convergence: 256 IPv4 addresses on 32 VLANs, one GID per address and type; medians of $CONV_REPEATS)" | tee -a "$R/bench.txt"
+# --- SA multicast on the software IB fabric ---------------------------------
+# Through the kernel client samples/rust/rust_rdma_mcast on the software
+# InfiniBand fabric, whose SA (sib_sm) answers over MADs: 1,000 groups joined
+# by one rdma_cm id (one SA join each), and 10,000 ids joining one group (one
+# SA join; the SA multicast piece counts the other members); then every join
+# left. The stack is loaded with each implementation in turn.
+WIRE_REPEATS=${WIRE_REPEATS:-3}
+MC=/sys/kernel/debug/rust_rdma_mcast
+# kv line key: the value of key=value in line.
+kv() {
+	local v=${1#* "$2"=}
+	echo "${v%% *}"
+}
+# wire_run impl: the benchmarks of one implementation, WIRE_REPEATS times.
+wire_run() {
+	local impl=$1 ifc i name members groups line joins
+	modprobe sib ports=2 && modprobe sib_sm && modprobe ib_ipoib &&
+		modprobe rust_rdma_mcast || { echo "wire: cannot load the fabric" >&2; bench_bad=1; return 1; }
+	rs_wait eval '[ -n "$(rs_ipoib_of sib1)" ]' ||
+		{ echo "wire: no IPoIB on sib1" >&2; bench_bad=1; return 1; }
+	ifc=$(rs_ipoib_of sib1)
+	ip addr add 10.92.0.1/24 dev "$ifc"
+	ip link set "$ifc" up
+	ip route add 239.0.0.0/8 dev "$ifc"
+	rs_wait eval '[ "$(cat /sys/class/net/$ifc/carrier)" = 1 ]' ||
+		{ echo "wire: no carrier on $ifc" >&2; bench_bad=1; return 1; }
+	for i in $(seq "$WIRE_REPEATS"); do
+		for name in groups_1000 members_10000; do
+			case $name in
+			groups_1000) members=1 groups=1000 ;;
+			*) members=10000 groups=1 ;;
+			esac
+			if ! echo "bench 10.92.0.1 239.9.0.1 $members $groups" >$MC/control; then
+				echo "wire $name: $impl run failed: $(cat $MC/bench)" >&2
+				bench_bad=1
+				continue
+			fi
+			line=$(cat $MC/bench)
+			joins=$(kv "$line" joins)
+			awk -v t="$(kv "$line" join_ns)" -v n="$joins" 'BEGIN { printf "%.1f\n", t / n }' \
+				>>"$RS_OUT/wire_join_$name.$impl"
+			awk -v t="$(kv "$line" leave_ns)" -v n="$joins" 'BEGIN { printf "%.1f\n", t / n }' \
+				>>"$RS_OUT/wire_leave_$name.$impl"
+		done
+	done
+	ip link set "$ifc" down
+	modprobe -r rust_rdma_mcast ib_ipoib sib_sm sib
+}
+for impl in c rust; do
+	for name in groups_1000 members_10000; do
+		: >"$RS_OUT/wire_join_$name.$impl"
+		: >"$RS_OUT/wire_leave_$name.$impl"
+	done
+done
+if modinfo rust_rdma_mcast >/dev/null 2>&1 && modinfo sib_sm >/dev/null 2>&1; then
+	for impl in c rust; do
+		rs_unload_stack && rs_load_stack "$impl" ||
+			{ echo "cannot load $impl" >&2; bench_bad=1; continue; }
+		wire_run $impl
+	done
+	for name in groups_1000 members_10000; do
+		row "sib_join_$name" "$RS_OUT/wire_join_$name.c" "$RS_OUT/wire_join_$name.rust"
+		row "sib_leave_call_$name" "$RS_OUT/wire_leave_$name.c" "$RS_OUT/wire_leave_$name.rust"
+	done
+	echo "(SA multicast on the software IB fabric through the kernel client: ns per join, from" \
+		"the call to its event, and per leave call, which returns before the SA's DELETE;" \
+		"groups_1000: an SA round trip each; members_10000: one, the rest counted by the" \
+		"SA multicast piece; medians of $WIRE_REPEATS)" | tee -a "$R/bench.txt"
+fi
 # A benchmark whose C and Rust results differ fails the run.
 exit "${bench_bad:-0}"

@@ -106,6 +106,23 @@ impl SockAddr {
         a
     }
 
+    /// The `AF_INET` address `addr`, port `port`.
+    pub fn inet(addr: [u8; 4], port: u16) -> Self {
+        let mut a = Self::zeroed();
+        a.bytes[..2].copy_from_slice(&(bindings::AF_INET as u16).to_ne_bytes());
+        a.bytes[2..4].copy_from_slice(&port.to_be_bytes());
+        a.bytes[SIN_ADDR..SIN_ADDR + 4].copy_from_slice(&addr);
+        a
+    }
+
+    /// The `AF_INET6` address `addr`, port 0.
+    pub fn inet6(addr: [u8; 16]) -> Self {
+        let mut a = Self::zeroed();
+        a.bytes[..2].copy_from_slice(&(bindings::AF_INET6 as u16).to_ne_bytes());
+        a.bytes[SIN6_ADDR..SIN6_ADDR + 16].copy_from_slice(&addr);
+        a
+    }
+
     /// A copy of the bytes of `src` that count for rdma_cm (`rdma_addr_size()` of them), the
     /// rest zero, as `rdma_join_multicast()` and the uABI copy an address.
     pub fn from_sockaddr(src: &impl AsBytes) -> Self {

@@ -22,7 +22,9 @@
 
 use super::{
     addr::SockAddr,
+    ah::AhAttr,
     device::RegisteredDevice,
+    qp::UdQpParams,
     sa::JoinStates, //
 };
 use crate::{
@@ -37,7 +39,10 @@ use crate::{
         c_ulong,
         c_void, //
     },
-    net::device::NetDevice,
+    net::{
+        device::NetDevice,
+        namespace::Namespace, //
+    },
     prelude::*,
     sync::aref::ARef,
     types::{
@@ -436,9 +441,13 @@ impl Ops<'_> {
         to_result(unsafe { bindings::rdma_disconnect(self.as_raw()) })
     }
 
-    /// `rdma_init_qp_attr()` for the QP state `state`: the attributes and their mask.
+    /// `rdma_init_qp_attr()` for the QP state `state`: the attributes and their mask; `EINVAL`
+    /// if the id is bound to no device (rdma_cm would follow its null device).
     #[inline]
     pub fn init_qp_attr(&self, state: u32) -> Result<(bindings::ib_qp_attr, c_int)> {
+        if self.device().is_none() {
+            return Err(EINVAL);
+        }
         // SAFETY: All-zero is a valid `ib_qp_attr` (C starts from `memset(0)` too).
         let mut attr: bindings::ib_qp_attr = unsafe { core::mem::zeroed() };
         attr.qp_state = state;
@@ -446,6 +455,25 @@ impl Ops<'_> {
         // SAFETY: The id is alive and its calls serialised; `attr` and `mask` are valid.
         to_result(unsafe { bindings::rdma_init_qp_attr(self.as_raw(), &mut attr, &mut mask) })?;
         Ok((attr, mask))
+    }
+
+    /// What a UD QP needs to carry the id's traffic: the `INIT` attributes that
+    /// `rdma_init_qp_attr()` gives (P_Key index, port and Q_Key). The id must be bound to a
+    /// device.
+    #[inline]
+    pub fn ud_qp_params(&self) -> Result<UdQpParams> {
+        let (attr, mask) = self.init_qp_attr(bindings::ib_qp_state_IB_QPS_INIT)?;
+        let want = bindings::ib_qp_attr_mask_IB_QP_PKEY_INDEX
+            | bindings::ib_qp_attr_mask_IB_QP_PORT
+            | bindings::ib_qp_attr_mask_IB_QP_QKEY;
+        if mask as u32 & want != want {
+            return Err(EINVAL);
+        }
+        Ok(UdQpParams {
+            pkey_index: attr.pkey_index,
+            port_num: attr.port_num,
+            qkey: attr.qkey,
+        })
     }
 
     /// `rdma_set_service_type()`: the type of service of the id's traffic.
@@ -550,6 +578,26 @@ impl<'a> Event<'a> {
         &raw mut *self.0
     }
 
+    /// The parameters of a `MULTICAST_JOIN` event: the group's address vector, QP number
+    /// and Q_Key; `None` for another event.
+    pub fn multicast_join(&self) -> Option<McastJoin<'_>> {
+        if self.0.event != bindings::rdma_cm_event_type_RDMA_CM_EVENT_MULTICAST_JOIN {
+            return None;
+        }
+        // SAFETY: The UD member is the one a multicast event's parameters use, and events
+        // start zeroed.
+        let ud = unsafe { &self.0.param.ud };
+        Some(McastJoin {
+            // SAFETY: The vector is rdma_cm's (or zero, in an event made by a user): it and
+            // the reference on its source GID attribute are kept until the handler returns,
+            // and the result borrows `self`, which does not outlive the call; `&self` excludes
+            // the writers (`as_raw_mut()`).
+            ah_attr: unsafe { AhAttr::from_raw(&ud.ah_attr) },
+            qp_num: ud.qp_num,
+            qkey: ud.qkey,
+        })
+    }
+
     /// The private data pointer of a UD event's parameters: for multicast events, the
     /// context given to [`Ops::join`].
     pub fn ud_private_data(&self) -> *const c_void {
@@ -558,6 +606,17 @@ impl<'a> Event<'a> {
         // bytes are initialised and any pointer value is valid to hold.
         unsafe { self.0.param.ud.private_data }
     }
+}
+
+/// The parameters of a `MULTICAST_JOIN` event ([`Event::multicast_join`]).
+pub struct McastJoin<'a> {
+    /// The group's address vector (its MGID is `ah_attr.dgid()`, its MLID `ah_attr.dlid()`),
+    /// to make an address handle from during the handler.
+    pub ah_attr: AhAttr<'a>,
+    /// The QP number to send to (the multicast QPN).
+    pub qp_num: u32,
+    /// The group's Q_Key.
+    pub qkey: u32,
 }
 
 /// An event made by an id's user rather than rdma_cm, without parameters, such as the
@@ -678,11 +737,25 @@ impl<H: Handler> OwnedCmId<H> {
         qp_type: u32,
         caller: &'static CStr,
     ) -> Result<Self> {
+        Self::new_kernel_in(Namespace::init(), ctx, ps, qp_type, caller)
+    }
+
+    /// Creates a kernel id in the network namespace `net` (`rdma_create_id()`, which takes
+    /// its own reference on it), named `caller` in the resource tracker.
+    #[inline]
+    pub fn new_kernel_in(
+        net: &Namespace,
+        ctx: H::Context,
+        ps: PortSpace,
+        qp_type: u32,
+        caller: &'static CStr,
+    ) -> Result<Self> {
         let context = ctx.into_foreign();
-        // SAFETY: As for `new_user()`; `init_net` lives forever and `caller` is 'static.
+        // SAFETY: As for `new_user()`; `net` is referenced during the call and the id takes
+        // its own reference; `caller` is 'static.
         let p = unsafe {
             bindings::__rdma_create_kernel_id(
-                &raw mut bindings::init_net,
+                net.as_raw(),
                 Some(event_handler::<H>),
                 context,
                 ps as u32,

@@ -1,0 +1,277 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The Rust RDMA UD multicast sample (samples/rust/rust_rdma_mcast.rs), a
+# kernel user of rdma_cm and the verbs, between two network namespaces on the
+# software InfiniBand fabric (sib, sib_sm), over IPoIB addresses: joins in
+# RDMA_PS_UDP and RDMA_PS_IPOIB, their MGIDs and Q_Keys as rdma_cm sets them
+# for the port space and as the SA's message log shows them; datagrams both
+# ways, each checked (header, length, pattern from its number) by the
+# receiver; leaves answered by the SA; bad commands refused with their errno;
+# and a device that goes away under joined endpoints.
+#
+# RS_IMPL=c|rust reloads the RDMA stack with that implementation first.
+
+source "$(dirname "$0")/rdma_rs_lib.sh"
+
+rs_require_root
+rs_require_cmds rdma ip
+
+ktap_print_header
+ktap_set_plan 14
+
+NS_A=rs_cla
+NS_B=rs_clb
+DBG=/sys/kernel/debug/rust_rdma_mcast
+SA=/sys/kernel/debug/sib_sm/sa
+
+cleanup() {
+	rs_kprobes_clear
+	modprobe -r rust_rdma_mcast 2>/dev/null
+	ip netns del $NS_A 2>/dev/null
+	ip netns del $NS_B 2>/dev/null
+	modprobe -r ib_ipoib sib_sm sib 2>/dev/null
+}
+trap cleanup EXIT
+
+mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
+rs_stack_up || ktap_exit_fail_msg "cannot load the RDMA stack${RS_IMPL:+ with $RS_IMPL}"
+modinfo sib_sm >/dev/null 2>&1 || rs_missing "sib_sm (CONFIG_INFINIBAND_SIB)"
+modinfo ib_ipoib >/dev/null 2>&1 || rs_missing "ib_ipoib (CONFIG_INFINIBAND_IPOIB)"
+modinfo rust_rdma_mcast >/dev/null 2>&1 ||
+	rs_missing "rust_rdma_mcast (CONFIG_SAMPLE_RUST_RDMA_MCAST)"
+
+MARK="rdma_rs_ib_client: start $$"
+echo "$MARK" >/dev/kmsg
+
+# The sample's joins and leaves go through rdma_cm's and the SA multicast
+# piece's entry points: they must run the implementation the unit claims.
+IB_ENTRIES="ib_sa_join_multicast ib_sa_free_multicast rdma_join_multicast"
+IB_ENTRIES+=" rdma_leave_multicast"
+# shellcheck disable=SC2086
+rs_dispatch_on $IB_ENTRIES || ktap_exit_fail_msg "cannot set kprobes"
+
+modprobe sib ports=3 && modprobe sib_sm && modprobe ib_ipoib &&
+	modprobe rust_rdma_mcast ||
+	ktap_exit_fail_msg "cannot load sib, sib_sm, ib_ipoib or rust_rdma_mcast"
+rs_wait eval '[ -n "$(rs_ipoib_of sib1)" ] && [ -n "$(rs_ipoib_of sib2)" ]' ||
+	ktap_exit_fail_msg "no IPoIB interface on sib1 or sib2"
+IF_A=$(rs_ipoib_of sib1)
+IF_B=$(rs_ipoib_of sib2)
+ip netns add $NS_A && ip netns add $NS_B || ktap_exit_fail_msg "ip netns add"
+ip link set "$IF_A" netns $NS_A && ip link set "$IF_B" netns $NS_B ||
+	ktap_exit_fail_msg "cannot move $IF_A and $IF_B into namespaces"
+ip -n $NS_A addr add 10.80.0.1/24 dev "$IF_A"
+ip -n $NS_B addr add 10.80.0.2/24 dev "$IF_B"
+ip -n $NS_A link set "$IF_A" up
+ip -n $NS_B link set "$IF_B" up
+ip -n $NS_A route add 239.0.0.0/8 dev "$IF_A"
+ip -n $NS_B route add 239.0.0.0/8 dev "$IF_B"
+carrier() { [ "$(ip netns exec "$1" cat "/sys/class/net/$2/carrier" 2>/dev/null)" = 1 ]; }
+rs_wait eval 'carrier $NS_A $IF_A && carrier $NS_B $IF_B' ||
+	ktap_exit_fail_msg "no carrier on $IF_A or $IF_B"
+LID_A=$(($(cat /sys/class/infiniband/sib1/ports/1/lid)))
+LID_B=$(($(cat /sys/class/infiniband/sib2/ports/1/lid)))
+# From here on, the SA's log is this test's (any write clears it).
+echo clear >$SA/log
+
+# ctl ns command: one command, written from namespace ns (where the sample
+# creates its ids); its error, if any, in $RS_OUT/ctl.err.
+ctl() {
+	ip netns exec "$1" bash -c 'mountpoint -q /sys/kernel/debug ||
+		mount -t debugfs none /sys/kernel/debug
+		echo "$1" >'"$DBG"'/control' bash "$2" 2>"$RS_OUT/ctl.err"
+}
+
+# field name key: a value from the sample's line of endpoint name.
+field() {
+	sed -n "s/^$1 .* $2=\([^ ]*\).*/\1/p" $DBG/endpoints
+}
+
+# joined a b ps mgid_prefix qkey: endpoints a and b both report the same MGID,
+# with the prefix and Q_Key of the port space, and a multicast LID; the SA
+# answered a join of that MGID with that Q_Key to each port.
+joined() {
+	local a=$1 b=$2 prefix=$3 qkey=$4 mgid mlid
+	mgid=$(field "$a" mgid)
+	mlid=$(field "$a" mlid)
+	rs_log "$a: mgid=$mgid mlid=$mlid qkey=$(field "$a" qkey); $b: mgid=$(field "$b" mgid)"
+	[[ "$mgid" == "$prefix"* ]] && [ "$(field "$b" mgid)" = "$mgid" ] || return 1
+	[ "$(field "$b" mlid)" = "$mlid" ] || return 1
+	[ "$(field "$a" qkey)" = "$qkey" ] && [ "$(field "$b" qkey)" = "$qkey" ] || return 1
+	[ $((mlid)) -ge $((0xc000)) ] || return 1
+	local lid
+	for lid in "$LID_A" "$LID_B"; do
+		grep -qE " resp lid=$lid .* GET_RESP MCMemberRecord .*status=0x0000 \
+mgid=$mgid .* qkey=$qkey " $SA/log || { rs_log "no answered join from LID $lid"; return 1; }
+	done
+}
+
+# transfer from to count size: from sends count datagrams of size bytes;
+# to's count of good datagrams grows by count, and from's count of sent ones;
+# nothing is bad, failed or lost on either side.
+transfer() {
+	local from=$1 to=$2 count=$3 size=$4 got sent ep
+	got=$(($(field "$to" received) + count))
+	sent=$(($(field "$from" sent) + count))
+	ctl "$(ns_of "$from")" "send $from $count $size" ||
+		{ rs_log "send: $(cat "$RS_OUT/ctl.err")"; return 1; }
+	rs_wait eval '[ "$(field "$to" received)" -ge $got ]'
+	rs_log "$(cat $DBG/endpoints)"
+	[ "$(field "$to" received)" = $got ] && [ "$(field "$from" sent)" = $sent ] || return 1
+	for ep in "$from" "$to"; do
+		[ "$(field "$ep" bad)" = 0 ] && [ "$(field "$ep" send_errors)" = 0 ] &&
+			[ "$(field "$ep" recv_errors)" = 0 ] &&
+			[ "$(field "$ep" async_errors)" = 0 ] || return 1
+	done
+}
+ns_of() { case $1 in *a) echo $NS_A ;; *) echo $NS_B ;; esac; }
+
+# 1. and 2. RDMA_PS_UDP: the RDMA CM MGID (signature 0x4001) and Q_Key
+# 0x01234567.
+join_pair() {
+	ctl $NS_A "join $1a 10.80.0.1 $3 $2" ||
+		{ rs_log "$1a: $(cat "$RS_OUT/ctl.err")"; return 1; }
+	ctl $NS_B "join $1b 10.80.0.2 $3 $2" ||
+		{ rs_log "$1b: $(cat "$RS_OUT/ctl.err")"; return 1; }
+}
+rs_result "RDMA_PS_UDP joins from both namespaces (239.3.0.1)" join_pair u udp 239.3.0.1
+rs_result "RDMA_PS_UDP: one MGID ff12:4001:..., Q_Key 0x1234567, an MLID; SA answered each port" \
+	joined ua ub ff12:4001: 0x1234567
+
+# 3. and 4. Datagrams both ways, the largest payload the MTU allows included.
+both_ways() {
+	transfer "$1a" "$1b" 20 64 && transfer "$1b" "$1a" 20 512 &&
+		transfer "$1a" "$1b" 5 2048
+}
+rs_result "RDMA_PS_UDP datagrams A -> B (20 x 64, 5 x 2048) and B -> A (20 x 512), data checked" \
+	both_ways u
+
+# 5. to 7. RDMA_PS_IPOIB: IPoIB's MGID (0x401b) and the broadcast group's
+# Q_Key, 0x0b1b.
+rs_result "RDMA_PS_IPOIB joins from both namespaces (239.3.0.2)" join_pair i ipoib 239.3.0.2
+rs_result "RDMA_PS_IPOIB: one MGID ff12:401b:..., Q_Key 0xb1b, an MLID; SA answered each port" \
+	joined ia ib ff12:401b: 0xb1b
+rs_result "RDMA_PS_IPOIB datagrams both ways, data checked" both_ways i
+
+# 8. MGID 0: A asks the SA for a new group (a join of 0.0.0.0 is one of MGID
+# 0); the SA assigns ff12:a01b:<P_Key>::<n>, which B joins by that MGID (an
+# IPv6 address of that form is an SA-assigned MGID to rdma_cm); datagrams
+# both ways.
+mgid_zero() {
+	local mgid
+	ctl $NS_A "join za 10.80.0.1 0.0.0.0" ||
+		{ rs_log "za: $(cat "$RS_OUT/ctl.err")"; return 1; }
+	mgid=$(field za mgid)
+	rs_log "SA-assigned MGID: $mgid"
+	[[ "$mgid" == ff12:a01b:ffff:* ]] || return 1
+	local zero=0000:0000:0000:0000:0000:0000:0000:0000
+	grep -qE " req lid=$LID_A .* SET MCMemberRecord .*mgid=$zero " $SA/log ||
+		{ rs_log "no SET of MGID 0 from LID $LID_A"; return 1; }
+	ctl $NS_B "join zb 10.80.0.2 $mgid" || { rs_log "zb: $(cat "$RS_OUT/ctl.err")"; return 1; }
+	[ "$(field zb mgid)" = "$mgid" ] && transfer zb za 10 64 && transfer za zb 10 128 &&
+		ctl $NS_A "leave za" && ctl $NS_B "leave zb"
+}
+rs_result "MGID 0: an SA-assigned MGID ff12:a01b:..., joined by it from B; datagrams both ways" \
+	mgid_zero
+
+# 9. Bad commands: their errno, and nothing joined.
+refused() { # errno-text ns command
+	if ctl "$2" "$3"; then
+		rs_log "'$3' was accepted"
+		return 1
+	fi
+	grep -q "$1" "$RS_OUT/ctl.err" || { rs_log "'$3': $(cat "$RS_OUT/ctl.err")"; return 1; }
+}
+bad_commands() {
+	refused "Invalid argument" $NS_A "join x 10.80.0 239.3.0.9" &&
+		refused "Invalid argument" $NS_A "join x 10.80.0.1 239.3.0.9 tcp" &&
+		refused "Invalid argument" $NS_A "fly ua" &&
+		refused "File exists" $NS_A "join ua 10.80.0.1 239.3.0.9" &&
+		refused "No such file" $NS_A "send nobody 1" &&
+		refused "Invalid argument" $NS_A "send ua 1 8" &&
+		refused "Invalid argument" $NS_A "send ua 1 4096" &&
+		# An address of the other namespace is no address of this one.
+		refused "Cannot assign\|No such device\|unreachable" $NS_A \
+			"join x 10.80.0.2 239.3.0.9" &&
+		! grep -q "^x " $DBG/endpoints
+}
+rs_result "bad commands refused with their errno (EINVAL, EEXIST, ENOENT, no address)" \
+	bad_commands
+
+# 10. The sample's benchmark, small: 20 ids joining one group (one SA join
+# per port and group: the SA multicast piece counts the other members), then
+# one id joining 20 groups (20 SA joins); every join answered, then left.
+# sets_from lid mgid-regex: the SET requests from lid for the MGIDs matching
+# mgid-regex, one per transaction (ib_mad's retries reuse the TID).
+sets_from() {
+	grep -E " req lid=$1 tid=[^ ]* SET MCMemberRecord .*mgid=$2 " $SA/log |
+		sed 's/.* tid=\([^ ]*\) .* mgid=\([^ ]*\) .*/\1 \2/' | sort -u | wc -l
+}
+bench_ok() {
+	local line want="members=20 groups=1 joins=20 failed=0 "
+	ctl $NS_A "bench 10.80.0.1 239.3.1.1 20 1" ||
+		{ rs_log "bench: $(cat "$RS_OUT/ctl.err")"; return 1; }
+	line=$(cat $DBG/bench)
+	rs_log "$line"
+	[[ "$line" == "$want"* ]] || return 1
+	want="members=1 groups=20 joins=20 failed=0 "
+	ctl $NS_A "bench 10.80.0.1 239.3.2.1 1 20" ||
+		{ rs_log "bench: $(cat "$RS_OUT/ctl.err")"; return 1; }
+	line=$(cat $DBG/bench)
+	rs_log "$line"
+	[[ "$line" == "$want"* ]] || return 1
+	# 239.3.1.1 and 239.3.2.1-20 in rdma_cm's MGIDs (28 bits of the address).
+	local one many
+	one=$(sets_from "$LID_A" "ff12:4001:ffff:0000:0000:0000:0f03:0101")
+	many=$(sets_from "$LID_A" "ff12:4001:ffff:0000:0000:0000:0f03:02(0[1-9a-f]|1[0-4])")
+	rs_log "SET transactions from LID $LID_A: $one for the 20 members, $many for the 20 groups"
+	[ "$one" = 1 ] && [ "$many" = 20 ]
+}
+rs_result "bench: 20 members of one group (1 SA join), 1 member of 20 groups (20 SA joins)" bench_ok
+
+# 11. Leaves: each port's last member of a group gone, the SA gets a DELETE of
+# it, and the group goes with its last member.
+left() {
+	local mgid
+	mgid=$(field ua mgid)
+	ctl $NS_A "leave ua" && ctl $NS_B "leave ub" || return 1
+	local lid
+	for lid in "$LID_A" "$LID_B"; do
+		rs_wait grep -qE " resp lid=$lid .* DELETE_RESP MCMemberRecord .*status=0x0000 \
+mgid=$mgid " $SA/log || { rs_log "no DELETE of $mgid from LID $lid"; return 1; }
+	done
+	! grep -q "^$mgid " $SA/groups && ! grep -qE "^u[ab] " $DBG/endpoints
+}
+rs_result "leaves: a DELETE from each port, the group gone at the SA" left
+
+# 12. The joins and leaves ran the implementations claimed.
+impl=$(cat /sys/module/ib_core/parameters/sa_mcast_impl)
+# shellcheck disable=SC2086
+rs_result "the sample's joins and leaves ran the implementations claimed ($impl)" \
+	rs_dispatch_ran $IB_ENTRIES
+
+# 13. The device goes with joined endpoints: rdma_cm waits for their ids,
+# which the sample destroys from its workqueue; the fabric unloads.
+device_gone() {
+	local pid
+	ctl $NS_A "join ga 10.80.0.1 239.3.0.3" || return 1
+	ip netns del $NS_A && ip netns del $NS_B || return 1
+	# The removal waits for the endpoints in uninterruptible sleep: watch it
+	# rather than wait for it, so that a hang fails the test.
+	modprobe -r ib_ipoib sib_sm sib &
+	pid=$!
+	if ! rs_wait eval '! kill -0 $pid 2>/dev/null'; then
+		rs_log "the fabric did not unload: $(tr '\n' ' ' <"/proc/$pid/stack" 2>/dev/null)"
+		return 1
+	fi
+	wait $pid || { rs_log "modprobe -r failed"; return 1; }
+	[ -z "$(cat $DBG/endpoints)" ] || { rs_log "left: $(cat $DBG/endpoints)"; return 1; }
+}
+rs_result "endpoints destroyed when their device goes; the fabric unloads" device_gone
+
+# 14. The sample unloads; the kernel log has no report.
+rs_result "rust_rdma_mcast unloads; no kernel report" \
+	eval 'modprobe -r rust_rdma_mcast && rs_kernel_log_clean "$MARK"'
+
+ktap_finished
