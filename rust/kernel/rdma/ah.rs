@@ -19,6 +19,7 @@ use crate::{
 };
 use core::{
     marker::PhantomData,
+    mem::ManuallyDrop,
     ptr::NonNull, //
 };
 
@@ -95,7 +96,7 @@ impl<'a> AhAttr<'a> {
 /// `ptr` is an address handle created by `rdma_create_ah()` in `pd`, owned by this object.
 pub struct AddressHandle {
     ptr: NonNull<bindings::ib_ah>,
-    pd: Arc<ProtectionDomain>,
+    pd: ManuallyDrop<Arc<ProtectionDomain>>,
 }
 
 // SAFETY: A kernel address handle is used and destroyed from any thread.
@@ -129,7 +130,7 @@ impl AddressHandle {
         // INVARIANT: A new address handle in `pd`, ours.
         let ah = Self {
             ptr: NonNull::new(p).ok_or(ENOMEM)?,
-            pd: pd.clone(),
+            pd: ManuallyDrop::new(pd.clone()),
         };
         Ok(Arc::new(ah, GFP_KERNEL)?)
     }
@@ -150,12 +151,19 @@ impl Drop for AddressHandle {
     fn drop(&mut self) {
         // SAFETY: The handle is ours (type invariant), no work request holds it any more (they
         // hold an `Arc`), and its PD and device are still there (`self.pd`).
-        unsafe {
+        let ret = unsafe {
             bindings::rdma_destroy_ah_user(
                 self.ptr.as_ptr(),
                 bindings::rdma_destroy_ah_flags_RDMA_DESTROY_AH_SLEEPABLE,
                 core::ptr::null_mut(),
             )
         };
+        if ret != 0 {
+            // The driver kept the handle: its PD must stay, so the reference is leaked.
+            crate::warn_on!(true);
+            return;
+        }
+        // SAFETY: The handle is gone, and the reference is not used after this.
+        unsafe { ManuallyDrop::drop(&mut self.pd) };
     }
 }

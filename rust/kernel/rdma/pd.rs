@@ -14,7 +14,10 @@ use crate::{
     prelude::*,
     sync::Arc,
 };
-use core::ptr::NonNull;
+use core::{
+    mem::ManuallyDrop,
+    ptr::NonNull, //
+};
 
 /// A protection domain of a kernel user, freed (`ib_dealloc_pd()`) when the last
 /// [`Arc`] to it goes. The objects made in it (queue pairs, address handles, mapped buffers)
@@ -30,7 +33,7 @@ use core::ptr::NonNull;
 /// `dev` keeps that device registered, so its driver's operations can be called.
 pub struct ProtectionDomain {
     ptr: NonNull<bindings::ib_pd>,
-    dev: DeviceGuard,
+    dev: ManuallyDrop<DeviceGuard>,
 }
 
 // SAFETY: A kernel PD is used and freed from any thread; ib_core serialises what needs it.
@@ -50,7 +53,7 @@ impl ProtectionDomain {
         // INVARIANT: A new PD on `dev`'s device, owned by no one else.
         let pd = Self {
             ptr: NonNull::new(p).ok_or(ENOMEM)?,
-            dev,
+            dev: ManuallyDrop::new(dev),
         };
         Ok(Arc::new(pd, GFP_KERNEL)?)
     }
@@ -78,6 +81,12 @@ impl Drop for ProtectionDomain {
         // SAFETY: The PD is ours (type invariant) and nothing made in it is left: each such
         // object holds an `Arc` to it. The device is still registered (`self.dev`).
         let ret = unsafe { bindings::ib_dealloc_pd_user(self.ptr.as_ptr(), core::ptr::null_mut()) };
-        crate::warn_on!(ret != 0);
+        if ret != 0 {
+            // The driver kept the PD: its device must stay registered, so the guard is leaked.
+            crate::warn_on!(true);
+            return;
+        }
+        // SAFETY: The PD is gone, and the guard is not used after this.
+        unsafe { ManuallyDrop::drop(&mut self.dev) };
     }
 }

@@ -106,7 +106,10 @@ struct Slots {
 /// the PD let go.
 ///
 /// Holding a QP keeps its device registered (through its PD): drop it when the device goes
-/// (an ib_client's `remove()`, rdma_cm's `DEVICE_REMOVAL`).
+/// (an ib_client's `remove()`, rdma_cm's `DEVICE_REMOVAL`). Dropping it may sleep. If the
+/// driver fails to destroy it, the buffers, CQ and PD it may still use are leaked, and with
+/// them the device's registration, whose removal then waits for ever: a driver bug made loud
+/// rather than memory the device writes after its free.
 ///
 /// # Invariants
 ///
@@ -210,7 +213,23 @@ impl UdQp {
     /// Takes the QP from `RESET` through `INIT` (with `params`) and `RTR` to `RTS`, as rdma_cm
     /// does for the UD QPs it creates.
     #[inline]
+    ///
+    /// A port the QP's device does not have, or a P_Key index beyond its port's table, is
+    /// `EINVAL`: the core trusts kernel callers with both.
     pub fn activate(&self, params: &UdQpParams) -> Result {
+        let dev = self.pd.device();
+        dev.check_port(params.port_num)?;
+        let mut pkey = 0u16;
+        // SAFETY: The device is registered (the PD's guard) and the port is one of its ports;
+        // `pkey` is valid for the write.
+        to_result(unsafe {
+            bindings::ib_get_cached_pkey(
+                dev.as_raw(),
+                params.port_num,
+                params.pkey_index.into(),
+                &mut pkey,
+            )
+        })?;
         let _serialised = self.attached.lock();
         // SAFETY: All-zero is a valid `ib_qp_attr`.
         let mut attr: bindings::ib_qp_attr = unsafe { core::mem::zeroed() };
@@ -327,8 +346,9 @@ impl UdQp {
         })
     }
 
-    /// The oldest completed work request, with its buffer, if there is one. Dropping the
-    /// completion may destroy the last reference to a send's address handle, which sleeps.
+    /// The oldest completed work request, with its buffer, if there is one. It may sleep: a
+    /// completed send lets its reference to its address handle go, and the last one destroys
+    /// the handle.
     #[inline]
     pub fn poll(&self) -> Option<Completion> {
         let mut slots = self.slots.lock();
