@@ -36,10 +36,10 @@ impl DmaBuffer {
         }
         let mut data = KVec::from_elem(0u8, len, GFP_KERNEL)?;
         let dev = pd.device().as_raw();
+        let cpu_addr = data.as_mut_ptr().cast();
         // SAFETY: The device is registered (the PD's guard); `data` is a live allocation of
         // `len` bytes, which stays where it is while the buffer exists.
-        let addr =
-            unsafe { bindings::ib_dma_map_single(dev, data.as_mut_ptr().cast(), len, dir.into()) };
+        let addr = unsafe { bindings::ib_dma_map_single(dev, cpu_addr, len, dir.into()) };
         // SAFETY: `addr` was just returned for this device.
         if unsafe { bindings::ib_dma_mapping_error(dev, addr) } != 0 {
             return Err(ENOMEM);
