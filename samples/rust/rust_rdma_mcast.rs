@@ -77,7 +77,8 @@ use kernel::{
         ArcBorrow,
         CondVar,
         CondVarTimeoutResult,
-        Mutex, //
+        Mutex,
+        MutexGuard, //
     },
     time::{
         delay::fsleep,
@@ -130,6 +131,62 @@ const BENCH_WAIT_MS: u32 = 300_000;
 /// The most joins a benchmark makes.
 const BENCH_MAX_JOINS: u32 = 100_000;
 
+/// Events an rdma_cm handler records, and the wait of a command for them.
+#[pin_data]
+struct Watched<T> {
+    #[pin]
+    events: Mutex<T>,
+    #[pin]
+    changed: CondVar,
+}
+
+/// Events that tell when their device went away: rdma_cm then waits for the ids to be
+/// destroyed, so no event a command waits for comes any more.
+trait DeviceEvents {
+    /// Whether `DEVICE_REMOVAL` came.
+    fn removed(&self) -> bool;
+}
+
+impl<T: DeviceEvents + Unpin> Watched<T> {
+    fn new(events: T) -> impl PinInit<Self> {
+        pin_init!(Self {
+            events <- kernel::new_mutex!(events),
+            changed <- kernel::new_condvar!(),
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, T> {
+        self.events.lock()
+    }
+
+    /// Records an event with `f`; the waiters look again.
+    fn record(&self, f: impl FnOnce(&mut T)) {
+        f(&mut self.events.lock());
+        self.changed.notify_all();
+    }
+
+    /// Waits until `done` finds what the caller waits for, at most `ms` milliseconds:
+    /// `ENODEV` once the device went away, `ETIMEDOUT` if it does not come, `EINTR` on a
+    /// signal.
+    fn wait<R>(&self, ms: u32, mut done: impl FnMut(&T) -> Option<R>) -> Result<R> {
+        let mut events = self.events.lock();
+        let mut left = msecs_to_jiffies(ms);
+        loop {
+            if let Some(v) = done(&events) {
+                return Ok(v);
+            }
+            if events.removed() {
+                return Err(ENODEV);
+            }
+            match self.changed.wait_interruptible_timeout(&mut events, left) {
+                CondVarTimeoutResult::Timeout => return Err(ETIMEDOUT),
+                CondVarTimeoutResult::Signal { .. } => return Err(EINTR),
+                CondVarTimeoutResult::Woken { jiffies } => left = jiffies,
+            }
+        }
+    }
+}
+
 /// What the rdma_cm handler saw, for the command that waits on it and for `endpoints`.
 #[derive(Default)]
 struct Events {
@@ -143,6 +200,12 @@ struct Events {
     async_errors: u32,
     /// The device went away (`DEVICE_REMOVAL`).
     removed: bool,
+}
+
+impl DeviceEvents for Events {
+    fn removed(&self) -> bool {
+        self.removed
+    }
 }
 
 /// A joined group, from the `MULTICAST_JOIN` event.
@@ -159,32 +222,8 @@ struct Group {
 #[pin_data]
 struct Session {
     #[pin]
-    events: Mutex<Events>,
-    #[pin]
-    changed: CondVar,
+    events: Watched<Events>,
     registry: Arc<Registry>,
-}
-
-impl Session {
-    /// Waits until `done` says the events hold what the caller waits for, at most
-    /// [`EVENT_WAIT_MS`]: `ETIMEDOUT` if they do not, `EINTR` on a signal.
-    fn wait<T>(&self, mut done: impl FnMut(&Events) -> Option<T>) -> Result<T> {
-        let mut events = self.events.lock();
-        let mut left = msecs_to_jiffies(EVENT_WAIT_MS);
-        loop {
-            if let Some(v) = done(&events) {
-                return Ok(v);
-            }
-            if events.removed {
-                return Err(ENODEV);
-            }
-            match self.changed.wait_interruptible_timeout(&mut events, left) {
-                CondVarTimeoutResult::Timeout => return Err(ETIMEDOUT),
-                CondVarTimeoutResult::Signal { .. } => return Err(EINTR),
-                CondVarTimeoutResult::Woken { jiffies } => left = jiffies,
-            }
-        }
-    }
 }
 
 struct McastHandler;
@@ -193,7 +232,14 @@ impl Handler for McastHandler {
     type Context = Arc<Session>;
 
     fn event(session: ArcBorrow<'_, Session>, _id: &CmId, ev: &mut Event<'_>) {
-        let mut events = session.events.lock();
+        session
+            .events
+            .record(|events| Self::record(&session, events, ev));
+    }
+}
+
+impl McastHandler {
+    fn record(session: &Session, events: &mut Events, ev: &mut Event<'_>) {
         let kind = ev.kind();
         if let Some(join) = ev.multicast_join() {
             let group = match &events.pd {
@@ -232,8 +278,6 @@ impl Handler for McastHandler {
             events.removed = true;
             session.registry.reap();
         }
-        drop(events);
-        session.changed.notify_all();
     }
 }
 
@@ -276,8 +320,7 @@ impl Endpoint {
         let net = Namespace::current().ok_or(ESRCH)?;
         let session = Arc::pin_init(
             pin_init!(Session {
-                events <- kernel::new_mutex!(Events::default()),
-                changed <- kernel::new_condvar!(),
+                events <- Watched::new(Events::default()),
                 registry: registry.clone(),
             }),
             GFP_KERNEL,
@@ -294,7 +337,7 @@ impl Endpoint {
             // As librdmacm's users do: the route to the group gives the device.
             id.ops()
                 .resolve_addr(&SockAddr::inet(src, 0), &group_addr, 2000)?;
-            let status = session.wait(|e| e.resolved)?;
+            let status = session.events.wait(EVENT_WAIT_MS, |e| e.resolved)?;
             if status != 0 {
                 return Err(Error::from_errno(status));
             }
@@ -319,7 +362,7 @@ impl Endpoint {
                 core::ptr::null_mut(),
             )?
         };
-        let joined = session.wait(|e| e.joined.clone())?;
+        let joined = session.events.wait(EVENT_WAIT_MS, |e| e.joined.clone())?;
         let joined = joined.map_err(Error::from_errno)?;
         qp.attach_mcast(joined.mgid, joined.mlid)?;
         let sgid = id.dev_addr().sgid();
@@ -505,33 +548,14 @@ struct BenchEvents {
     removed: bool,
 }
 
-/// The context of a benchmark's ids.
-#[pin_data]
-struct BenchState {
-    #[pin]
-    events: Mutex<BenchEvents>,
-    #[pin]
-    changed: CondVar,
-}
-
-impl BenchState {
-    /// Waits until `done` holds, at most [`BENCH_WAIT_MS`].
-    fn wait(&self, done: impl Fn(&BenchEvents) -> bool) -> Result {
-        let mut events = self.events.lock();
-        let mut left = msecs_to_jiffies(BENCH_WAIT_MS);
-        while !done(&events) {
-            if events.removed {
-                return Err(ENODEV);
-            }
-            match self.changed.wait_interruptible_timeout(&mut events, left) {
-                CondVarTimeoutResult::Timeout => return Err(ETIMEDOUT),
-                CondVarTimeoutResult::Signal { .. } => return Err(EINTR),
-                CondVarTimeoutResult::Woken { jiffies } => left = jiffies,
-            }
-        }
-        Ok(())
+impl DeviceEvents for BenchEvents {
+    fn removed(&self) -> bool {
+        self.removed
     }
 }
+
+/// The context of a benchmark's ids.
+type BenchState = Watched<BenchEvents>;
 
 struct BenchHandler;
 
@@ -539,8 +563,7 @@ impl Handler for BenchHandler {
     type Context = Arc<BenchState>;
 
     fn event(state: ArcBorrow<'_, BenchState>, _id: &CmId, ev: &mut Event<'_>) {
-        let mut events = state.events.lock();
-        match ev.kind() {
+        state.record(|events| match ev.kind() {
             bindings::rdma_cm_event_type_RDMA_CM_EVENT_ADDR_RESOLVED => events.resolved += 1,
             bindings::rdma_cm_event_type_RDMA_CM_EVENT_MULTICAST_JOIN => events.joined += 1,
             bindings::rdma_cm_event_type_RDMA_CM_EVENT_DEVICE_REMOVAL => events.removed = true,
@@ -551,10 +574,8 @@ impl Handler for BenchHandler {
                     events.first_error = ev.status();
                 }
             }
-            _ => return,
-        }
-        drop(events);
-        state.changed.notify_all();
+            _ => {}
+        });
     }
 }
 
@@ -591,13 +612,7 @@ fn bench(src: [u8; 4], group: [u8; 4], members: u32, groups: u32) -> Result<Benc
         return Err(EINVAL);
     }
     let net = Namespace::current().ok_or(ESRCH)?;
-    let state = Arc::pin_init(
-        pin_init!(BenchState {
-            events <- kernel::new_mutex!(BenchEvents::default()),
-            changed <- kernel::new_condvar!(),
-        }),
-        GFP_KERNEL,
-    )?;
+    let state = Arc::pin_init(Watched::new(BenchEvents::default()), GFP_KERNEL)?;
     let mut ids = KVec::with_capacity(members as usize, GFP_KERNEL)?;
     let src_addr = SockAddr::inet(src, 0);
     for _ in 0..members {
@@ -612,8 +627,10 @@ fn bench(src: [u8; 4], group: [u8; 4], members: u32, groups: u32) -> Result<Benc
             .resolve_addr(&src_addr, &SockAddr::inet(group, 0), 2000)?;
         ids.push(id, GFP_KERNEL)?;
     }
-    state.wait(|e| e.resolved + e.failed >= members)?;
-    if state.events.lock().failed != 0 {
+    state.wait(BENCH_WAIT_MS, |e| {
+        (e.resolved + e.failed >= members).then_some(())
+    })?;
+    if state.lock().failed != 0 {
         return Err(EHOSTUNREACH);
     }
     let start = Instant::<Monotonic>::now();
@@ -630,7 +647,9 @@ fn bench(src: [u8; 4], group: [u8; 4], members: u32, groups: u32) -> Result<Benc
             };
         }
     }
-    state.wait(|e| e.joined + e.failed >= joins)?;
+    state.wait(BENCH_WAIT_MS, |e| {
+        (e.joined + e.failed >= joins).then_some(())
+    })?;
     let join_ns = start.elapsed().as_nanos();
     let start = Instant::<Monotonic>::now();
     for id in ids.iter_mut() {
@@ -639,7 +658,7 @@ fn bench(src: [u8; 4], group: [u8; 4], members: u32, groups: u32) -> Result<Benc
         }
     }
     let leave_ns = start.elapsed().as_nanos();
-    let events = state.events.lock();
+    let events = state.lock();
     Ok(BenchResult {
         members,
         groups,

@@ -11,11 +11,12 @@
 //!   - `mlid MGID MLID`: moves a group to another multicast LID;
 //!   - `forget PORT`: forgets every membership of a port;
 //!   - `port-err PORT`, `port-active PORT`: takes a port down (PORT_ERR; the SA forgets its
-//!     memberships, as an SM does when its sweep finds the port gone) or up (PORT_ACTIVE);
+//!     memberships, as an SM does when its sweep finds the port gone, and takes no join for it
+//!     while it is down) or up (PORT_ACTIVE);
 //!   - `lid PORT LID`: gives a port another LID (LID_CHANGE);
 //!   - `sm-lid PORT LID`: tells a port of another SM LID (SM_CHANGE);
-//!   - `reregister PORT`: asks a port's clients to join again (CLIENT_REREGISTER; an SM that
-//!     lost its state does, after `forget PORT`);
+//!   - `reregister PORT`: forgets every membership of a port and asks its clients to join
+//!     again (CLIENT_REREGISTER, as an SM that lost its state does);
 //!   - `pkey PORT INDEX PKEY`: sets a P_Key table entry (PKEY_CHANGE); the SA creates the
 //!     partition's IPoIB broadcast group;
 //!   - `release`: answers the requests a `hold` rule holds.
@@ -141,16 +142,26 @@ fn run_command(server: &SaServer, line: &str) -> Result {
             Ok(())
         }
         ("port-err", 1) => {
-            // As an SM sweeping the subnet: a port that went down leaves its groups.
+            // As an SM sweeping the subnet: a port that went down leaves its groups. Under the
+            // SA's lock, so that a join the SA takes after the forgetting finds the port down.
             let port = num(0)?;
             let guid = ffi::port_info(port)?.guid;
-            server.sa.lock().forget_port(fabric, guid);
-            ffi::set_state(port, ffi::PortState::Down)
+            let mut sa = server.sa.lock();
+            ffi::set_state(port, ffi::PortState::Down)?;
+            sa.forget_port(fabric, guid);
+            Ok(())
         }
         ("port-active", 1) => ffi::set_state(num(0)?, ffi::PortState::Active),
         ("lid", 2) => ffi::set_lid(num(0)?, num(1)?),
         ("sm-lid", 2) => ffi::set_sm_lid(num(0)?, num(1)?),
-        ("reregister", 1) => ffi::reregister(num(0)?),
+        ("reregister", 1) => {
+            // An SM that lost its state: nothing a join the SA took before is kept.
+            let port = num(0)?;
+            let guid = ffi::port_info(port)?.guid;
+            let mut sa = server.sa.lock();
+            sa.forget_port(fabric, guid);
+            ffi::reregister(port)
+        }
         ("pkey", 3) => {
             let (port, index, pkey) = (num(0)?, num(1)?, num16(2)?);
             ffi::port_info(port)?;

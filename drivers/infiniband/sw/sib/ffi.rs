@@ -30,6 +30,7 @@ pub(crate) fn port_info(index: u32) -> Result<PortInfo> {
         guid: info.guid,
         lid: info.lid,
         pkeys: info.pkeys,
+        active: info.state == bindings::ib_port_state_IB_PORT_ACTIVE,
     })
 }
 

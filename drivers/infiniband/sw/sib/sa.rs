@@ -200,6 +200,9 @@ pub(crate) struct PortInfo {
     pub(crate) lid: u32,
     /// Its P_Key table.
     pub(crate) pkeys: [u16; 16],
+    /// Whether it is ACTIVE. The SM's sweep drops a port that went down from its database: the
+    /// SA takes no join for it (as OpenSM, which answers ERR_REQ_INVALID).
+    pub(crate) active: bool,
 }
 
 impl PortInfo {
@@ -650,6 +653,9 @@ impl Sa {
         }
         let port = Self::port_of(fabric, &r.port_gid()).ok_or(STATUS_INVALID_GID)?;
         Self::may_act_for(&r, &port, requester)?;
+        if !port.active {
+            return Err(STATUS_REQ_INVALID);
+        }
         let existing = if comps.contains(C::Mgid) && !r.mgid().is_zero() {
             self.find(&r.mgid())
         } else {
@@ -856,18 +862,24 @@ impl core::fmt::Display for Sa {
 #[kunit_tests(rdma_sib_sa)]
 mod tests {
     use super::*;
-    use core::cell::RefCell;
+    use core::cell::{
+        Cell,
+        RefCell, //
+    };
 
     /// Three ports: GUIDs 0x11, 0x12, 0x13, LIDs 1 to 3, the default P_Key (port 2 also a
     /// limited member of 0x0002); the switch's table as the SA left it.
     struct FakeFabric {
         mft: RefCell<KVec<(u16, u64)>>,
+        /// A bitmap of the ports that are down.
+        down: Cell<u32>,
     }
 
     impl FakeFabric {
         fn new() -> Self {
             Self {
                 mft: RefCell::new(KVec::new()),
+                down: Cell::new(0),
             }
         }
 
@@ -875,7 +887,7 @@ mod tests {
             self.mft.borrow().iter().find(|e| e.0 == mlid).map(|e| e.1)
         }
 
-        fn port(i: u32) -> PortInfo {
+        fn port(&self, i: u32) -> PortInfo {
             let mut pkeys = [0u16; 16];
             pkeys[0] = 0xffff;
             if i == 2 {
@@ -886,17 +898,18 @@ mod tests {
                 guid: 0x11 + u64::from(i),
                 lid: i + 1,
                 pkeys,
+                active: self.down.get() & (1 << i) == 0,
             }
         }
     }
 
     impl Fabric for FakeFabric {
         fn port_by_guid(&self, guid: u64) -> Option<PortInfo> {
-            (0..3).map(Self::port).find(|p| p.guid == guid)
+            (0..3).map(|i| self.port(i)).find(|p| p.guid == guid)
         }
 
         fn port_by_lid(&self, lid: u32) -> Option<PortInfo> {
-            (0..3).map(Self::port).find(|p| p.lid == lid)
+            (0..3).map(|i| self.port(i)).find(|p| p.lid == lid)
         }
 
         fn set_mft(&self, mlid: u16, ports: u64) -> Result {
@@ -1330,6 +1343,26 @@ mod tests {
         );
         assert_eq!(sa.handle(&f, &delete, 2).unwrap().status(), 0);
         assert_eq!(sa.counts(), (1, 0));
+    }
+
+    #[test]
+    fn a_port_that_is_down_joins_nothing() {
+        let f = FakeFabric::new();
+        let mut sa = Sa::new(&f).unwrap();
+        let bc = ipoib_broadcast_mgid(0xffff);
+        join(&mut sa, &f, bc, 1, JoinState::Full);
+        // Port 1 goes down: the SM forgets it, and a join still on its way is refused.
+        f.down.set(1 << 1);
+        assert_eq!(sa.forget_port(&f, 0x12), 1);
+        assert_eq!(
+            join(&mut sa, &f, bc, 1, JoinState::SendOnlyFull).status(),
+            STATUS_REQ_INVALID
+        );
+        assert_eq!(sa.counts(), (1, 0));
+        // Back up, it joins again.
+        f.down.set(0);
+        assert_eq!(join(&mut sa, &f, bc, 1, JoinState::Full).status(), 0);
+        assert_eq!(sa.counts(), (1, 1));
     }
 
     #[test]

@@ -54,21 +54,10 @@ rs_dispatch_on $IB_ENTRIES || ktap_exit_fail_msg "cannot set kprobes"
 modprobe sib ports=3 && modprobe sib_sm && modprobe ib_ipoib &&
 	modprobe rust_rdma_mcast ||
 	ktap_exit_fail_msg "cannot load sib, sib_sm, ib_ipoib or rust_rdma_mcast"
-rs_wait eval '[ -n "$(rs_ipoib_of sib1)" ] && [ -n "$(rs_ipoib_of sib2)" ]' ||
-	ktap_exit_fail_msg "no IPoIB interface on sib1 or sib2"
-IF_A=$(rs_ipoib_of sib1)
-IF_B=$(rs_ipoib_of sib2)
-ip netns add $NS_A && ip netns add $NS_B || ktap_exit_fail_msg "ip netns add"
-ip link set "$IF_A" netns $NS_A && ip link set "$IF_B" netns $NS_B ||
-	ktap_exit_fail_msg "cannot move $IF_A and $IF_B into namespaces"
-ip -n $NS_A addr add 10.80.0.1/24 dev "$IF_A"
-ip -n $NS_B addr add 10.80.0.2/24 dev "$IF_B"
-ip -n $NS_A link set "$IF_A" up
-ip -n $NS_B link set "$IF_B" up
+rs_ipoib_pair $NS_A $NS_B 10.80.0
 ip -n $NS_A route add 239.0.0.0/8 dev "$IF_A"
 ip -n $NS_B route add 239.0.0.0/8 dev "$IF_B"
-carrier() { [ "$(ip netns exec "$1" cat "/sys/class/net/$2/carrier" 2>/dev/null)" = 1 ]; }
-rs_wait eval 'carrier $NS_A $IF_A && carrier $NS_B $IF_B' ||
+rs_wait eval 'rs_carrier_in $NS_A $IF_A && rs_carrier_in $NS_B $IF_B' ||
 	ktap_exit_fail_msg "no carrier on $IF_A or $IF_B"
 LID_A=$(($(cat /sys/class/infiniband/sib1/ports/1/lid)))
 LID_B=$(($(cat /sys/class/infiniband/sib2/ports/1/lid)))

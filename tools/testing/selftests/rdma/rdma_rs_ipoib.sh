@@ -49,29 +49,14 @@ IB_ENTRIES+=" rdma_leave_multicast ucma_open"
 rs_dispatch_on $IB_ENTRIES || ktap_exit_fail_msg "cannot set kprobes"
 
 # The fabric, its SM and SA, and IPoIB on each port; the interfaces of sib1
-# and sib2 then go to a namespace each. (The devices stay: rdmavt cannot
-# re-register its clients, which moving a device to a namespace does.)
+# and sib2 then go to a namespace each.
 modprobe sib ports=3 && modprobe sib_sm && modprobe ib_ipoib ||
 	ktap_exit_fail_msg "cannot load sib, sib_sm or ib_ipoib"
-
-rs_wait eval '[ -n "$(rs_ipoib_of sib1)" ] && [ -n "$(rs_ipoib_of sib2)" ]' ||
-	ktap_exit_fail_msg "no IPoIB interface on sib1 or sib2"
-IF_A=$(rs_ipoib_of sib1)
-IF_B=$(rs_ipoib_of sib2)
-ip netns add $NS_A && ip netns add $NS_B || ktap_exit_fail_msg "ip netns add"
-ip link set "$IF_A" netns $NS_A && ip link set "$IF_B" netns $NS_B ||
-	ktap_exit_fail_msg "cannot move $IF_A and $IF_B into namespaces"
-ip -n $NS_A addr add 10.79.0.1/24 dev "$IF_A"
-ip -n $NS_B addr add 10.79.0.2/24 dev "$IF_B"
-ip -n $NS_A link set lo up
-ip -n $NS_B link set lo up
-ip -n $NS_A link set "$IF_A" up
-ip -n $NS_B link set "$IF_B" up
+rs_ipoib_pair $NS_A $NS_B 10.79.0
 
 # 1. Carrier: on only after the broadcast group's join is answered by the SA.
-carrier() { [ "$(ip netns exec "$1" cat "/sys/class/net/$2/carrier" 2>/dev/null)" = 1 ]; }
 rs_result "carrier up on both ends after the broadcast join ($IF_A, $IF_B)" \
-	rs_wait eval 'carrier $NS_A $IF_A && carrier $NS_B $IF_B'
+	rs_wait eval 'rs_carrier_in $NS_A $IF_A && rs_carrier_in $NS_B $IF_B'
 
 # 2. The MTU: the broadcast group's 2048 less the 4-byte IPoIB header.
 mtu_a=$(ip netns exec $NS_A cat "/sys/class/net/$IF_A/mtu")

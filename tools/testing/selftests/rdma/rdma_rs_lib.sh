@@ -582,3 +582,28 @@ rs_mc_test() {
 
 RS_OUT=${RS_OUT:-$(mktemp -d /tmp/rdma_rs.XXXXXX)}
 mkdir -p "$RS_OUT"
+
+# rs_ipoib_pair ns_a ns_b prefix: the IPoIB interfaces of sib1 and sib2, named
+# in IF_A and IF_B, each moved to a namespace of its own (ns_a, ns_b), given
+# address prefix.1/24 and prefix.2/24 and brought up with the namespace's
+# loopback. (The devices stay where they are: rdmavt cannot re-register its
+# clients, which moving a device to a namespace does.) Ends the test on failure.
+rs_ipoib_pair() {
+	rs_wait eval '[ -n "$(rs_ipoib_of sib1)" ] && [ -n "$(rs_ipoib_of sib2)" ]' ||
+		ktap_exit_fail_msg "no IPoIB interface on sib1 or sib2"
+	IF_A=$(rs_ipoib_of sib1)
+	IF_B=$(rs_ipoib_of sib2)
+	ip netns add "$1" && ip netns add "$2" || ktap_exit_fail_msg "ip netns add"
+	ip link set "$IF_A" netns "$1" && ip link set "$IF_B" netns "$2" ||
+		ktap_exit_fail_msg "cannot move $IF_A and $IF_B into namespaces"
+	ip -n "$1" addr add "$3.1/24" dev "$IF_A" &&
+		ip -n "$2" addr add "$3.2/24" dev "$IF_B" &&
+		ip -n "$1" link set lo up && ip -n "$2" link set lo up &&
+		ip -n "$1" link set "$IF_A" up && ip -n "$2" link set "$IF_B" up ||
+		ktap_exit_fail_msg "cannot address and bring up $IF_A and $IF_B"
+}
+
+# rs_carrier_in ns if: interface if of namespace ns has a carrier.
+rs_carrier_in() {
+	[ "$(ip netns exec "$1" cat "/sys/class/net/$2/carrier" 2>/dev/null)" = 1 ]
+}

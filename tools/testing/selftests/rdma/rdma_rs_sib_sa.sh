@@ -13,7 +13,10 @@
 #   path), a client reregister from an SM that lost the port's memberships,
 #   a group deleted under its member, a P_Key change with an IPoIB child
 #   interface on the new partition;
-# - afterwards, with the interfaces down, the SA has no member left;
+# - a datagram to a group the host has not joined: one send-only full member
+#   join (join state 0x8);
+# - afterwards, with the interfaces down, the SA has no member left (the
+#   send-only member left with a DELETE);
 # - kprobes prove that the joins and leaves ran the implementation claimed;
 # - the two implementations' logs hold the same messages, transaction ids,
 #   sequence numbers and multicast LIDs aside (with the faults, the same
@@ -40,9 +43,9 @@ GC=net.ipv4.neigh.default.gc_interval
 GC_SAVED=$(sysctl -n $GC)
 
 ktap_print_header
-# Per implementation: the stack, 6 log checks, 6 faults, nothing left, the
-# kprobes; then the two comparisons and the kernel log.
-ktap_set_plan $((2 * 15 + 3))
+# Per implementation: the stack, 6 log checks, 6 faults, a send-only member,
+# nothing left, the kprobes; then the two comparisons and the kernel log.
+ktap_set_plan $((2 * 16 + 3))
 
 cleanup() {
 	rs_kprobes_clear
@@ -273,7 +276,6 @@ scenario() {
 	# 10. A client reregister from an SM that lost the port's memberships:
 	# the port's groups are SET again.
 	log_mark
-	control forget 1
 	control reregister 1
 	reregistered() {
 		rs_wait eval '[ "$(sets $BCAST $lida)" -ge 1 ] && [ "$(sets $g2 $lida)" -ge 1 ] &&
@@ -283,18 +285,35 @@ scenario() {
 	}
 	rs_result "[$impl] CLIENT_REREGISTER: the port's groups joined again" reregistered
 
-	# 11. A group deleted under its member: the member does not know (no SET
-	# for 2 s) until a reregister makes it join again.
+	# 11. A send-only member: a datagram to a group the host has not joined
+	# makes IPoIB join it as a send-only full member (join state 0x8), once
+	# for any number of datagrams.
+	g5=$(mgid4 239.9.9.5)
+	send_only() {
+		local i
+		for i in 1 2 3; do
+			ping -c 1 -W 1 -I "$ifa" 239.9.9.5 >/dev/null 2>&1
+			rs_wait member "$g5" 1 0x8 || return 1
+		done
+		[ "$(sets "$g5" $lida 0x8)" = 1 ] && [ "$(answered 0x0000 "$g5" $lida)" = 1 ]
+	}
+	rs_result "[$impl] a datagram to a group not joined: one send-only full member join" \
+		send_only
+
+	# 12. A group deleted under its member: the member does not know (no SET
+	# for 2 s) until a reregister makes it join again. The SM lost the port's
+	# other memberships too, and IPoIB joins the send-only group again only
+	# when it sends to it: the SA has no member of it.
 	deleted_under() {
 		log_mark
 		control delete "$g2" && no_group "$g2" || return 1
 		rs_sleep 2
 		[ "$(sets "$g2" $lida)" = 0 ] && control reregister 1 &&
-			rs_wait member "$g2" 1 0x1
+			rs_wait member "$g2" 1 0x1 && no_group "$g5"
 	}
 	rs_result "[$impl] group deleted under its member, back after a reregister" deleted_under
 
-	# 12. A P_Key change: sib1 and sib2 get partition 0x8002 (the SA creates its
+	# 13. A P_Key change: sib1 and sib2 get partition 0x8002 (the SA creates its
 	# broadcast group); an IPoIB child on it comes up on each and pings.
 	pkeys() {
 		control pkey 1 1 0x8002 && control pkey 2 1 0x8002 || return 1
@@ -310,20 +329,28 @@ scenario() {
 	rs_result "[$impl] PKEY_CHANGE: a child on partition 0x8002 joins its broadcast group,\
  pings" pkeys
 
-	# 13. Everything down: no member left at the SA, no fault rule, nothing held.
+	# 14. Everything down: no member left at the SA, no fault rule, nothing
+	# held; the send-only member, back with a datagram, left with a DELETE.
+	log_mark
+	ping -c 1 -W 1 -I "$ifa" 239.9.9.5 >/dev/null 2>&1
+	rs_wait member "$g5" 1 0x8 || rs_log "no send-only member of $g5 before the leave"
 	ip link del ib_rs_child
 	in_b ip link del ib_rs_childb
 	ip link set "$ifa" down
 	in_b ip link set "$ifb" down
 	nothing_left() {
 		local g
+		[ "$(sets "$g5" $lida 0x8)" = 1 ] ||
+			{ rs_log "no send-only join of $g5"; return 1; }
 		rs_wait eval "g=\$(groups) && ! echo \"\$g\" | grep -q ' port[0-9]'" || {
 			rs_log "left at the SA: $(groups | grep ' port[0-9]' | tr '\n' ';')"
+			cat $D/log >"$RS_OUT/sa-log-raw.$impl"
 			return 1
 		}
-		[ "$(cat $D/faults)" = "held 0" ]
+		[ "$(deletes "$g5" $lida)" = 1 ] && [ "$(cat $D/faults)" = "held 0" ]
 	}
-	rs_result "[$impl] interfaces down: no member left at the SA" nothing_left
+	rs_result "[$impl] interfaces down: no member left at the SA; the send-only member\
+ left" nothing_left
 
 	LOG_FROM=0
 	normalised_log >"$RS_OUT/sa-log.$impl"
@@ -332,7 +359,7 @@ scenario() {
 	modprobe -r ib_ipoib sib_sm sib ||
 		ktap_exit_fail_msg "cannot unload ib_ipoib, sib_sm and sib"
 
-	# 14. IPoIB's joins and leaves ran the implementation claimed.
+	# 15. IPoIB's joins and leaves ran the implementation claimed.
 	rs_result "[$impl] IPoIB's SA joins and leaves ran sa_mcast_impl=$impl" \
 		rs_dispatch_ran ib_sa_join_multicast ib_sa_free_multicast
 }
@@ -356,7 +383,7 @@ same_logs() {
 rs_result "joins and leaves: the SA logs of C and Rust hold the same messages" \
 	same_logs "$RS_OUT/sa-log-joins.c" "$RS_OUT/sa-log-joins.rust"
 TEST_GROUPS="$BCAST|$BCAST2|$(mgid4 239.9.9.1)|$(mgid4 239.9.9.2)|$(mgid4 239.9.9.3)"
-TEST_GROUPS+="|$(mgid4 239.9.9.4)"
+TEST_GROUPS+="|$(mgid4 239.9.9.4)|$(mgid4 239.9.9.5)"
 for impl in $IMPLS; do
 	grep -E "mgid=($TEST_GROUPS) | (PathRecord|ClassPortInfo) " "$RS_OUT/sa-log.$impl" |
 		sort -u >"$RS_OUT/sa-log-set.$impl"
