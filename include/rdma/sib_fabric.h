@@ -32,6 +32,7 @@ int sib_fabric_set_lid(unsigned int index, u32 lid);
 int sib_fabric_set_sm_lid(unsigned int index, u32 sm_lid);
 int sib_fabric_set_state(unsigned int index, enum ib_port_state state);
 int sib_fabric_set_pkey(unsigned int index, unsigned int pkey_index, u16 pkey);
+/* Returns once the port's clients have handled the CLIENT_REREGISTER event. */
 int sib_fabric_reregister(unsigned int index);
 /* The switch's multicast forwarding table: @ports is a bitmap of indices. */
 int sib_fabric_mft_set(u16 mlid, u64 ports);

@@ -10,7 +10,7 @@
 //!
 //! - `control` (write one command; it runs in the writer's network namespace and returns when
 //!   it is done, or with its error):
-//!   - `join NAME SRC GROUP [udp|ipoib]`: a new endpoint `NAME`: an id in the port space given
+//!   - `join NAME SRC GROUP [udp|ipoib]`: a new endpoint `NAME` (at most 64): an id in the port space given
 //!     (`udp` when not), its address resolved from the IPv4 address `SRC` to the IPv4 group
 //!     `GROUP` (or, for `0.0.0.0`, which asks the SA for a new group, or an IPv6 address such
 //!     as an SA-assigned MGID, bound to `SRC`), a PD, a UD QP with its receives posted and the
@@ -18,13 +18,15 @@
 //!     address handle made for it;
 //!   - `send NAME COUNT [SIZE]`: sends `COUNT` (at most 4,096) datagrams of `SIZE` bytes (64
 //!     when not) to the group, each numbered and filled with a pattern from its number, and
-//!     waits for their completions, at most 5 s in all;
+//!     waits for their completions (and for those of an earlier `send` that timed out), at
+//!     most 5 s in all; `EIO` if any of them completed with an error;
 //!   - `leave NAME`: destroys the endpoint (QP, join, id);
 //!   - `bench SRC GROUP MEMBERS GROUPS`: SA multicast joins on the wire: `MEMBERS` ids, their
 //!     addresses resolved from `SRC`, each join `GROUPS` groups (`GROUP`, `GROUP` + 1, ...);
 //!     then every join is left. The joins are timed from the first join call to the last
 //!     `MULTICAST_JOIN` event, the leaves from the first leave call to the last return (the
-//!     SA's DELETE goes out after it); the result is in `bench`.
+//!     SA's DELETE goes out after it); the result is in `bench`. At most 20,000 joins, and one
+//!     benchmark at a time (`EBUSY`).
 //! - `bench` (read): the last benchmark's result,
 //!   `members=M groups=G joins=N failed=F join_ns=T leave_ns=T`.
 //! - `endpoints` (read): one line per endpoint, after taking in what has arrived:
@@ -38,7 +40,9 @@
 //! came from another QP, `own` if it came from this one (its GRH's source GID and its source
 //! QPN are this endpoint's: HCAs loop multicast back to the sender), `bad` otherwise.
 //! `async_errors` counts `MULTICAST_ERROR` events after the join (a port event or a group lost
-//! at the SA). An endpoint whose device goes away is destroyed at once.
+//! at the SA). An endpoint whose device goes away is destroyed at once. An endpoint holds its
+//! network namespace, as every rdma_cm id does: a namespace deleted under endpoints goes once
+//! they are left.
 
 use core::fmt;
 use kernel::{
@@ -129,7 +133,9 @@ const LINE_MAX: usize = 128;
 /// How long a benchmark waits for each phase's events.
 const BENCH_WAIT_MS: u32 = 300_000;
 /// The most joins a benchmark makes.
-const BENCH_MAX_JOINS: u32 = 100_000;
+const BENCH_MAX_JOINS: u32 = 20_000;
+/// The most endpoints at a time.
+const ENDPOINTS_MAX: usize = 64;
 
 /// Events an rdma_cm handler records, and the wait of a command for them.
 #[pin_data]
@@ -284,6 +290,8 @@ impl McastHandler {
 /// What an endpoint counted.
 #[derive(Default)]
 struct Counters {
+    /// Sends posted; `sent` and `send_errors` count their completions.
+    posted: u64,
     sent: u64,
     send_errors: u64,
     received: u64,
@@ -438,7 +446,9 @@ impl Endpoint {
             qpn: self.group.qpn,
             qkey: self.group.qkey,
         };
-        let done = self.counters.sent + self.counters.send_errors + u64::from(count);
+        // Sends of an earlier `send` that timed out may still complete: this one waits for
+        // them too, and fails if any send completes with an error while it runs.
+        let errors_before = self.counters.send_errors;
         let start = Instant::<Monotonic>::now();
         let in_time = || start.elapsed() < Delta::from_millis(SEND_WAIT_MS.into());
         for seq in 0..count {
@@ -453,11 +463,13 @@ impl Endpoint {
                 self.drain();
                 fsleep(Delta::from_millis(1));
             }
+            self.counters.posted += 1;
         }
         while in_time() {
             self.drain();
-            if self.counters.sent + self.counters.send_errors >= done {
-                return if self.counters.send_errors == 0 {
+            let n = &self.counters;
+            if n.sent + n.send_errors >= n.posted {
+                return if n.send_errors == errors_before {
                     Ok(())
                 } else {
                     Err(EIO)
@@ -681,6 +693,9 @@ struct Registry {
     endpoints: Mutex<KVec<Endpoint>>,
     #[pin]
     last_bench: Mutex<BenchResult>,
+    /// Held while a benchmark runs: one at a time.
+    #[pin]
+    bench_running: Mutex<()>,
     #[pin]
     reap_work: Work<Registry>,
     reaper: OwnedQueue,
@@ -710,6 +725,7 @@ impl Registry {
             if words.next().is_some() {
                 return Err(EINVAL);
             }
+            let _running = self.bench_running.try_lock().ok_or(EBUSY)?;
             let result = bench(src, group, members, groups)?;
             *self.last_bench.lock() = result;
             return if result.failed == 0 { Ok(()) } else { Err(EIO) };
@@ -737,12 +753,20 @@ impl Registry {
                 } else {
                     SockAddr::inet(parse_ipv4(args[1])?, 0)
                 };
-                if Self::find(&mut self.endpoints.lock(), name).is_ok() {
+                let mut endpoints = self.endpoints.lock();
+                if endpoints.len() >= ENDPOINTS_MAX {
+                    return Err(ENOSPC);
+                }
+                if Self::find(&mut endpoints, name).is_ok() {
                     return Err(EEXIST);
                 }
+                drop(endpoints);
                 // The join waits for the fabric: the endpoints are not locked meanwhile.
                 let ep = Endpoint::join(self, name, src, group, ps)?;
                 let mut endpoints = self.endpoints.lock();
+                if endpoints.len() >= ENDPOINTS_MAX {
+                    return Err(ENOSPC);
+                }
                 if Self::find(&mut endpoints, name).is_ok() {
                     return Err(EEXIST);
                 }
@@ -799,15 +823,9 @@ fn parse_u32(s: &str) -> Result<u32> {
 }
 
 fn parse_ipv4(s: &str) -> Result<[u8; 4]> {
-    let mut a = [0u8; 4];
-    let mut parts = s.split('.');
-    for b in a.iter_mut() {
-        *b = parts.next().ok_or(EINVAL)?.parse().map_err(|_| EINVAL)?;
-    }
-    if parts.next().is_some() {
-        return Err(EINVAL);
-    }
-    Ok(a)
+    s.parse::<core::net::Ipv4Addr>()
+        .map(|a| a.octets())
+        .map_err(|_| EINVAL)
 }
 
 fn control(registry: &Arc<Registry>, input: &mut UserSliceReader) -> Result {
@@ -846,6 +864,7 @@ impl kernel::Module for RustRdmaMcast {
             try_pin_init!(Registry {
                 endpoints <- kernel::new_mutex!(KVec::new()),
                 last_bench <- kernel::new_mutex!(BenchResult::default()),
+                bench_running <- kernel::new_mutex!(()),
                 reap_work <- kernel::new_work!("rust_rdma_mcast::Registry::reap_work"),
                 reaper: OwnedQueue::new_ordered(c"rust_rdma_mcast", QueueFlags::empty())?,
             }),

@@ -25,7 +25,8 @@ use core::{
 ///
 /// Holding it keeps its device registered: `ib_unregister_device()` waits for it, so its
 /// users drop it when the device goes (an ib_client's `remove()`, rdma_cm's
-/// `DEVICE_REMOVAL`).
+/// `DEVICE_REMOVAL`); one kept past that, or made after it, leaves the removal waiting for
+/// ever.
 ///
 /// # Invariants
 ///

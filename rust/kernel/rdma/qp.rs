@@ -106,7 +106,9 @@ struct Slots {
 /// the PD let go.
 ///
 /// Holding a QP keeps its device registered (through its PD): drop it when the device goes
-/// (an ib_client's `remove()`, rdma_cm's `DEVICE_REMOVAL`). Dropping it may sleep. If the
+/// (an ib_client's `remove()`, rdma_cm's `DEVICE_REMOVAL`). Dropping it may sleep. Its
+/// methods are for process context: posting and polling share a lock that does not disable
+/// bottom halves. If the
 /// driver fails to destroy it, the buffers, CQ and PD it may still use are leaked, and with
 /// them the device's registration, whose removal then waits for ever: a driver bug made loud
 /// rather than memory the device writes after its free.
@@ -212,10 +214,10 @@ impl UdQp {
 
     /// Takes the QP from `RESET` through `INIT` (with `params`) and `RTR` to `RTS`, as rdma_cm
     /// does for the UD QPs it creates.
-    #[inline]
     ///
     /// A port the QP's device does not have, or a P_Key index beyond its port's table, is
     /// `EINVAL`: the core trusts kernel callers with both.
+    #[inline]
     pub fn activate(&self, params: &UdQpParams) -> Result {
         let dev = self.pd.device();
         dev.check_port(params.port_num)?;

@@ -155,7 +155,9 @@ fn run_command(server: &SaServer, line: &str) -> Result {
         ("lid", 2) => ffi::set_lid(num(0)?, num(1)?),
         ("sm-lid", 2) => ffi::set_sm_lid(num(0)?, num(1)?),
         ("reregister", 1) => {
-            // An SM that lost its state: nothing a join the SA took before is kept.
+            // An SM that lost its state: nothing a join the SA took before is kept. The SA
+            // answers again only once the clients have seen the event (the call returns
+            // then): a join it takes after forgetting is one its client knows came after.
             let port = num(0)?;
             let guid = ffi::port_info(port)?.guid;
             let mut sa = server.sa.lock();

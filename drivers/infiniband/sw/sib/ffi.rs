@@ -68,7 +68,8 @@ pub(crate) fn set_pkey(index: u32, pkey_index: u32, pkey: u16) -> Result {
     to_result(unsafe { bindings::sib_fabric_set_pkey(index, pkey_index, pkey) })
 }
 
-/// Asks the clients of port `index` to register again (CLIENT_REREGISTER).
+/// Asks the clients of port `index` to register again (CLIENT_REREGISTER); returns once their
+/// event handlers have run.
 pub(crate) fn reregister(index: u32) -> Result {
     // SAFETY: No preconditions; the callee checks its argument.
     to_result(unsafe { bindings::sib_fabric_reregister(index) })

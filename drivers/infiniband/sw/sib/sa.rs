@@ -201,7 +201,8 @@ pub(crate) struct PortInfo {
     /// Its P_Key table.
     pub(crate) pkeys: [u16; 16],
     /// Whether it is ACTIVE. The SM's sweep drops a port that went down from its database: the
-    /// SA takes no join for it (as OpenSM, which answers ERR_REQ_INVALID).
+    /// SA takes no join for it (as OpenSM, which answers ERR_REQ_INVALID). A simplification: a
+    /// port in INIT or ARMED, which OpenSM keeps, counts as down too (sib has no such state).
     pub(crate) active: bool,
 }
 
@@ -651,11 +652,15 @@ impl Sa {
         if join.is_empty() {
             return Err(STATUS_REQ_INVALID);
         }
-        let port = Self::port_of(fabric, &r.port_gid()).ok_or(STATUS_INVALID_GID)?;
-        Self::may_act_for(&r, &port, requester)?;
-        if !port.active {
-            return Err(STATUS_REQ_INVALID);
+        // As OpenSM: a port GID of another subnet is INVALID_GID, and a port the SM does not
+        // know (or no longer: its sweep drops a port that went down) ERR_REQ_INVALID.
+        if r.port_gid().subnet_prefix() != SUBNET_PREFIX {
+            return Err(STATUS_INVALID_GID);
         }
+        let port = Self::port_of(fabric, &r.port_gid())
+            .filter(|p| p.active)
+            .ok_or(STATUS_REQ_INVALID)?;
+        Self::may_act_for(&r, &port, requester)?;
         let existing = if comps.contains(C::Mgid) && !r.mgid().is_zero() {
             self.find(&r.mgid())
         } else {
@@ -1243,11 +1248,16 @@ mod tests {
             ask(&mut sa, &f, &mc(METHOD_SET, cr, &r)).unwrap().status(),
             STATUS_REQ_INVALID
         );
-        // A port GID of no port of the fabric.
-        r.set_port_gid(Gid::from_parts(SUBNET_PREFIX, 0x99));
+        // A port GID of another subnet; one of no port of the fabric.
+        r.set_port_gid(Gid::from_parts(SUBNET_PREFIX + 1, 0x11));
         assert_eq!(
             ask(&mut sa, &f, &mc(METHOD_SET, c, &r)).unwrap().status(),
             STATUS_INVALID_GID
+        );
+        r.set_port_gid(Gid::from_parts(SUBNET_PREFIX, 0x99));
+        assert_eq!(
+            ask(&mut sa, &f, &mc(METHOD_SET, c, &r)).unwrap().status(),
+            STATUS_REQ_INVALID
         );
         // A join without its join state.
         let c2 = comps(&[C::Mgid, C::PortGid]);

@@ -391,7 +391,15 @@ int sib_fabric_reregister(unsigned int index)
 	if (sdev)
 		sib_port_event(sdev, IB_EVENT_CLIENT_REREGISTER);
 	mutex_unlock(&sib_fabric.lock);
-	return sdev ? 0 : -ENODEV;
+	if (!sdev)
+		return -ENODEV;
+	/*
+	 * ib_dispatch_event() queues the event on ib_wq: return once the
+	 * clients' handlers have seen it (the queue's work items only update
+	 * state and queue more work; none waits for the SM).
+	 */
+	flush_workqueue(ib_wq);
+	return 0;
 }
 EXPORT_SYMBOL_GPL(sib_fabric_reregister);
 

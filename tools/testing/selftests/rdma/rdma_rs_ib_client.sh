@@ -255,7 +255,9 @@ device_gone() {
 		return 1
 	fi
 	wait $pid || { rs_log "modprobe -r failed"; return 1; }
-	[ -z "$(cat $DBG/endpoints)" ] || { rs_log "left: $(cat $DBG/endpoints)"; return 1; }
+	local left
+	left=$(cat $DBG/endpoints) || { rs_log "cannot read $DBG/endpoints"; return 1; }
+	[ -z "$left" ] || { rs_log "left: $left"; return 1; }
 }
 rs_result "endpoints destroyed when their device goes; the fabric unloads" device_gone
 
