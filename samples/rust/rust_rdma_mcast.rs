@@ -10,12 +10,12 @@
 //!
 //! - `control` (write one command; it runs in the writer's network namespace and returns when
 //!   it is done, or with its error):
-//!   - `join NAME SRC GROUP [udp|ipoib]`: a new endpoint `NAME` (at most 64): an id in the port space given
-//!     (`udp` when not), its address resolved from the IPv4 address `SRC` to the IPv4 group
-//!     `GROUP` (or, for `0.0.0.0`, which asks the SA for a new group, or an IPv6 address such
-//!     as an SA-assigned MGID, bound to `SRC`), a PD, a UD QP with its receives posted and the
-//!     Q_Key of the id, then the join; once joined, the QP is attached to the group and an
-//!     address handle made for it;
+//!   - `join NAME SRC GROUP [udp|ipoib]`: a new endpoint `NAME` (at most 64): an id in the
+//!     port space given (`udp` when not), its address resolved from the IPv4 address `SRC` to
+//!     the IPv4 group `GROUP` (or, for `0.0.0.0`, which asks the SA for a new group, or an
+//!     IPv6 address such as an SA-assigned MGID, bound to `SRC`), a PD, a UD QP with its
+//!     receives posted and the Q_Key of the id, then the join; once joined, the QP is attached
+//!     to the group and an address handle made for it;
 //!   - `send NAME COUNT [SIZE]`: sends `COUNT` (at most 4,096) datagrams of `SIZE` bytes (64
 //!     when not) to the group, each numbered and filled with a pattern from its number, and
 //!     waits for their completions (and for those of an earlier `send` that timed out), at

@@ -60,7 +60,8 @@
  * operation where the two C runs differ ends the comparison of that stream
  * and counts as noise (timing: an event that came late), and so does one
  * where Rust differs from both only in when an event came (a GET_EVENT
- * that found one in one run and none in the other, or a poll()'s
+ * that found one in one run and none in the other, or an event the stream
+ * wrote read before or after one of the kernel's, or a poll()'s
  * readiness): an implementation that lost or delayed events for good would
  * make noise of most streams, which the test's limit on noise catches. A
  * stream with noise runs again (all three runs) and the second outcome
@@ -1574,6 +1575,29 @@ static int timing_only(const struct rec *x, const struct rec *y)
 }
 
 /*
+ * Whether two successful GET_EVENTs read events of different types, one of
+ * them an event the stream wrote (WRITE_CM_EVENT): a written event is
+ * queued at once, the kernel's own come when they come (a CM timeout's
+ * UNREACHABLE, a peer's REJECTED), so which of the two is read first is
+ * timing.
+ */
+static int written_event_order(const struct world *a, const struct world *b, int i)
+{
+	const struct rec *x = &a->rec[i], *y = &b->rec[i];
+	const size_t at = offsetof(struct rdma_ucm_event_resp, event);
+	__u32 ex, ey;
+
+	if (x->cmd != RDMA_USER_CM_CMD_GET_EVENT || y->cmd != RDMA_USER_CM_CMD_GET_EVENT ||
+	    x->kind != R_WRITE || y->kind != R_WRITE || x->ret < 0 || y->ret < 0 ||
+	    x->out_len < (int)(at + sizeof(ex)) || y->out_len < (int)(at + sizeof(ey)))
+		return 0;
+	memcpy(&ex, a->pool + x->out_at + at, sizeof(ex));
+	memcpy(&ey, b->pool + y->out_at + at, sizeof(ey));
+	return ex != ey && (ex == EV_USER || ex == EV_INTERNAL ||
+			    ey == EV_USER || ey == EV_INTERNAL);
+}
+
+/*
  * The first operation where C and C, or C and Rust, differ; -1: none.
  * *noise: the difference is timing; *late: between C and Rust (C agreeing).
  */
@@ -1602,7 +1626,9 @@ static int compare(__u64 seed, long stream, int *noise, int *late)
 			}
 			return i;
 		}
-		if (!rec_eq(c, rs, i) && timing_only(&c->rec[i], &rs->rec[i])) {
+		if (!rec_eq(c, rs, i) &&
+		    (timing_only(&c->rec[i], &rs->rec[i]) ||
+		     written_event_order(c, rs, i))) {
 			printf("NOISE seed %llu stream %ld op %d: %s in C, %s in Rust\n",
 			       (unsigned long long)seed, stream, i,
 			       rec_what(&c->rec[i]), rec_what(&rs->rec[i]));
