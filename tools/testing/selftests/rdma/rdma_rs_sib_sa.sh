@@ -94,10 +94,13 @@ no_group() {
 }
 
 # The log's messages from sequence number $LOG_FROM on, each once (ib_mad's
-# sends again of one request, and their answers, are one message).
+# sends again of one request are one message, and so are their answers: the
+# requester takes the first, and the SA may answer a request it already
+# carried out otherwise, a DELETE sent again with ERR_REQ_INVALID).
 LOG_FROM=0
 log() {
-	awk -v s="$LOG_FROM" '$1 ~ /^[0-9]+$/ && $1 >= s' $D/log |
+	awk -v s="$LOG_FROM" '$1 ~ /^[0-9]+$/ && $1 >= s &&
+		!($2 == "resp" && first[$3 " " $4]++)' $D/log |
 		cut -d' ' -f2- | sort -u
 }
 log_mark() {
