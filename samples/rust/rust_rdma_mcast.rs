@@ -709,6 +709,18 @@ impl Registry {
             .ok_or(ENOENT)
     }
 
+    /// Whether a new endpoint `name` may join: `ENOSPC` past [`ENDPOINTS_MAX`], `EEXIST` if
+    /// the name is taken.
+    fn room_for(endpoints: &mut [Endpoint], name: &[u8]) -> Result {
+        if endpoints.len() >= ENDPOINTS_MAX {
+            return Err(ENOSPC);
+        }
+        match Self::find(endpoints, name) {
+            Ok(_) => Err(EEXIST),
+            Err(_) => Ok(()),
+        }
+    }
+
     /// Destroys, from the reaper queue, the endpoints whose device is going; a reap already
     /// queued destroys them too.
     fn reap(self: &Arc<Self>) {
@@ -753,23 +765,11 @@ impl Registry {
                 } else {
                     SockAddr::inet(parse_ipv4(args[1])?, 0)
                 };
-                let mut endpoints = self.endpoints.lock();
-                if endpoints.len() >= ENDPOINTS_MAX {
-                    return Err(ENOSPC);
-                }
-                if Self::find(&mut endpoints, name).is_ok() {
-                    return Err(EEXIST);
-                }
-                drop(endpoints);
+                Self::room_for(&mut self.endpoints.lock(), name)?;
                 // The join waits for the fabric: the endpoints are not locked meanwhile.
                 let ep = Endpoint::join(self, name, src, group, ps)?;
                 let mut endpoints = self.endpoints.lock();
-                if endpoints.len() >= ENDPOINTS_MAX {
-                    return Err(ENOSPC);
-                }
-                if Self::find(&mut endpoints, name).is_ok() {
-                    return Err(EEXIST);
-                }
+                Self::room_for(&mut endpoints, name)?;
                 // Under the lock, so that the reaper either runs after the push or was asked
                 // for before this check.
                 if ep.session.events.lock().removed {

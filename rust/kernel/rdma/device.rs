@@ -293,6 +293,20 @@ impl RegisteredDevice {
         Ok(Gid::from_raw(&gid))
     }
 
+    /// The P_Key at `index` of `port`'s table, from the core's cache (`ib_get_cached_pkey()`);
+    /// `EINVAL` for an index beyond the table.
+    #[inline]
+    pub fn cached_pkey(&self, port: u32, index: u32) -> Result<u16> {
+        self.check_port(port)?;
+        let index = i32::try_from(index).map_err(|_| EINVAL)?;
+        let mut pkey = 0u16;
+        let dev = self.as_raw();
+        // SAFETY: The device is registered, `port` is one of its ports (the core reads its
+        // cache entry without checking) and `pkey` is writable.
+        to_result(unsafe { bindings::ib_get_cached_pkey(dev, port, index, &mut pkey) })?;
+        Ok(pkey)
+    }
+
     /// Takes a reference on the GID table entry at `index` of `port` (`rdma_get_gid_attr()`);
     /// `ENODATA` for an empty slot.
     #[inline]

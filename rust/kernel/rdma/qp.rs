@@ -108,10 +108,9 @@ struct Slots {
 /// Holding a QP keeps its device registered (through its PD): drop it when the device goes
 /// (an ib_client's `remove()`, rdma_cm's `DEVICE_REMOVAL`). Dropping it may sleep. Its
 /// methods are for process context: posting and polling share a lock that does not disable
-/// bottom halves. If the
-/// driver fails to destroy it, the buffers, CQ and PD it may still use are leaked, and with
-/// them the device's registration, whose removal then waits for ever: a driver bug made loud
-/// rather than memory the device writes after its free.
+/// bottom halves. If the driver fails to destroy it, the buffers, CQ and PD it may still use
+/// are leaked, and with them the device's registration, whose removal then waits for ever: a
+/// driver bug made loud rather than memory the device writes after its free.
 ///
 /// # Invariants
 ///
@@ -219,19 +218,9 @@ impl UdQp {
     /// `EINVAL`: the core trusts kernel callers with both.
     #[inline]
     pub fn activate(&self, params: &UdQpParams) -> Result {
-        let dev = self.pd.device();
-        dev.check_port(params.port_num)?;
-        let mut pkey = 0u16;
-        // SAFETY: The device is registered (the PD's guard) and the port is one of its ports;
-        // `pkey` is valid for the write.
-        to_result(unsafe {
-            bindings::ib_get_cached_pkey(
-                dev.as_raw(),
-                params.port_num,
-                params.pkey_index.into(),
-                &mut pkey,
-            )
-        })?;
+        self.pd
+            .device()
+            .cached_pkey(params.port_num, params.pkey_index.into())?;
         let _serialised = self.attached.lock();
         // SAFETY: All-zero is a valid `ib_qp_attr`.
         let mut attr: bindings::ib_qp_attr = unsafe { core::mem::zeroed() };

@@ -130,38 +130,36 @@ fn run_command(server: &SaServer, line: &str) -> Result {
     let num = |i: usize| parse_u32(args[i]);
     let num16 = |i: usize| u16::try_from(num(i)?).map_err(|_| EINVAL);
     let fabric = &ffi::SibFabric;
+    // Forgets every membership of port `port`; the SA stays locked while the guard lives.
+    let forget = |port: u32| -> Result<_> {
+        let guid = ffi::port_info(port)?.guid;
+        let mut sa = server.sa.lock();
+        sa.forget_port(fabric, guid);
+        Ok(sa)
+    };
     match (command, n) {
         ("delete", 1) => server.sa.lock().delete_group(fabric, &args[0].parse()?),
         ("mlid", 2) => server
             .sa
             .lock()
             .set_mlid(fabric, &args[0].parse()?, num16(1)?),
-        ("forget", 1) => {
-            let guid = ffi::port_info(num(0)?)?.guid;
-            server.sa.lock().forget_port(fabric, guid);
-            Ok(())
-        }
+        ("forget", 1) => forget(num(0)?).map(drop),
         ("port-err", 1) => {
-            // As an SM sweeping the subnet: a port that went down leaves its groups. Under the
-            // SA's lock, so that a join the SA takes after the forgetting finds the port down.
+            // As an SM sweeping the subnet: a port that went down leaves its groups. The SA
+            // stays locked until the port is down, so a join it takes next finds it so.
             let port = num(0)?;
-            let guid = ffi::port_info(port)?.guid;
-            let mut sa = server.sa.lock();
-            ffi::set_state(port, ffi::PortState::Down)?;
-            sa.forget_port(fabric, guid);
-            Ok(())
+            let _sa = forget(port)?;
+            ffi::set_state(port, ffi::PortState::Down)
         }
         ("port-active", 1) => ffi::set_state(num(0)?, ffi::PortState::Active),
         ("lid", 2) => ffi::set_lid(num(0)?, num(1)?),
         ("sm-lid", 2) => ffi::set_sm_lid(num(0)?, num(1)?),
         ("reregister", 1) => {
-            // An SM that lost its state: nothing a join the SA took before is kept. The SA
-            // answers again only once the clients have seen the event (the call returns
-            // then): a join it takes after forgetting is one its client knows came after.
+            // An SM that lost its state. The SA stays locked until the clients have seen the
+            // event (the call returns then): a join it takes next is one its client knows
+            // came after.
             let port = num(0)?;
-            let guid = ffi::port_info(port)?.guid;
-            let mut sa = server.sa.lock();
-            sa.forget_port(fabric, guid);
+            let _sa = forget(port)?;
             ffi::reregister(port)
         }
         ("pkey", 3) => {

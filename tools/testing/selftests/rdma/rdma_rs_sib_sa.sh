@@ -74,7 +74,7 @@ BCAST2=ff12:401b:8002:0000:0000:0000:ffff:ffff
 carrier() { [ "$(cat "/sys/class/net/$1/carrier" 2>/dev/null)" = 1 ]; }
 # in_b cmd...: a command in namespace B.
 in_b() { ip netns exec $NS_B "$@"; }
-carrier_b() { [ "$(in_b cat "/sys/class/net/$1/carrier" 2>/dev/null)" = 1 ]; }
+carrier_b() { rs_carrier_in $NS_B "$1"; }
 
 # The SA's groups; fails when they cannot be read.
 groups() { cat $D/groups; }
