@@ -121,6 +121,13 @@ log "running ${suites[*]} in QEMU; results in $R"
 set +e
 guest_limit=$RS_LIMIT_GUEST
 [[ " ${suites[*]} " == *" soak "* ]] && guest_limit=$RS_LIMIT_SOAK_GUEST
+# Under a deadline (.ci/run sets one), a hung guest is stopped in time for the
+# results to be counted and printed before it.
+if [ -n "${RDMA_RS_DEADLINE:-}" ]; then
+	left=$((RDMA_RS_DEADLINE - $(date +%s)))
+	[ "$left" -ge "$guest_limit" ] || guest_limit=$((left > 60 ? left : 60))
+	log "the guest has $guest_limit s (deadline $(date -d "@$RDMA_RS_DEADLINE" +%T))"
+fi
 "$RDMA_RS_TOP/scripts/run-qemu.sh" -r "$R" -t "$guest_limit" -- \
 	bash "$RDMA_RS_TOP/scripts/guest/run-suites.sh" "$R" "$SRC_DIR" "${suites[@]}"
 rc=$?

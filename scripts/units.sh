@@ -31,6 +31,12 @@ RS_RUST_UCMA="rust/ drivers/infiniband/core/ucma_rust.rs drivers/infiniband/core
 # scaffolding that the IPoIB units run on C too: their key has them.
 RS_RUST_SIB="rust/ drivers/infiniband/sw/sib"
 
+# The order keeps module reloads few (a reload of the stack takes 30 s to 2
+# minutes under TCG): the units with every piece on Rust, then those with one
+# piece on Rust (rdma_rs_sib_sa.sh runs the implementation loaded first, then
+# the other: C), then those on C; rdma_ucm's parameter is written, not
+# reloaded (rdma_rs_lib.sh's rs_reload_impl).
+#
 # The soak suite (make soak) runs the fuzzer and the reload cycles at volume;
 # it is not in the default run. rdma_rs_ucma_fuzz.sh runs both rdma_ucm
 # implementations (C twice, Rust once, per stream; every other piece on C):
@@ -41,25 +47,25 @@ rs_units() {
 kunit kunit - - *
 selftests.rdma_rs_impl selftests rdma_rs_impl.sh - *
 selftests.rdma_rs_client_sample selftests rdma_rs_client_sample.sh - *
-selftests.rdma_rs_reload selftests rdma_rs_reload.sh RS_RELOAD_CYCLES=2 *
+selftests.rdma_rs_reload selftests rdma_rs_reload.sh RS_RELOAD_CYCLES=1 *
 smoke.rdma_rs_pyverbs.rust smoke rdma_rs_pyverbs.sh RS_IMPL=rust *
 smoke.rdma_rs_smoke.rust smoke rdma_rs_smoke.sh RS_IMPL=rust *
+smoke.rdma_rs_ipoib.rust smoke rdma_rs_ipoib.sh RS_IMPL=rust *
+smoke.rdma_rs_ib_client.rust smoke rdma_rs_ib_client.sh RS_IMPL=rust *
 smoke.rdma_rs_gid.rust smoke rdma_rs_gid.sh RS_IMPL=rust,RS_PIECES=ib_core:roce_gid_impl $RS_RUST_GID
-smoke.rdma_rs_sa_mcast.rust smoke rdma_rs_sa_mcast.sh RS_IMPL=rust,RS_PIECES=ib_core:sa_mcast_impl $RS_RUST_SA
 smoke.rdma_rs_cma_mcast.rust smoke rdma_rs_cma_mcast.sh RS_IMPL=rust,RS_PIECES=rdma_cm:mcast_impl $RS_RUST_CMA
+smoke.rdma_rs_sa_mcast.rust smoke rdma_rs_sa_mcast.sh RS_IMPL=rust,RS_PIECES=ib_core:sa_mcast_impl $RS_RUST_SA
+smoke.rdma_rs_sib_sa smoke rdma_rs_sib_sa.sh - $RS_RUST_SIB $RS_RUST_SA
 smoke.rdma_rs_ucma.rust smoke rdma_rs_ucma.sh RS_IMPL=rust,RS_PIECES=rdma_ucm:ucma_impl $RS_RUST_UCMA
+smoke.rdma_rs_ucma.c smoke rdma_rs_ucma.sh RS_IMPL=c -
 smoke.rdma_rs_gid.c smoke rdma_rs_gid.sh RS_IMPL=c -
 smoke.rdma_rs_pyverbs.c smoke rdma_rs_pyverbs.sh RS_IMPL=c -
 smoke.rdma_rs_smoke.c smoke rdma_rs_smoke.sh RS_IMPL=c -
 smoke.rdma_rs_sa_mcast.c smoke rdma_rs_sa_mcast.sh RS_IMPL=c $RS_RUST_SAMPLE
 smoke.rdma_rs_cma_mcast.c smoke rdma_rs_cma_mcast.sh RS_IMPL=c -
-smoke.rdma_rs_ucma.c smoke rdma_rs_ucma.sh RS_IMPL=c -
-smoke.rdma_rs_ucma_fuzz smoke rdma_rs_ucma_fuzz.sh RS_IMPL=c,RS_FUZZ_CMDS=8000 $RS_RUST_UCMA
+smoke.rdma_rs_ucma_fuzz smoke rdma_rs_ucma_fuzz.sh RS_IMPL=c,RS_FUZZ_CMDS=5000 $RS_RUST_UCMA
 smoke.rdma_rs_sib.c smoke rdma_rs_sib.sh RS_IMPL=c -
-smoke.rdma_rs_ipoib.rust smoke rdma_rs_ipoib.sh RS_IMPL=rust *
 smoke.rdma_rs_ipoib.c smoke rdma_rs_ipoib.sh RS_IMPL=c $RS_RUST_SIB
-smoke.rdma_rs_sib_sa smoke rdma_rs_sib_sa.sh - $RS_RUST_SIB $RS_RUST_SA
-smoke.rdma_rs_ib_client.rust smoke rdma_rs_ib_client.sh RS_IMPL=rust *
 smoke.rdma_rs_ib_client.c smoke rdma_rs_ib_client.sh RS_IMPL=c $RS_RUST_SIB samples/rust/
 soak.rdma_rs_ucma_fuzz soak rdma_rs_ucma_fuzz.sh RS_IMPL=c,RS_FUZZ_CMDS=1000000 $RS_RUST_UCMA
 soak.rdma_rs_reload soak rdma_rs_reload.sh RS_RELOAD_CYCLES=100 *

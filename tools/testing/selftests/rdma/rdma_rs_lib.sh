@@ -303,8 +303,10 @@ rs_load_stack() {
 
 # rs_reload_impl c|rust: the stack with the pieces on one implementation;
 # reloaded only if it runs another one (a reload takes a minute when emulated).
+# A parameter that is writable at run time (rdma_ucm.ucma_impl, read at each
+# open()) is written instead.
 rs_reload_impl() {
-	local p v want same=1
+	local p f v want same=1 written=
 	case " $RS_IMPL_PARAMS " in
 	*" ? "* | "  ")
 		rs_log "the implementation parameters cannot be read (modinfo)"
@@ -312,11 +314,21 @@ rs_reload_impl() {
 		;;
 	esac
 	for p in $RS_IMPL_PARAMS; do
-		[ "$(cat "/sys/module/${p%%:*}/parameters/${p#*:}" 2>/dev/null)" = \
-			"$(rs_param_value "$1" "$p")" ] || same=0
+		f=/sys/module/${p%%:*}/parameters/${p#*:}
+		want=$(rs_param_value "$1" "$p")
+		[ "$(cat "$f" 2>/dev/null)" = "$want" ] && continue
+		if [ -e "$f" ] && [ $((0$(stat -c %a "$f") & 0200)) -ne 0 ]; then
+			written+=" $p"
+		else
+			same=0
+		fi
 	done
 	if [ $same = 1 ]; then
 		rs_load_stack || return 1
+		for p in $written; do
+			v=$(rs_param_value "$1" "$p")
+			echo "$v" >"/sys/module/${p%%:*}/parameters/${p#*:}" || return 1
+		done
 	else
 		rs_unload_stack || { rs_log "cannot unload the RDMA stack"; return 1; }
 		rs_load_stack "$1" || return 1

@@ -13,9 +13,11 @@
 # 20,000 commands per implementation; rdma_rs_reload.sh 346 s, the others
 # at most 220 s), 3.4x.
 RS_LIMIT_UNIT=${RS_LIMIT_UNIT:-1200}
-# The guest, all suites: worst 2,044 s for a FRESH run, 1.76x (a hung
-# guest must end in time for CI's 90 minutes to report it).
-RS_LIMIT_GUEST=${RS_LIMIT_GUEST:-3600}
+# The guest, all suites: worst over 3,600 s for a FRESH run in the slowest
+# hour measured (2026-12-02 16:41, before the unit order saved reloads; 29
+# minutes in a quiet hour). Under .ci/run the deadline of CI's 90 minutes
+# shortens it (scripts/test.sh), so that a hung guest is still reported.
+RS_LIMIT_GUEST=${RS_LIMIT_GUEST:-5400}
 # pyverbs test_device + test_addr: worst 25 s, 8x; test_rdmacm: worst 80 s,
 # 4x. Both together stay well inside RS_LIMIT_UNIT.
 RS_LIMIT_PYVERBS_DEV=${RS_LIMIT_PYVERBS_DEV:-200}
