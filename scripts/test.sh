@@ -40,7 +40,8 @@ ln -sfn "$R" "$B/results/latest"
 
 # The selftests' programs, built here: gcc in the emulated guest is slow.
 sel=$SRC_DIR/tools/testing/selftests/rdma
-for prog in rdma_rs_ucma_race rdma_rs_ucma_abi rdma_rs_ucma_bench rdma_rs_ucma_fuzz; do
+for prog in rdma_rs_ucma_race rdma_rs_ucma_abi rdma_rs_ucma_bench rdma_rs_ucma_fuzz \
+	rdma_rs_ib_service; do
 	if [ ! -x "$sel/$prog" ] || [ "$sel/$prog.c" -nt "$sel/$prog" ]; then
 		gcc -O2 -Wall -pthread -o "$sel/$prog" "$sel/$prog.c"
 	fi

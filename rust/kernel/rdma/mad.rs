@@ -8,7 +8,8 @@
 //!   of methods; received requests reach the handler;
 //! - [`RecvMad`]: a received MAD and where it came from, given back to ib_mad when dropped;
 //! - [`Responder`]: answers a request to its sender (`ib_create_ah_from_wc()`,
-//!   `ib_post_send_mad()`).
+//!   `ib_post_send_mad()`), in one MAD or, for an agent registered with [`Rmpp::Version1`], as
+//!   an RMPP transfer.
 //!
 //! C header: [`include/rdma/ib_mad.h`](srctree/include/rdma/ib_mad.h).
 
@@ -36,6 +37,12 @@ pub const MAD_HDR_SIZE: usize = 24;
 
 /// The response bit of a method (`IB_MGMT_METHOD_RESP`).
 pub const METHOD_RESP: u8 = 0x80;
+
+/// The end of the RMPP header, after the common header (`IB_MGMT_RMPP_HDR`).
+const RMPP_HDR_END: usize = 36;
+
+/// How often ib_mad resends a segment of an RMPP response that is not acknowledged.
+const RMPP_RETRIES: i32 = 3;
 
 /// A MAD: 256 bytes, the common header first, in wire (big-endian) order.
 #[derive(Clone, Copy)]
@@ -193,6 +200,71 @@ impl Responder<'_> {
     /// one, reversed). The response is not retried and expects no answer.
     #[inline]
     pub fn respond(&self, req: &RecvMad, resp: &Mad) -> Result {
+        self.send(req, false, MAD_HDR_SIZE, MAD_SIZE - MAD_HDR_SIZE, |send| {
+            // SAFETY: A send buffer of one MAD (`send` gives it) holds `MAD_SIZE` bytes at
+            // `mad`.
+            unsafe {
+                core::ptr::copy_nonoverlapping(resp.0.as_ptr(), (*send).mad.cast::<u8>(), MAD_SIZE)
+            };
+        })
+    }
+
+    /// Sends the header `resp` (its common, RMPP and class headers) with `data` after it to
+    /// the sender of `req`, as an RMPP transfer (IBA 13.6) that ib_mad segments, resends
+    /// where a segment is lost and completes on the receiver's last ACK. `data` may be empty
+    /// (one segment of padding). The agent must have been registered with [`Rmpp::Version1`].
+    #[inline]
+    pub fn respond_rmpp(&self, req: &RecvMad, resp: &Mad, data: &[u8]) -> Result {
+        // SAFETY: `ib_get_mad_data_offset()` only reads its argument.
+        let hdr_len = unsafe { bindings::ib_get_mad_data_offset(resp.mgmt_class()) };
+        let hdr_len = usize::try_from(hdr_len).map_err(|_| EINVAL)?;
+        if !(RMPP_HDR_END..=MAD_SIZE).contains(&hdr_len) {
+            return Err(EINVAL);
+        }
+        self.send(req, true, hdr_len, data.len(), |send| {
+            // SAFETY: An RMPP send buffer (`send` gives it) holds the header, `hdr_len` bytes,
+            // at `mad`, and `seg_count` segments of `seg_size` bytes each that
+            // `ib_get_rmpp_segment()` finds, together at least `data.len()` bytes.
+            unsafe {
+                let head = (*send).mad.cast::<u8>();
+                core::ptr::copy_nonoverlapping(resp.0.as_ptr(), head, MAD_HDR_SIZE);
+                core::ptr::copy_nonoverlapping(
+                    resp.0.as_ptr().add(RMPP_HDR_END),
+                    head.add(RMPP_HDR_END),
+                    hdr_len - RMPP_HDR_END,
+                );
+                // The RMPP header: version 1, a DATA segment, active; ib_mad fills in the
+                // segment numbers, payload length and first and last flags.
+                *head.add(MAD_HDR_SIZE) = bindings::IB_MGMT_RMPP_VERSION as u8;
+                *head.add(MAD_HDR_SIZE + 1) = bindings::IB_MGMT_RMPP_TYPE_DATA as u8;
+                *head.add(MAD_HDR_SIZE + 2) = bindings::IB_MGMT_RMPP_FLAG_ACTIVE as u8;
+                let seg_size = usize::try_from((*send).seg_size).unwrap_or(0);
+                let mut rest = data;
+                let mut seg = 1;
+                while !rest.is_empty() && seg_size != 0 {
+                    let n = rest.len().min(seg_size);
+                    let dst = bindings::ib_get_rmpp_segment(send, seg).cast::<u8>();
+                    core::ptr::copy_nonoverlapping(rest.as_ptr(), dst, n);
+                    rest = &rest[n..];
+                    seg += 1;
+                }
+            }
+        })
+    }
+
+    /// Creates a send buffer for a response to `req` (RMPP if `rmpp`) of a `hdr_len`-byte
+    /// header and `data_len` bytes of data, has `fill` write it, and posts it.
+    #[inline]
+    fn send(
+        &self,
+        req: &RecvMad,
+        rmpp: bool,
+        hdr_len: usize,
+        data_len: usize,
+        fill: impl FnOnce(*mut bindings::ib_mad_send_buf),
+    ) -> Result {
+        let hdr_len = i32::try_from(hdr_len).map_err(|_| EINVAL)?;
+        let data_len = i32::try_from(data_len).map_err(|_| EINVAL)?;
         let agent = self.agent.as_ptr();
         let rwc = req.wc.as_ptr();
         // SAFETY: By the invariants the agent is registered, so its QP and port are valid, and
@@ -206,15 +278,16 @@ impl Responder<'_> {
             )
         })?;
         let wc = req.wc();
-        // SAFETY: The agent is registered. A non-RMPP MAD of one header and data segment.
+        // SAFETY: The agent is registered. ib_mad checks the sizes, and that an RMPP send
+        // comes from an agent registered for RMPP.
         let send = from_err_ptr(unsafe {
             bindings::ib_create_send_mad(
                 agent,
                 wc.src_qp,
                 wc.pkey_index,
-                0,
-                MAD_HDR_SIZE as i32,
-                (MAD_SIZE - MAD_HDR_SIZE) as i32,
+                i32::from(rmpp),
+                hdr_len,
+                data_len,
                 bindings::GFP_KERNEL,
                 bindings::IB_MGMT_BASE_VERSION as u8,
             )
@@ -227,13 +300,15 @@ impl Responder<'_> {
                 return Err(e);
             }
         };
-        // SAFETY: `send` is a new send buffer of `MAD_SIZE` bytes, ours until it is posted;
-        // the send handler of the agent destroys `ah` and frees `send` after the send.
+        fill(send);
+        // SAFETY: `send` is a new send buffer, ours until it is posted; the send handler of
+        // the agent destroys `ah` and frees `send` after the send. A response expects no
+        // answer (`timeout_ms` 0): one MAD is sent once; an RMPP transfer waits for its ACKs
+        // and resends a segment up to `RMPP_RETRIES` times.
         let ret = unsafe {
-            core::ptr::copy_nonoverlapping(resp.0.as_ptr(), (*send).mad.cast::<u8>(), MAD_SIZE);
             (*send).ah = ah;
             (*send).timeout_ms = 0;
-            (*send).retries = 0;
+            (*send).retries = if rmpp { RMPP_RETRIES } else { 0 };
             bindings::ib_post_send_mad(send, core::ptr::null_mut())
         };
         if let Err(e) = to_result(ret) {
@@ -246,6 +321,16 @@ impl Responder<'_> {
         }
         Ok(())
     }
+}
+
+/// Whether ib_mad segments and reassembles an agent's messages (RMPP, IBA 13.6).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rmpp {
+    /// Every message is one MAD.
+    None,
+    /// RMPP version 1 (`IB_MGMT_RMPP_VERSION`), for classes that have it (SubnAdm among
+    /// others): [`Responder::respond_rmpp`] sends multi-MAD responses.
+    Version1,
 }
 
 /// A MAD agent that receives the requests of one class on one port.
@@ -268,7 +353,8 @@ unsafe impl<H: MadHandler> Sync for MadAgent<H> {}
 
 impl<H: MadHandler> MadAgent<H> {
     /// Registers an agent for requests of `class` version `version` with the methods in
-    /// `methods`, on GSI QP1 of `port` of `dev`.
+    /// `methods`, on GSI QP1 of `port` of `dev`; with `rmpp`, ib_mad segments its RMPP
+    /// responses and reassembles RMPP requests.
     ///
     /// Dropping the agent waits for its callbacks: drop it from none of them.
     ///
@@ -283,6 +369,7 @@ impl<H: MadHandler> MadAgent<H> {
         class: u8,
         version: u8,
         methods: &[u8],
+        rmpp: Rmpp,
         handler: Arc<H>,
     ) -> Result<Self> {
         dev.check_port(port)?;
@@ -304,7 +391,10 @@ impl<H: MadHandler> MadAgent<H> {
                 port,
                 bindings::ib_qp_type_IB_QPT_GSI,
                 &mut req,
-                0,
+                match rmpp {
+                    Rmpp::None => 0,
+                    Rmpp::Version1 => bindings::IB_MGMT_RMPP_VERSION as u8,
+                },
                 Some(Self::send_handler),
                 Some(Self::recv_handler),
                 Arc::as_ptr(&handler).cast_mut().cast(),

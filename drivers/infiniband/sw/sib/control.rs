@@ -4,6 +4,7 @@
 //!
 //! - `log` (read; any write clears it): the SA's message log ([`crate::log`]);
 //! - `groups` (read): the multicast groups and their members;
+//! - `services` (read): the service records, one per line;
 //! - `faults` (read; write a rule, or `clear`): fault rules ([`crate::fault`]);
 //! - `control` (write one command): what an SM or an operator does to the fabric, with ports
 //!   named by index (device `sibN` is index N):
@@ -19,6 +20,9 @@
 //!     again (CLIENT_REREGISTER, as an SM that lost its state does);
 //!   - `pkey PORT INDEX PKEY`: sets a P_Key table entry (PKEY_CHANGE); the SA creates the
 //!     partition's IPoIB broadcast group;
+//!   - `service PORT ID NAME`: registers service `ID` named `NAME` (at most 64 bytes) on the
+//!     port, in the default partition, as the port would with a ServiceRecord SET;
+//!   - `no-service PORT ID`: removes the port's records of service `ID`;
 //!   - `release`: answers the requests a `hold` rule holds.
 //!
 //! Bad input is `EINVAL`; an unknown port or group `ENODEV` or `ENOENT`; an MLID another
@@ -27,10 +31,16 @@
 use crate::{
     fault::{
         parse_u32,
+        parse_u64,
         Rule, //
     },
     ffi,
+    sa::SUBNET_PREFIX,
     server::SaServer,
+    service::{
+        ServiceRec,
+        KEY_COMPS, //
+    },
 };
 use core::fmt;
 use kernel::{
@@ -40,6 +50,7 @@ use kernel::{
         Scope, //
     },
     prelude::*,
+    rdma::Gid,
     sync::Arc,
     uaccess::UserSliceReader,
 };
@@ -61,6 +72,7 @@ impl SaDebugfs {
             dir.scope(server, c"sa", |server, d| {
                 d.read_write_callback_file(c"log", server, &show_log, &clear_log);
                 d.read_callback_file(c"groups", server, &show_groups);
+                d.read_callback_file(c"services", server, &show_services);
                 d.read_write_callback_file(c"faults", server, &show_faults, &add_fault);
                 d.write_only_callback_file(c"control", server, &control);
             }),
@@ -84,6 +96,10 @@ fn clear_log(server: &Arc<SaServer>, _input: &mut UserSliceReader) -> Result {
 
 fn show_groups(server: &Arc<SaServer>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     write!(f, "{}", &*server.sa.lock())
+}
+
+fn show_services(server: &Arc<SaServer>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    write!(f, "{}", server.sa.lock().services)
 }
 
 fn show_faults(server: &Arc<SaServer>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -122,6 +138,9 @@ fn run_command(server: &SaServer, line: &str) -> Result {
     let mut words = line.split_whitespace();
     let command = words.next().ok_or(EINVAL)?;
     let mut args = [""; 3];
+    let port_gid = |port: u32| -> Result<Gid> {
+        Ok(Gid::from_parts(SUBNET_PREFIX, ffi::port_info(port)?.guid))
+    };
     let mut n = 0;
     for w in words {
         *args.get_mut(n).ok_or(EINVAL)? = w;
@@ -173,6 +192,24 @@ fn run_command(server: &SaServer, line: &str) -> Result {
                 server.sa.lock().add_broadcast_group(fabric, pkey)?;
             }
             ffi::set_pkey(port, index, pkey)
+        }
+        ("service", 3) => {
+            let gid = port_gid(num(0)?)?;
+            let rec = ServiceRec::new(parse_u64(args[1])?, &gid, 0xffff, args[2].as_bytes())?;
+            server
+                .sa
+                .lock()
+                .services
+                .set(KEY_COMPS, &rec)
+                .map(drop)
+                .map_err(|_| ENOSPC)
+        }
+        ("no-service", 2) => {
+            let gid = port_gid(num(0)?)?;
+            match server.sa.lock().services.remove(parse_u64(args[1])?, &gid) {
+                0 => Err(ENOENT),
+                _ => Ok(()),
+            }
         }
         ("release", 0) => {
             server.release();

@@ -87,6 +87,11 @@ pub(crate) fn parse_u32(s: &str) -> Result<u32> {
     u32::from_str(BStr::from_bytes(s.as_bytes()))
 }
 
+/// Parses a 64-bit number as [`parse_u32`] does.
+pub(crate) fn parse_u64(s: &str) -> Result<u64> {
+    u64::from_str(BStr::from_bytes(s.as_bytes()))
+}
+
 fn parse_u16(s: &str) -> Result<u16> {
     u16::from_str(BStr::from_bytes(s.as_bytes()))
 }

@@ -2,18 +2,27 @@
 
 //! The SA's message log: every request the SA receives and every response it sends, with
 //! method, attribute, component mask, status and, for the records tests care about, the
-//! MCMemberRecord's MGID, port GID, JoinState, Q_Key, P_Key and MLID or the PathRecord's
-//! GIDs. Read through debugfs (`sib_sm/sa/log`), one message per line, oldest first.
+//! MCMemberRecord's MGID, port GID, JoinState, Q_Key, P_Key and MLID, the PathRecord's GIDs,
+//! or the ServiceRecord's ID, GID and name (for a table, its first record's, and the number of
+//! records). Read through debugfs (`sib_sm/sa/log`), one message per line, oldest first.
 
-use crate::sa::{
-    comp_mask,
-    mcmember,
-    name_of,
-    record_gid,
-    ATTR_MCMEMBER_REC,
-    ATTR_NAMES,
-    ATTR_PATH_REC,
-    METHOD_NAMES, //
+use crate::{
+    sa::{
+        comp_mask,
+        mcmember,
+        name_of,
+        record_gid,
+        ATTR_MCMEMBER_REC,
+        ATTR_NAMES,
+        ATTR_PATH_REC,
+        ATTR_SERVICE_REC,
+        METHOD_NAMES,
+        SA_DATA, //
+    },
+    service::{
+        ServiceRec,
+        SERVICE_REC_SIZE, //
+    },
 };
 use core::fmt;
 use kernel::{
@@ -31,6 +40,9 @@ use kernel::{
 /// The messages the log keeps; older ones make room for newer ones.
 const CAPACITY: usize = 4096;
 
+/// The bytes of a service name the log keeps.
+const SERVICE_NAME_LOGGED: usize = 32;
+
 /// Which way a message went.
 #[derive(Clone, Copy)]
 pub(crate) enum Direction {
@@ -44,7 +56,17 @@ pub(crate) enum Direction {
 #[derive(Clone, Copy)]
 enum Record {
     McMember(McMemberRec),
-    Path { dgid: Gid, sgid: Gid },
+    Path {
+        dgid: Gid,
+        sgid: Gid,
+    },
+    /// A ServiceRecord's ID, GID and the start of its name; for a table, the number of records.
+    Service {
+        id: u64,
+        gid: Gid,
+        name: [u8; SERVICE_NAME_LOGGED],
+        records: Option<usize>,
+    },
     Other,
 }
 
@@ -66,13 +88,33 @@ struct Entry {
 }
 
 impl Entry {
-    fn new(seq: u64, direction: Direction, lid: u32, mad: &Mad, fault: &'static str) -> Self {
+    /// The entry of `mad`, or of the header `mad` of a table of records `table`.
+    fn new(
+        seq: u64,
+        direction: Direction,
+        lid: u32,
+        mad: &Mad,
+        table: Option<&[u8]>,
+        fault: &'static str,
+    ) -> Self {
         let record = match mad.attr_id() {
             ATTR_MCMEMBER_REC => Record::McMember(mcmember(mad).1),
             ATTR_PATH_REC => Record::Path {
                 dgid: record_gid(mad, 8),
                 sgid: record_gid(mad, 24),
             },
+            ATTR_SERVICE_REC => {
+                let rec = ServiceRec::from_bytes(table.unwrap_or(&mad.0[SA_DATA..]));
+                let mut name = [0u8; SERVICE_NAME_LOGGED];
+                let n = rec.name().len().min(SERVICE_NAME_LOGGED);
+                name[..n].copy_from_slice(&rec.name()[..n]);
+                Record::Service {
+                    id: rec.id(),
+                    gid: rec.gid(),
+                    name,
+                    records: table.map(|t| t.len() / SERVICE_REC_SIZE),
+                }
+            }
             _ => Record::Other,
         };
         Self {
@@ -127,6 +169,24 @@ impl fmt::Display for Entry {
                 r.mlid()
             )?,
             Record::Path { dgid, sgid } => write!(f, " dgid={dgid:?} sgid={sgid:?}")?,
+            Record::Service {
+                id,
+                gid,
+                name,
+                records,
+            } => {
+                write!(f, " service_id={id:#018x} service_gid={gid:?} name=")?;
+                for &b in name.iter().take_while(|&&b| b != 0) {
+                    if b.is_ascii_graphic() {
+                        write!(f, "{}", b as char)?;
+                    } else {
+                        write!(f, "\\x{b:02x}")?;
+                    }
+                }
+                if let Some(n) = records {
+                    write!(f, " records={n}")?;
+                }
+            }
             Record::Other => {}
         }
         if !self.fault.is_empty() {
@@ -166,7 +226,22 @@ impl SaLog {
         mad: &Mad,
         fault: &'static str,
     ) {
-        let entry = Entry::new(self.seq, direction, lid, mad, fault);
+        self.push(Entry::new(self.seq, direction, lid, mad, None, fault));
+    }
+
+    /// Logs the table of records `table` sent to `lid` after the header `mad`.
+    pub(crate) fn record_table(&mut self, lid: u32, mad: &Mad, table: &[u8], fault: &'static str) {
+        self.push(Entry::new(
+            self.seq,
+            Direction::Response,
+            lid,
+            mad,
+            Some(table),
+            fault,
+        ));
+    }
+
+    fn push(&mut self, entry: Entry) {
         self.seq += 1;
         if self.entries.len() < CAPACITY {
             if self.entries.push(entry, GFP_KERNEL).is_err() {

@@ -4,12 +4,18 @@
 //! MAD to its response, over the [`Fabric`] it serves.
 //!
 //! It answers ClassPortInfo; MCMemberRecord SET (join, creating the group if needed), GET and
-//! DELETE (leave), by a port for itself or, with ProxyJoin, for another; PathRecord GET.
+//! DELETE (leave), by a port for itself or, with ProxyJoin, for another; PathRecord GET;
+//! ServiceRecord SET, GET, GET_TABLE and DELETE ([`crate::service`]).
 //! Groups keep the JoinState of each port GID, merged over its joins; a group goes with its
 //! last full member, except the IPoIB broadcast groups the SA creates (at start, and for each
 //! partition the SM adds). Multicast LIDs come from 0xC000 on, and the switch's multicast
 //! forwarding table lists the ports with a full or non member of each group.
 
+use crate::service::{
+    ServiceRec,
+    Services,
+    SERVICE_REC_SIZE, //
+};
 use kernel::{
     prelude::*,
     rdma::{
@@ -260,10 +266,28 @@ impl Group {
 /// The outcome of a request: a status and, for success, the record's bytes.
 type Answer = core::result::Result<KVec<u8>, u16>;
 
-/// The SA's state: the multicast groups.
+/// The SA's answer to a request.
+pub(crate) struct Reply {
+    /// The response; for a table, its header (the records follow it, RMPP segmented).
+    pub(crate) mad: Mad,
+    /// For a GET_TABLE answered with success, the records, one after the other (none for an
+    /// empty table).
+    pub(crate) table: Option<KVec<u8>>,
+}
+
+impl Reply {
+    /// A reply of one MAD.
+    pub(crate) fn single(mad: Mad) -> Self {
+        Self { mad, table: None }
+    }
+}
+
+/// The SA's state: the multicast groups and the service records.
 pub(crate) struct Sa {
     groups: KVec<Group>,
     next_mgid: u32,
+    /// The service records.
+    pub(crate) services: Services,
 }
 
 impl Sa {
@@ -272,6 +296,7 @@ impl Sa {
         let mut sa = Self {
             groups: KVec::new(),
             next_mgid: 1,
+            services: Services::new(),
         };
         sa.add_broadcast_group(fabric, 0xffff)?;
         Ok(sa)
@@ -416,9 +441,16 @@ impl Sa {
         fabric: &impl Fabric,
         req: &Mad,
         requester: u32,
-    ) -> Option<Mad> {
+    ) -> Option<Reply> {
         let method = req.method();
         let mut resp = Self::response_to(req)?;
+        let service = || ServiceRec::from_bytes(&req.0[SA_DATA..]);
+        let one = |rec: ServiceRec| -> Answer {
+            let mut v = KVec::new();
+            v.extend_from_slice(&rec.0, GFP_KERNEL)
+                .map_err(|_| STATUS_NO_RESOURCES)?;
+            Ok(v)
+        };
         let answer = if req.class_version() != CLASS_VERSION {
             Err(STATUS_BAD_VERSION)
         } else {
@@ -428,7 +460,28 @@ impl Sa {
                 (ATTR_MCMEMBER_REC, METHOD_DELETE) => self.leave(fabric, req, requester),
                 (ATTR_MCMEMBER_REC, METHOD_GET) => self.get_group(req),
                 (ATTR_PATH_REC, METHOD_GET) => Self::path(fabric, req),
-                (ATTR_SERVICE_REC, METHOD_GET) => Err(STATUS_NO_RECORDS),
+                (ATTR_SERVICE_REC, METHOD_SET) => self.set_service(fabric, req).and_then(one),
+                (ATTR_SERVICE_REC, METHOD_DELETE) => self
+                    .services
+                    .delete(comp_mask(req), &service())
+                    .and_then(one),
+                (ATTR_SERVICE_REC, METHOD_GET) => {
+                    self.services.get(comp_mask(req), &service()).and_then(one)
+                }
+                (ATTR_SERVICE_REC, METHOD_GET_TABLE) => {
+                    return match self.services.table(comp_mask(req), &service()) {
+                        Ok(records) => {
+                            resp.0[SA_ATTR_OFFSET..SA_ATTR_OFFSET + 2]
+                                .copy_from_slice(&((SERVICE_REC_SIZE / 8) as u16).to_be_bytes());
+                            resp.set_status(0);
+                            Some(Reply {
+                                mad: resp,
+                                table: Some(records),
+                            })
+                        }
+                        Err(status) => Self::reject(req, status).map(Reply::single),
+                    };
+                }
                 (_, METHOD_GET | METHOD_SET | METHOD_DELETE | METHOD_GET_TABLE) => {
                     Err(STATUS_UNSUPPORTED_METHOD_ATTR)
                 }
@@ -447,9 +500,24 @@ impl Sa {
                 resp.0[SA_ATTR_OFFSET..SA_ATTR_OFFSET + 2].copy_from_slice(&units.to_be_bytes());
                 resp.set_status(0);
             }
-            Err(status) => return Self::reject(req, status),
+            Err(status) => return Self::reject(req, status).map(Reply::single),
         }
-        Some(resp)
+        Some(Reply::single(resp))
+    }
+
+    /// ServiceRecord SET: a service the port of its GID offers, registered by any port (the
+    /// SA checks no ServiceKey). A GID that is no port of the fabric is INVALID_GID.
+    fn set_service(
+        &mut self,
+        fabric: &impl Fabric,
+        req: &Mad,
+    ) -> core::result::Result<ServiceRec, u16> {
+        let rec = ServiceRec::from_bytes(&req.0[SA_DATA..]);
+        let comps = comp_mask(req);
+        if comps & 0b10 != 0 && Self::port_of(fabric, &rec.gid()).is_none() {
+            return Err(STATUS_INVALID_GID);
+        }
+        self.services.set(comps, &rec)
     }
 
     /// The join states that make a member full: it creates the group and keeps it.
@@ -935,7 +1003,7 @@ mod tests {
         let mut g = Gid::ZERO;
         g.0.copy_from_slice(&m.0[SA_DATA + 16..SA_DATA + 32]);
         let lid = f.port_by_guid(g.interface_id()).map_or(1, |p| p.lid);
-        sa.handle(f, m, lid)
+        sa.handle(f, m, lid).map(|r| r.mad)
     }
 
     fn port_gid(i: u32) -> Gid {
@@ -1337,21 +1405,21 @@ mod tests {
         // Port 0 (LID 1) joins for port 1: refused, nothing joined; with ProxyJoin, joined.
         let set = |r: &McMemberRec| mc(METHOD_SET, c, r);
         assert_eq!(
-            sa.handle(&f, &set(&r), 1).unwrap().status(),
+            sa.handle(&f, &set(&r), 1).unwrap().mad.status(),
             STATUS_REQ_INVALID
         );
         assert_eq!(sa.counts(), (1, 0));
         r.set_proxy_join(1);
-        assert_eq!(sa.handle(&f, &set(&r), 1).unwrap().status(), 0);
+        assert_eq!(sa.handle(&f, &set(&r), 1).unwrap().mad.status(), 0);
         assert_eq!(sa.counts(), (1, 1));
         // A leave for another port needs it too; port 1 itself (LID 2) may.
         r.set_proxy_join(0);
         let delete = mc(METHOD_DELETE, c, &r);
         assert_eq!(
-            sa.handle(&f, &delete, 1).unwrap().status(),
+            sa.handle(&f, &delete, 1).unwrap().mad.status(),
             STATUS_REQ_INVALID
         );
-        assert_eq!(sa.handle(&f, &delete, 2).unwrap().status(), 0);
+        assert_eq!(sa.handle(&f, &delete, 2).unwrap().mad.status(), 0);
         assert_eq!(sa.counts(), (1, 0));
     }
 
@@ -1421,5 +1489,73 @@ mod tests {
             resp.0[SA_DATA + 7],
         ]) >> 5;
         assert_eq!(cap2 & (1 << 12), 1 << 12);
+    }
+    #[test]
+    fn service_records_by_set_get_table_and_delete() -> Result {
+        let f = FakeFabric::new();
+        let mut sa = Sa::new(&f)?;
+        let key = 0b111;
+        let on = |port: u32, name: &[u8]| ServiceRec::new(0x10, &port_gid(port), 0xffff, name);
+        let svc = |method: u8, comps: u64, rec: &ServiceRec| {
+            request(method, ATTR_SERVICE_REC, comps, &rec.0)
+        };
+        // A GID of no port of the fabric.
+        let stranger = ServiceRec::new(0x10, &Gid::from_parts(SUBNET_PREFIX, 0x99), 0xffff, b"")?;
+        let r = sa.handle(&f, &svc(METHOD_SET, key, &stranger), 1).unwrap();
+        assert_eq!(r.mad.status(), STATUS_INVALID_GID);
+        for port in [1, 2] {
+            let r = sa
+                .handle(&f, &svc(METHOD_SET, key, &on(port, b"rs")?), 1)
+                .unwrap();
+            assert_eq!(r.mad.status(), 0);
+            assert_eq!(r.mad.method(), METHOD_GET | METHOD_RESP);
+            assert!(r.table.is_none());
+            assert_eq!(
+                ServiceRec::from_bytes(&r.mad.0[SA_DATA..]).gid(),
+                port_gid(port)
+            );
+        }
+        // By ID: both, RMPP segmented after a header whose attribute offset is 22 words.
+        let r = sa
+            .handle(&f, &svc(METHOD_GET_TABLE, 1, &on(0, b"")?), 1)
+            .unwrap();
+        assert_eq!(r.mad.status(), 0);
+        assert_eq!(r.mad.method(), METHOD_GET_TABLE | METHOD_RESP);
+        assert_eq!(r.mad.0[SA_ATTR_OFFSET..SA_ATTR_OFFSET + 2], [0, 22]);
+        let table = r.table.unwrap();
+        assert_eq!(table.len(), 2 * SERVICE_REC_SIZE);
+        assert_eq!(
+            ServiceRec::from_bytes(&table[SERVICE_REC_SIZE..]).gid(),
+            port_gid(2)
+        );
+        // GET wants one; by name and GID there is one.
+        let r = sa.handle(&f, &svc(METHOD_GET, 1, &on(0, b"")?), 1).unwrap();
+        assert_eq!(r.mad.status(), STATUS_TOO_MANY_RECORDS);
+        let r = sa
+            .handle(&f, &svc(METHOD_GET, 0b10 | (1 << 6), &on(2, b"rs")?), 1)
+            .unwrap();
+        assert_eq!(r.mad.status(), 0);
+        // No match: an empty table, not an error.
+        let r = sa
+            .handle(&f, &svc(METHOD_GET_TABLE, 1 << 6, &on(0, b"none")?), 1)
+            .unwrap();
+        assert_eq!((r.mad.status(), r.table.map(|t| t.len())), (0, Some(0)));
+        // DELETE needs the key; then the record is gone.
+        let r = sa
+            .handle(&f, &svc(METHOD_DELETE, 1, &on(1, b"")?), 1)
+            .unwrap();
+        assert_eq!(r.mad.status(), STATUS_INSUFFICIENT_COMPONENTS);
+        let r = sa
+            .handle(&f, &svc(METHOD_DELETE, key, &on(1, b"")?), 1)
+            .unwrap();
+        assert_eq!(
+            (r.mad.status(), r.mad.method()),
+            (0, METHOD_DELETE | METHOD_RESP)
+        );
+        let r = sa
+            .handle(&f, &svc(METHOD_GET_TABLE, 1, &on(0, b"")?), 1)
+            .unwrap();
+        assert_eq!(r.table.map(|t| t.len()), Some(SERVICE_REC_SIZE));
+        Ok(())
     }
 }

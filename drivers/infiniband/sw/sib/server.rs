@@ -15,7 +15,10 @@ use crate::{
         Direction,
         SaLog, //
     },
-    sa::Sa,
+    sa::{
+        Reply,
+        Sa, //
+    },
 };
 use kernel::{
     new_condvar,
@@ -98,7 +101,7 @@ impl SaServer {
     }
 
     /// The SA's answer to `req` from the port with LID `requester`.
-    fn answer(&self, req: &Mad, requester: u32) -> Option<Mad> {
+    fn answer(&self, req: &Mad, requester: u32) -> Option<Reply> {
         self.sa.lock().handle(&ffi::SibFabric, req, requester)
     }
 }
@@ -122,7 +125,7 @@ impl MadHandler for SaServer {
         let resp = match action {
             None => self.answer(&req, lid),
             Some(Action::Drop) => None,
-            Some(Action::Fail(status)) => Sa::reject(&req, status),
+            Some(Action::Fail(status)) => Sa::reject(&req, status).map(Reply::single),
             Some(Action::Delay(ms)) => self
                 .wait(ms, None)
                 .then(|| self.answer(&req, lid))
@@ -135,10 +138,19 @@ impl MadHandler for SaServer {
         let Some(resp) = resp else {
             return;
         };
-        self.log
-            .lock()
-            .record(Direction::Response, lid, &resp, fault);
-        if let Err(e) = responder.respond(mad, &resp) {
+        let sent = match &resp.table {
+            None => {
+                self.log
+                    .lock()
+                    .record(Direction::Response, lid, &resp.mad, fault);
+                responder.respond(mad, &resp.mad)
+            }
+            Some(table) => {
+                self.log.lock().record_table(lid, &resp.mad, table, fault);
+                responder.respond_rmpp(mad, &resp.mad, table)
+            }
+        };
+        if let Err(e) = sent {
             pr_debug!(
                 "sib_sm: response to tid {:#x} not sent: {:?}\n",
                 req.tid(),

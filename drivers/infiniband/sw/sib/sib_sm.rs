@@ -5,15 +5,19 @@
 //! At load the SM brings every port up through the fabric's control plane and takes over the
 //! switch's multicast forwarding table; the SA then serves SubnAdm (class version 2) on GSI
 //! QP1 of the SM's port (`sib0`) as an ib_mad agent: ClassPortInfo, MCMemberRecord SET, GET
-//! and DELETE, PathRecord GET. Its debugfs directory `sib_sm/sa/` logs every SA message and
-//! lets tests inject faults and port events ([`control`]).
+//! and DELETE, PathRecord GET, ServiceRecord SET, GET, GET_TABLE (RMPP) and DELETE. Its
+//! debugfs directory `sib_sm/sa/` logs every SA message and lets tests inject faults and port
+//! events ([`control`]).
 
 use control::SaDebugfs;
 use kernel::{
     prelude::*,
     rdma::{
         self,
-        mad::MadAgent,
+        mad::{
+            MadAgent,
+            Rmpp, //
+        },
         ClientGuard,
         RegisteredDevice, //
     },
@@ -27,6 +31,7 @@ mod ffi;
 mod log;
 mod sa;
 mod server;
+mod service;
 mod sm;
 
 module! {
@@ -80,6 +85,7 @@ impl rdma::Client for SmClient {
                     sa::METHOD_DELETE,
                     sa::METHOD_GET_TABLE,
                 ],
+                Rmpp::Version1,
                 server,
             )?
         };

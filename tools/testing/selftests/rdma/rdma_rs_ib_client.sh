@@ -10,6 +10,12 @@
 # receiver; leaves answered by the SA; bad commands refused with their errno;
 # and a device that goes away under joined endpoints.
 #
+# Also from user space, through the rdma_cm device (rdma_rs_ib_service.c): IB
+# service resolution (RESOLVE_IB_SERVICE) against the SA's service records,
+# answered with an RMPP GET_TABLE_RESP, and the records read back with
+# QUERY(IB_SERVICE), also by a thread that queries while the answer comes
+# (the records must never be read before they are filled).
+#
 # RS_IMPL=c|rust reloads the RDMA stack with that implementation first.
 
 source "$(dirname "$0")/rdma_rs_lib.sh"
@@ -18,7 +24,7 @@ rs_require_root
 rs_require_cmds rdma ip
 
 ktap_print_header
-ktap_set_plan 14
+ktap_set_plan 16
 
 NS_A=rs_cla
 NS_B=rs_clb
@@ -219,7 +225,73 @@ bench_ok() {
 }
 rs_result "bench: 20 members of one group (1 SA join), 1 member of 20 groups (20 SA joins)" bench_ok
 
-# 11. Leaves: each port's last member of a group gone, the SA gets a DELETE of
+# 11. IB service resolution from user space in namespace A: service
+# 0x1000000000000001 "rs-echo" on both ports, 0x1000000000000002 "rs-other"
+# on port B. By name: two records (the GIDs of both ports); by ID: one; an ID
+# and a name no record has together: ADDRINFO_ERROR (ib_sa: -ENODATA for an
+# empty table) and nothing to QUERY. Each question is one GET_TABLE at the SA,
+# answered with the records' count.
+SVC=$(rs_program rdma_rs_ib_service)
+SVC1=0x1000000000000001
+SVC2=0x1000000000000002
+gid_of() { cat "/sys/class/infiniband/$1/ports/1/gids/0"; }
+# gids_are out gid...: the "gid" lines of out are the GIDs given, in any order.
+gids_are() {
+	local out=$1 want got
+	shift
+	want=$(printf '%s\n' "$@" | sort)
+	got=$(sed -n 's/^gid //p' "$out" | sort)
+	rs_log "records' GIDs: $(echo "$got" | tr '\n' ' ')"
+	[ "$want" = "$got" ]
+}
+# tables n...: the SA's last GET_TABLE_RESPs of ServiceRecord to LID A carry
+# n... records, in that order.
+tables() {
+	local got
+	got=$(grep -E " resp lid=$LID_A .* GET_TABLE_RESP ServiceRecord .*status=0x0000 " $SA/log |
+		sed -n 's/.* records=\([0-9]*\).*/\1/p' | tail -$# | tr '\n' ' ')
+	rs_log "GET_TABLE_RESP records: $got"
+	[ "$got" = "$* " ]
+}
+services() {
+	echo "service 1 $SVC1 rs-echo" >$SA/control &&
+		echo "service 2 $SVC1 rs-echo" >$SA/control &&
+		echo "service 2 $SVC2 rs-other" >$SA/control || return 1
+	local o=$RS_OUT/ib_service
+	ip netns exec $NS_A "$SVC" resolve 10.80.0.1 0 rs-echo 2 >$o.name 2>&1 ||
+		{ rs_log "by name: $(cat $o.name)"; return 1; }
+	gids_are $o.name "$(gid_of sib1)" "$(gid_of sib2)" || return 1
+	ip netns exec $NS_A "$SVC" resolve 10.80.0.1 $SVC2 - 1 >$o.id 2>&1 ||
+		{ rs_log "by ID: $(cat $o.id)"; return 1; }
+	gids_are $o.id "$(gid_of sib2)" || return 1
+	ip netns exec $NS_A "$SVC" resolve 10.80.0.1 $SVC1 rs-other 0 >$o.none 2>&1
+	rs_log "none: $(cat $o.none | tr '\n' ' ')"
+	grep -qx "event 17 status -61" $o.none && grep -qx "query No data available" $o.none ||
+		return 1
+	tables 2 1 0
+}
+rs_result "IB services resolved at the SA (RMPP GET_TABLE): 2 records by name, 1 by ID, none" \
+	services
+
+# 12. RESOLVE_IB_SERVICE while a thread issues QUERY(IB_SERVICE) on the same
+# id, 40 times: every answer is ENODATA or both records, whole (with SLUB's
+# poisoning, a record read before it was filled shows it); at least one
+# answer had records. Then the services go, from the SA's list too.
+race() {
+	local o=$RS_OUT/ib_service.race answers
+	ip netns exec $NS_A "$SVC" race 10.80.0.1 $SVC1 rs-echo 40 >$o 2>&1 ||
+		{ rs_log "$(cat $o)"; return 1; }
+	answers=$(sed -n 's/^rounds 40 answers \([0-9]*\)$/\1/p' $o)
+	rs_log "$(cat $o)"
+	[ "${answers:-0}" -gt 0 ] || return 1
+	echo "no-service 1 $SVC1" >$SA/control && echo "no-service 2 $SVC1" >$SA/control &&
+		echo "no-service 2 $SVC2" >$SA/control || return 1
+	! echo "no-service 2 $SVC2" 2>/dev/null >$SA/control || return 1
+	[ -z "$(cat $SA/services)" ]
+}
+rs_result "RESOLVE_IB_SERVICE racing QUERY(IB_SERVICE): no record read before it is filled" race
+
+# 13. Leaves: each port's last member of a group gone, the SA gets a DELETE of
 # it, and the group goes with its last member.
 left() {
 	local mgid
@@ -234,13 +306,13 @@ mgid=$mgid " $SA/log || { rs_log "no DELETE of $mgid from LID $lid"; return 1; }
 }
 rs_result "leaves: a DELETE from each port, the group gone at the SA" left
 
-# 12. The joins and leaves ran the implementations claimed.
+# 14. The joins and leaves ran the implementations claimed.
 impl=$(cat /sys/module/ib_core/parameters/sa_mcast_impl)
 # shellcheck disable=SC2086
 rs_result "the sample's joins and leaves ran the implementations claimed ($impl)" \
 	rs_dispatch_ran $IB_ENTRIES
 
-# 13. The device goes with joined endpoints: rdma_cm waits for their ids,
+# 15. The device goes with joined endpoints: rdma_cm waits for their ids,
 # which the sample destroys from its workqueue; the fabric unloads.
 device_gone() {
 	local pid
@@ -261,7 +333,7 @@ device_gone() {
 }
 rs_result "endpoints destroyed when their device goes; the fabric unloads" device_gone
 
-# 14. The sample unloads; the kernel log has no report.
+# 16. The sample unloads; the kernel log has no report.
 rs_result "rust_rdma_mcast unloads; no kernel report" \
 	eval 'modprobe -r rust_rdma_mcast && rs_kernel_log_clean "$MARK"'
 
