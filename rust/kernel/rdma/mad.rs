@@ -39,7 +39,11 @@ pub const MAD_HDR_SIZE: usize = 24;
 pub const METHOD_RESP: u8 = 0x80;
 
 /// The end of the RMPP header, after the common header (`IB_MGMT_RMPP_HDR`).
-const RMPP_HDR_END: usize = 36;
+const RMPP_HDR_END: usize = bindings::IB_MGMT_RMPP_HDR as usize;
+
+/// The most data [`Responder::respond_rmpp`] sends after its header: 1 MiB, far below where
+/// ib_mad's segment and payload length arithmetic (in `int`) would overflow.
+pub const RMPP_DATA_MAX: usize = 1 << 20;
 
 /// How often ib_mad resends a segment of an RMPP response that is not acknowledged.
 const RMPP_RETRIES: i32 = 3;
@@ -200,11 +204,19 @@ impl Responder<'_> {
     /// one, reversed). The response is not retried and expects no answer.
     #[inline]
     pub fn respond(&self, req: &RecvMad, resp: &Mad) -> Result {
+        // SAFETY: By the invariants the agent is registered; its RMPP version does not change.
+        let rmpp_agent = unsafe { (*self.agent.as_ptr()).rmpp_version } != 0;
         self.send(req, false, MAD_HDR_SIZE, MAD_SIZE - MAD_HDR_SIZE, |send| {
             // SAFETY: A send buffer of one MAD (`send` gives it) holds `MAD_SIZE` bytes at
             // `mad`.
             unsafe {
-                core::ptr::copy_nonoverlapping(resp.0.as_ptr(), (*send).mad.cast::<u8>(), MAD_SIZE)
+                let mad = (*send).mad.cast::<u8>();
+                core::ptr::copy_nonoverlapping(resp.0.as_ptr(), mad, MAD_SIZE);
+                // The MAD of an RMPP agent is one whole message: no RMPP header, whatever
+                // `resp` holds there (ib_mad would send an active one as a segment).
+                if rmpp_agent {
+                    core::ptr::write_bytes(mad.add(MAD_HDR_SIZE), 0, RMPP_HDR_END - MAD_HDR_SIZE);
+                }
             };
         })
     }
@@ -212,9 +224,15 @@ impl Responder<'_> {
     /// Sends the header `resp` (its common, RMPP and class headers) with `data` after it to
     /// the sender of `req`, as an RMPP transfer (IBA 13.6) that ib_mad segments, resends
     /// where a segment is lost and completes on the receiver's last ACK. `data` may be empty
-    /// (one segment of padding). The agent must have been registered with [`Rmpp::Version1`].
+    /// (one segment of padding).
+    ///
+    /// `EINVAL` if the agent was not registered with [`Rmpp::Version1`] or `resp`'s class has
+    /// no RMPP, `EMSGSIZE` for more than [`RMPP_DATA_MAX`] bytes of data.
     #[inline]
     pub fn respond_rmpp(&self, req: &RecvMad, resp: &Mad, data: &[u8]) -> Result {
+        if data.len() > RMPP_DATA_MAX {
+            return Err(EMSGSIZE);
+        }
         // SAFETY: `ib_get_mad_data_offset()` only reads its argument.
         let hdr_len = unsafe { bindings::ib_get_mad_data_offset(resp.mgmt_class()) };
         let hdr_len = usize::try_from(hdr_len).map_err(|_| EINVAL)?;
@@ -224,8 +242,11 @@ impl Responder<'_> {
         self.send(req, true, hdr_len, data.len(), |send| {
             // SAFETY: An RMPP send buffer (`send` gives it) holds the header, `hdr_len` bytes,
             // at `mad`, and `seg_count` segments of `seg_size` bytes each that
-            // `ib_get_rmpp_segment()` finds, together at least `data.len()` bytes.
+            // `ib_get_rmpp_segment()` finds, together at least `data.len()` bytes (at most
+            // `RMPP_DATA_MAX`, so ib_mad's sizes did not overflow).
             unsafe {
+                // ib_mad set the RMPP header (version, DATA, active) and fills in the segment
+                // numbers, payload length and first and last flags: copy around it.
                 let head = (*send).mad.cast::<u8>();
                 core::ptr::copy_nonoverlapping(resp.0.as_ptr(), head, MAD_HDR_SIZE);
                 core::ptr::copy_nonoverlapping(
@@ -233,11 +254,6 @@ impl Responder<'_> {
                     head.add(RMPP_HDR_END),
                     hdr_len - RMPP_HDR_END,
                 );
-                // The RMPP header: version 1, a DATA segment, active; ib_mad fills in the
-                // segment numbers, payload length and first and last flags.
-                *head.add(MAD_HDR_SIZE) = bindings::IB_MGMT_RMPP_VERSION as u8;
-                *head.add(MAD_HDR_SIZE + 1) = bindings::IB_MGMT_RMPP_TYPE_DATA as u8;
-                *head.add(MAD_HDR_SIZE + 2) = bindings::IB_MGMT_RMPP_FLAG_ACTIVE as u8;
                 let seg_size = usize::try_from((*send).seg_size).unwrap_or(0);
                 let mut rest = data;
                 let mut seg = 1;
@@ -278,8 +294,9 @@ impl Responder<'_> {
             )
         })?;
         let wc = req.wc();
-        // SAFETY: The agent is registered. ib_mad checks the sizes, and that an RMPP send
-        // comes from an agent registered for RMPP.
+        // SAFETY: The agent is registered. ib_mad checks that an RMPP send comes from an agent
+        // registered for RMPP and that a single MAD fits; the callers bound an RMPP send's
+        // data to `RMPP_DATA_MAX`.
         let send = from_err_ptr(unsafe {
             bindings::ib_create_send_mad(
                 agent,
@@ -307,6 +324,9 @@ impl Responder<'_> {
         // and resends a segment up to `RMPP_RETRIES` times.
         let ret = unsafe {
             (*send).ah = ah;
+            // Where ib_mad completes a send itself (`ib_rmpp_send_handler()`), it destroys
+            // the AH in `context[0]`.
+            (*send).context[0] = ah.cast();
             (*send).timeout_ms = 0;
             (*send).retries = if rmpp { RMPP_RETRIES } else { 0 };
             bindings::ib_post_send_mad(send, core::ptr::null_mut())
@@ -445,8 +465,11 @@ impl<H: MadHandler> MadAgent<H> {
         _agent: *mut bindings::ib_mad_agent,
         send_wc: *mut bindings::ib_mad_send_wc,
     ) {
-        // SAFETY: Every send of the agent comes from `Responder::respond`, which gave it an AH
-        // that only the send used; the send is done, so both are ours to free.
+        // SAFETY: Every send that reaches this handler comes from `Responder::respond` or
+        // `Responder::respond_rmpp`, which gave it an AH that only the send used (the RMPP
+        // ACK, STOP and ABORT MADs ib_mad sends itself complete in `ib_rmpp_send_handler()`,
+        // and `respond` sends no RMPP header that would take a send there); the send is done,
+        // so both are ours to free.
         unsafe {
             let send = (*send_wc).send_buf;
             bindings::rdma_destroy_ah_user((*send).ah, 0, core::ptr::null_mut());

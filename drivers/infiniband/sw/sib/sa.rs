@@ -21,6 +21,7 @@ use kernel::{
     rdma::{
         mad::{
             Mad,
+            MAD_HDR_SIZE,
             METHOD_RESP, //
         },
         sa::{
@@ -63,6 +64,8 @@ pub(crate) const STATUS_INVALID_GID: u16 = 0x0500;
 pub(crate) const STATUS_INSUFFICIENT_COMPONENTS: u16 = 0x0600;
 
 /// Where the SA header's fields and the record are in an SA MAD.
+/// The end of an SA MAD's RMPP header, which follows the common header.
+const SA_RMPP_HDR_END: usize = 36;
 const SA_ATTR_OFFSET: usize = 44;
 pub(crate) const SA_COMP_MASK: usize = 48;
 pub(crate) const SA_DATA: usize = 56;
@@ -272,7 +275,7 @@ pub(crate) struct Reply {
     pub(crate) mad: Mad,
     /// For a GET_TABLE answered with success, the records, one after the other (none for an
     /// empty table).
-    pub(crate) table: Option<KVec<u8>>,
+    pub(crate) table: Option<KVVec<u8>>,
 }
 
 impl Reply {
@@ -396,6 +399,8 @@ impl Sa {
             return None;
         }
         let mut resp = *req;
+        // A single MAD: no RMPP header, whatever the request had there.
+        resp.0[MAD_HDR_SIZE..SA_RMPP_HDR_END].fill(0);
         resp.set_method(match method {
             METHOD_GET | METHOD_SET => METHOD_GET | METHOD_RESP,
             METHOD_DELETE => METHOD_DELETE | METHOD_RESP,
@@ -1490,6 +1495,7 @@ mod tests {
         ]) >> 5;
         assert_eq!(cap2 & (1 << 12), 1 << 12);
     }
+
     #[test]
     fn service_records_by_set_get_table_and_delete() -> Result {
         let f = FakeFabric::new();

@@ -6,7 +6,9 @@
 //! segmented.
 //!
 //! A record is keyed by its service ID, GID and P_Key, the components a SET and a DELETE must
-//! have (as OpenSM). Leases do not run out: the SA keeps a record until it is deleted.
+//! have (as OpenSM). Simplifications: leases do not run out (the SA keeps a record until it is
+//! deleted), ServiceKeys are not checked, and a query is answered with the matching records of
+//! every partition, not only those the requester shares with the service.
 
 use crate::sa::{
     STATUS_INSUFFICIENT_COMPONENTS,
@@ -213,8 +215,8 @@ impl Services {
 
     /// GET_TABLE: every record with the fields of `query` that `comps` selects, one after the
     /// other; none is an empty table.
-    pub(crate) fn table(&self, comps: u64, query: &ServiceRec) -> Status<KVec<u8>> {
-        let mut out = KVec::new();
+    pub(crate) fn table(&self, comps: u64, query: &ServiceRec) -> Status<KVVec<u8>> {
+        let mut out = KVVec::new();
         for r in self.records.iter().filter(|r| r.matches(comps, query)) {
             out.extend_from_slice(&r.0, GFP_KERNEL)
                 .map_err(|_| STATUS_NO_RESOURCES)?;

@@ -8,14 +8,15 @@
  *	any ID) named NAME ("-": any name) with RESOLVE_IB_SERVICE. COUNT > 0:
  *	ADDRINFO_RESOLVED, and QUERY(IB_SERVICE) returns COUNT records, each
  *	whole (see record_ok()); one line per record, "gid <GID>" (as sysfs
- *	shows it), for the caller to check. COUNT 0: ADDRINFO_ERROR, and its status is printed as
- *	"status <n>".
+ *	shows it), for the caller to check. COUNT 0: ADDRINFO_ERROR, and
+ *	QUERY's answer ENODATA; prints "event <n> status <n>" and
+ *	"query <errno text>".
  *
- *   rdma_rs_ib_service race ADDR ID NAME ROUNDS
+ *   rdma_rs_ib_service race ADDR ID NAME COUNT ROUNDS
  *	ROUNDS times, on a new id: a thread issues QUERY(IB_SERVICE) in a loop
  *	while the main thread resolves. Each answer is ENODATA (nothing
- *	published yet) or the records, whole: a record with a byte the SA did
- *	not send (uninitialised memory, SLUB's poison) fails. Prints the
+ *	published yet) or COUNT records, whole: a record with a byte the SA
+ *	did not send (uninitialised memory, SLUB's poison) fails. Prints the
  *	number of answers with records.
  *
  * Exit status: 0 as expected, 1 not as expected, 2 cannot run.
@@ -36,6 +37,34 @@
 #include <unistd.h>
 #include <rdma/rdma_user_cm.h>
 #include "rdma_rs_ucma.h"
+
+/*
+ * QUERY's IB service records (RDMA_USER_CM_QUERY_IB_SERVICE), which older
+ * uapi headers lack.
+ */
+#define RS_QUERY_IB_SERVICE 3
+#define RS_IB_SERVICE_FLAG_ID 0x1
+#define RS_IB_SERVICE_FLAG_NAME 0x2
+
+struct rs_service_rec {
+	__be64 id;
+	__u8 gid[16];
+	__be16 pkey;
+	__u8 reserved[2];
+	__be32 lease;
+	__u8 key[16];
+	__u8 name[64];
+	__u8 data_8[16];
+	__be16 data_16[8];
+	__be32 data_32[4];
+	__be64 data_64[2];
+};
+
+struct rs_query_ib_service_resp {
+	__u32 num_service_recs;
+	__u32 reserved;
+	struct rs_service_rec recs[];
+};
 
 #define DEV "/dev/infiniband/rdma_cm"
 #define EVENT_ADDRINFO_RESOLVED 16
@@ -244,6 +273,7 @@ static int run_resolve(int fd, unsigned int count)
 struct racer {
 	int fd;
 	__u32 id;
+	unsigned int count;
 	atomic_int stop;
 	int answers;
 	int bad;
@@ -267,8 +297,8 @@ static void *race_queries(void *arg)
 		}
 		r->answers++;
 		n = out.head.num_service_recs;
-		if (!n || n > RECS_MAX) {
-			printf("%u records published\n", n);
+		if (n != r->count || n > RECS_MAX) {
+			printf("%u records published, not %u\n", n, r->count);
 			r->bad++;
 			break;
 		}
@@ -286,13 +316,13 @@ static void *race_queries(void *arg)
 	return NULL;
 }
 
-static int run_race(int fd, int rounds)
+static int run_race(int fd, unsigned int count, int rounds)
 {
 	struct rdma_ucm_event_resp ev = {};
 	int round, answers = 0;
 
 	for (round = 0; round < rounds; round++) {
-		struct racer r = { .fd = fd, .id = bound_id(fd) };
+		struct racer r = { .fd = fd, .id = bound_id(fd), .count = count };
 		struct rdma_ucm_destroy_id_resp dr;
 		struct rdma_ucm_destroy_id d = {
 			.response = (uintptr_t)&dr, .id = r.id,
@@ -330,8 +360,10 @@ int main(int argc, char **argv)
 {
 	int fd, n;
 
-	if (argc != 6 || (strcmp(argv[1], "resolve") && strcmp(argv[1], "race"))) {
-		fprintf(stderr, "usage: %s resolve|race ADDR ID NAME COUNT|ROUNDS\n", argv[0]);
+	if (!((argc == 6 && !strcmp(argv[1], "resolve")) ||
+	      (argc == 7 && !strcmp(argv[1], "race")))) {
+		fprintf(stderr, "usage: %s resolve ADDR ID NAME COUNT\n"
+			"       %s race ADDR ID NAME COUNT ROUNDS\n", argv[0], argv[0]);
 		return 2;
 	}
 	bind_addr.sin_family = AF_INET;
@@ -353,5 +385,5 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "resolve"))
 		return run_resolve(fd, n);
-	return run_race(fd, n);
+	return run_race(fd, n, atoi(argv[6]));
 }

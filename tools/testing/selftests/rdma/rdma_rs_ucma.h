@@ -35,31 +35,6 @@ struct rs_write_cm_event {
 	} param;
 };
 
-/* QUERY's IB service records (RDMA_USER_CM_QUERY_IB_SERVICE). */
-#define RS_QUERY_IB_SERVICE 3
-#define RS_IB_SERVICE_FLAG_ID 0x1
-#define RS_IB_SERVICE_FLAG_NAME 0x2
-
-struct rs_service_rec {
-	__be64 id;
-	__u8 gid[16];
-	__be16 pkey;
-	__u8 reserved[2];
-	__be32 lease;
-	__u8 key[16];
-	__u8 name[64];
-	__u8 data_8[16];
-	__be16 data_16[8];
-	__be32 data_32[4];
-	__be64 data_64[2];
-};
-
-struct rs_query_ib_service_resp {
-	__u32 num_service_recs;
-	__u32 reserved;
-	struct rs_service_rec recs[];
-};
-
 /* Size of each command's input structure; 0: GET_OPTION, no handler. */
 static const size_t in_size[NCMDS] = {
 	[RDMA_USER_CM_CMD_CREATE_ID] = sizeof(struct rdma_ucm_create_id),
