@@ -20,6 +20,7 @@ use crate::{
         SA_DATA, //
     },
     service::{
+        write_name,
         ServiceRec,
         SERVICE_REC_SIZE, //
     },
@@ -176,13 +177,8 @@ impl fmt::Display for Entry {
                 records,
             } => {
                 write!(f, " service_id={id:#018x} service_gid={gid:?} name=")?;
-                for &b in name.iter().take_while(|&&b| b != 0) {
-                    if b.is_ascii_graphic() {
-                        write!(f, "{}", b as char)?;
-                    } else {
-                        write!(f, "\\x{b:02x}")?;
-                    }
-                }
+                let end = name.iter().position(|&b| b == 0).unwrap_or(name.len());
+                write_name(f, &name[..end])?;
                 if let Some(n) = records {
                     write!(f, " records={n}")?;
                 }

@@ -147,15 +147,20 @@ impl fmt::Display for ServiceRec {
             self.gid(),
             self.pkey()
         )?;
-        for &b in self.name() {
-            if b.is_ascii_graphic() {
-                write!(f, "{}", b as char)?;
-            } else {
-                write!(f, "\\x{b:02x}")?;
-            }
-        }
-        Ok(())
+        write_name(f, self.name())
     }
+}
+
+/// Writes a service name, its bytes that are not printable ASCII as `\\xNN`.
+pub(crate) fn write_name(f: &mut fmt::Formatter<'_>, name: &[u8]) -> fmt::Result {
+    for &b in name {
+        if b.is_ascii_graphic() {
+            write!(f, "{}", b as char)?;
+        } else {
+            write!(f, "\\x{b:02x}")?;
+        }
+    }
+    Ok(())
 }
 
 /// The service records the SA keeps, in the order they were registered.
