@@ -362,14 +362,8 @@ impl Endpoint {
             qp.post_recv(buf).map_err(|(e, _)| e)?;
         }
         session.events.lock().pd = Some(pd);
-        // SAFETY: No context: the handler does not use one.
-        unsafe {
-            id.ops().join(
-                &group_addr,
-                JoinStates::from(JoinState::Full),
-                core::ptr::null_mut(),
-            )?
-        };
+        id.ops()
+            .join(&group_addr, JoinStates::from(JoinState::Full))?;
         let joined = session.events.wait(EVENT_WAIT_MS, |e| e.joined.clone())?;
         let joined = joined.map_err(Error::from_errno)?;
         qp.attach_mcast(joined.mgid, joined.mlid)?;
@@ -649,14 +643,7 @@ fn bench(src: [u8; 4], group: [u8; 4], members: u32, groups: u32) -> Result<Benc
     for id in ids.iter_mut() {
         for g in 0..groups {
             let addr = SockAddr::inet(nth_group(group, g), 0);
-            // SAFETY: No context: the handler does not use one.
-            unsafe {
-                id.ops().join(
-                    &addr,
-                    JoinStates::from(JoinState::Full),
-                    core::ptr::null_mut(),
-                )?
-            };
+            id.ops().join(&addr, JoinStates::from(JoinState::Full))?;
         }
     }
     state.wait(BENCH_WAIT_MS, |e| {

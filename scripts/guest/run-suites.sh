@@ -97,7 +97,7 @@ suite_kunit() {
 	# of the build is a failure, not a smaller pass count.
 	local want suite count got
 	for want in rdma_cm_mcast:6 rdma_roce_gid_filter:4 rdma_sa_mcast:12 \
-		rdma_sa_mcast_rec:2 rdma_sib_faults:2 rdma_sib_sa:12 rdma_sib_service:3 rdma_ucm_rs:3 \
+		rdma_sa_mcast_rec:2 rdma_sib_faults:2 rdma_sib_sa:13 rdma_sib_service:3 rdma_ucm_rs:3 \
 		rust_kernel_net_notifier:3 \
 		rust_kernel_rdma_addr:2 rust_kernel_rdma_gid:7 rust_kernel_rdma_port:2 \
 		rust_kernel_rdma_sa:4 rust_kernel_rdma_ucm:2 rust_kernel_str_name_buf:1 \

@@ -518,15 +518,30 @@ impl Ops<'_> {
         to_result(unsafe { bindings::rdma_notify(self.as_raw(), event) })
     }
 
+    /// `rdma_join_multicast()` of `addr` with `state`, for a handler that tells its joins
+    /// apart by address or has one: the id's events of the join carry no context
+    /// ([`Event::ud_private_data`] is null).
+    #[inline]
+    pub fn join(&self, addr: &SockAddr, state: JoinStates) -> Result {
+        // SAFETY: A null context points to nothing that must stay valid.
+        unsafe { self.join_with_context(addr, state, core::ptr::null_mut()) }
+    }
+
     /// `rdma_join_multicast()` of `addr` with `state`; the id's events of the join carry
     /// `context` (see [`Event::ud_private_data`]).
     ///
     /// # Safety
     ///
-    /// Whatever `context` points to must stay valid for the id's event handler until the join
-    /// is left or the id destroyed.
+    /// `context` must be what the id's [`Handler`] takes [`Event::ud_private_data`] of a
+    /// multicast event for (or null, if the handler checks for it), and stay valid for the
+    /// handler until the join is left or the id destroyed.
     #[inline]
-    pub unsafe fn join(&self, addr: &SockAddr, state: JoinStates, context: *mut c_void) -> Result {
+    pub unsafe fn join_with_context(
+        &self,
+        addr: &SockAddr,
+        state: JoinStates,
+        context: *mut c_void,
+    ) -> Result {
         // SAFETY: The id is alive and its calls serialised; the address is read inside its
         // storage; the caller keeps `context` valid for the handler.
         to_result(unsafe {
@@ -599,7 +614,7 @@ impl<'a> Event<'a> {
     }
 
     /// The private data pointer of a UD event's parameters: for multicast events, the
-    /// context given to [`Ops::join`].
+    /// context given to [`Ops::join_with_context`] (null for [`Ops::join`]).
     pub fn ud_private_data(&self) -> *const c_void {
         // SAFETY: Every member of the union starts with a field of the same size as the
         // pointer or larger, and events start zeroed or come from rdma_cm whole: the first

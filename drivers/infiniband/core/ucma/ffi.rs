@@ -283,9 +283,10 @@ impl Handler for UcmaHandler {
             bindings::rdma_cm_event_type_RDMA_CM_EVENT_MULTICAST_JOIN
             | bindings::rdma_cm_event_type_RDMA_CM_EVENT_MULTICAST_ERROR => {
                 let p = ev.ud_private_data();
-                // SAFETY: The private data of a multicast event of the piece's ids is the join
-                // given to `LockedId::join()`, alive until it is left (or the id destroyed),
-                // and no event of it comes after that.
+                // SAFETY: The private data of a multicast event of the piece's ids is null (a
+                // join by `Ops::join()`, which this piece does not make) or the join given to
+                // `LockedId::join()`, alive until it is left (or the id destroyed), and no
+                // event of it comes after that.
                 (!p.is_null()).then(|| unsafe { ArcBorrow::<Multicast>::from_raw(p.cast()) })
             }
             _ => None,
@@ -547,7 +548,7 @@ impl LockedId<'_> {
         // SAFETY: The join is kept until it is left or its id destroyed: by the command that
         // joins, then by the file's table, then by the command that leaves (or by the table
         // until the context's id is destroyed, see `context::destroy_private()`).
-        unsafe { self.ops.join(&mc.addr, state, context) }
+        unsafe { self.ops.join_with_context(&mc.addr, state, context) }
     }
 }
 

@@ -10,6 +10,9 @@
 //!   named by index (device `sibN` is index N):
 //!   - `delete MGID`: deletes a group with its members, who are not told;
 //!   - `mlid MGID MLID`: moves a group to another multicast LID;
+//!   - `keys MGID QKEY PKEY`: gives a group another Q_Key and P_Key, which no SM does to a
+//!     live group (a fault to inject); its members are not told, and joins that ask for the
+//!     old keys are refused (ERR_REQ_INVALID);
 //!   - `forget PORT`: forgets every membership of a port;
 //!   - `port-err PORT`, `port-active PORT`: takes a port down (PORT_ERR; the SA forgets its
 //!     memberships, as an SM does when its sweep finds the port gone, and takes no join for it
@@ -162,6 +165,10 @@ fn run_command(server: &SaServer, line: &str) -> Result {
             .sa
             .lock()
             .set_mlid(fabric, &args[0].parse()?, num16(1)?),
+        ("keys", 3) => server
+            .sa
+            .lock()
+            .set_keys(&args[0].parse()?, num(1)?, num16(2)?),
         ("forget", 1) => forget(num(0)?).map(drop),
         ("port-err", 1) => {
             // As an SM sweeping the subnet: a port that went down leaves its groups. The SA

@@ -358,6 +358,21 @@ impl Sa {
         Ok(())
     }
 
+    /// Gives the group of `mgid` Q_Key `qkey` and P_Key `pkey`; its members are not told
+    /// (fault injection: an SM does not change a live group's keys). From then on a join that
+    /// asks for the old Q_Key, or for a P_Key of another partition (P_Keys compare without
+    /// their membership bit), is refused with ERR_REQ_INVALID.
+    pub(crate) fn set_keys(&mut self, mgid: &Gid, qkey: u32, pkey: u16) -> Result {
+        if pkey & 0x7fff == 0 {
+            return Err(EINVAL);
+        }
+        let gi = self.find(mgid).ok_or(ENOENT)?;
+        let rec = &mut self.groups[gi].rec;
+        rec.set_qkey(qkey);
+        rec.set_pkey(pkey);
+        Ok(())
+    }
+
     /// Forgets every membership of the port with GUID `guid`, as when the SM lost the port;
     /// the groups left without a full member go. Returns the number of memberships forgotten.
     pub(crate) fn forget_port(&mut self, fabric: &impl Fabric, guid: u64) -> usize {
@@ -1062,6 +1077,11 @@ mod tests {
         ask(sa, f, &mc(METHOD_DELETE, c, &r)).unwrap()
     }
 
+    /// The link-local MGID ff12::`n`.
+    fn link_local_mgid(n: u8) -> Gid {
+        Gid([0xff, 0x12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, n])
+    }
+
     /// A full create request with MGID `mgid` (zero: SA-assigned).
     fn create_rec(mgid: Gid, port: u32) -> (McMemberComps, McMemberRec) {
         use McMemberComp as C;
@@ -1153,11 +1173,7 @@ mod tests {
     fn a_full_member_creates_the_last_member_deletes() {
         let f = FakeFabric::new();
         let mut sa = Sa::new(&f).unwrap();
-        let mut mgid = [0u8; 16];
-        mgid[0] = 0xff;
-        mgid[1] = 0x12;
-        mgid[15] = 7;
-        let mgid = Gid(mgid);
+        let mgid = link_local_mgid(7);
         // A non-member cannot create.
         assert_eq!(
             join(&mut sa, &f, mgid, 1, JoinState::Non).status(),
@@ -1200,6 +1216,37 @@ mod tests {
             0
         );
         assert_eq!(f.mft(MLID_FIRST + 1), Some(0b010));
+    }
+
+    #[test]
+    fn new_keys_refuse_joins_with_the_old() {
+        let f = FakeFabric::new();
+        let mut sa = Sa::new(&f).unwrap();
+        let mgid = link_local_mgid(8);
+        let (c, r) = create_rec(mgid, 1);
+        assert_eq!(
+            ask(&mut sa, &f, &mc(METHOD_SET, c, &r)).unwrap().status(),
+            0
+        );
+        let unknown = Gid([0xff; 16]);
+        assert_eq!(sa.set_keys(&unknown, 0x4321, 0xffff), Err(ENOENT));
+        assert_eq!(sa.set_keys(&mgid, 0x4321, 0x8000), Err(EINVAL));
+        let mut other = r;
+        other.set_port_gid(port_gid(2));
+        // The group's Q_Key changed: the old one is refused.
+        sa.set_keys(&mgid, 0x4321, 0xffff).unwrap();
+        let resp = ask(&mut sa, &f, &mc(METHOD_SET, c, &other)).unwrap();
+        assert_eq!(resp.status(), STATUS_REQ_INVALID);
+        // Its P_Key changed: the old one is refused, even with the new Q_Key.
+        sa.set_keys(&mgid, 0x1234, 0x8002).unwrap();
+        let resp = ask(&mut sa, &f, &mc(METHOD_SET, c, &other)).unwrap();
+        assert_eq!(resp.status(), STATUS_REQ_INVALID);
+        assert_eq!(sa.counts(), (2, 1));
+        // Back to the keys the members ask for.
+        sa.set_keys(&mgid, 0x1234, 0xffff).unwrap();
+        let resp = ask(&mut sa, &f, &mc(METHOD_SET, c, &other)).unwrap();
+        assert_eq!(resp.status(), 0);
+        assert_eq!(sa.counts(), (2, 2));
     }
 
     #[test]

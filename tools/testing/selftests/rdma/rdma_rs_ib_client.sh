@@ -8,7 +8,10 @@
 # for the port space and as the SA's message log shows them; datagrams both
 # ways, each checked (header, length, pattern from its number) by the
 # receiver; leaves answered by the SA; bad commands refused with their errno;
-# and a device that goes away under joined endpoints.
+# joins whose keys are not their group's, refused by the SA multicast piece
+# (the port is a member already) or by the SA (ERR_REQ_INVALID, after the SA
+# changed the group's Q_Key or P_Key); an endpoint destroyed while the SA holds
+# its join; and a device that goes away under joined endpoints.
 #
 # Also from user space, through the rdma_cm device (rdma_rs_ib_service.c): IB
 # service resolution (RESOLVE_IB_SERVICE) against the SA's service records,
@@ -24,7 +27,7 @@ rs_require_root
 rs_require_cmds rdma ip
 
 ktap_print_header
-ktap_set_plan 16
+ktap_set_plan 19
 
 NS_A=rs_cla
 NS_B=rs_clb
@@ -197,12 +200,14 @@ rs_result "bad commands refused with their errno (EINVAL, EEXIST, ENOENT, no add
 # 10. The sample's benchmark, small: 20 ids joining one group (one SA join
 # per port and group: the SA multicast piece counts the other members), then
 # one id joining 20 groups (20 SA joins); every join answered, then left.
-# sets_from lid mgid-regex: the SET requests from lid for the MGIDs matching
-# mgid-regex, one per transaction (ib_mad's retries reuse the TID).
-sets_from() {
-	grep -E " req lid=$1 tid=[^ ]* SET MCMemberRecord .*mgid=$2 " $SA/log |
-		sed 's/.* tid=\([^ ]*\) .* mgid=\([^ ]*\) .*/\1 \2/' | sort -u | wc -l
+# tids regex: the SA log's transactions with a message matching regex, each
+# once (ib_mad's sends again of a request reuse its TID).
+tids() {
+	grep -E "$1" $SA/log | sed 's/.* tid=\([^ ]*\) .*/\1/' | sort -u | wc -l
 }
+# sets_from lid mgid-regex: the SET requests from lid for the MGIDs matching
+# mgid-regex, one per transaction.
+sets_from() { tids " req lid=$1 tid=[^ ]* SET MCMemberRecord .*mgid=$2 "; }
 bench_ok() {
 	local line want="members=20 groups=1 joins=20 failed=0 "
 	ctl $NS_A "bench 10.80.0.1 239.3.1.1 20 1" ||
@@ -293,7 +298,117 @@ race() {
 }
 rs_result "RESOLVE_IB_SERVICE racing QUERY(IB_SERVICE): no record read before it is filled" race
 
-# 13. Leaves: each port's last member of a group gone, the SA gets a DELETE of
+# 13. A join whose record does not match its group's, refused by the SA
+# multicast piece itself: A joins a new group in RDMA_PS_IPOIB (MGID 0: the SA
+# creates it with the broadcast group's Q_Key, 0xb1b, MTU and rate); a second
+# endpoint of A joins it in RDMA_PS_UDP, whose record differs in the Q_Key
+# alone (0x1234567; no MTU, rate or hop limit in its component mask). The port
+# is a member already: the piece compares the records and answers EINVAL, one
+# call of ib_sa_join_multicast() and no SET to the SA.
+KEYS_MGID=
+local_mismatch() {
+	local calls
+	ctl $NS_A "join ka 10.80.0.1 0.0.0.0 ipoib" ||
+		{ rs_log "ka: $(cat "$RS_OUT/ctl.err")"; return 1; }
+	KEYS_MGID=$(field ka mgid)
+	rs_log "ka: $KEYS_MGID qkey=$(field ka qkey)"
+	[[ "$KEYS_MGID" == ff12:a01b:ffff:* ]] && [ "$(field ka qkey)" = 0xb1b ] || return 1
+	calls=$(rs_probe_hits ib_sa_join_multicast)
+	refused "Invalid argument" $NS_A "join ku 10.80.0.1 $KEYS_MGID udp" || return 1
+	calls=$(($(rs_probe_hits ib_sa_join_multicast) - calls))
+	rs_log "ib_sa_join_multicast() calls for ku: $calls"
+	[ "$calls" = 1 ] && [ "$(sets_from "$LID_A" "$KEYS_MGID")" = 0 ]
+}
+rs_result "a join whose Q_Key is not its joined group's: EINVAL, no SET to the SA" \
+	local_mismatch
+
+# 14. Keys that no longer match at the SA (fault injection: an SM does not
+# change a live group's keys): the SA gives the group another Q_Key, then
+# another P_Key; each time B's join (RDMA_PS_IPOIB, the keys of before) is
+# answered ERR_REQ_INVALID (0x0200) and refused with EINVAL. With the keys
+# back, B joins and datagrams go both ways; both leave, and the group goes.
+# refusals lid mgid: the SA's answers ERR_REQ_INVALID to lid's SETs of mgid,
+# one per transaction.
+refusals() { tids " resp lid=$1 tid=[^ ]* GET_RESP MCMemberRecord .*status=0x0200 mgid=$2 "; }
+sa_mismatch() {
+	local m=$KEYS_MGID n
+	[ -n "$m" ] || { rs_log "no group: the step before failed"; return 1; }
+	echo "keys $m 0x7777 0xffff" >$SA/control || return 1
+	grep -qE "^$m .* qkey=0x7777 pkey=0xffff " $SA/groups ||
+		{ rs_log "$(cat $SA/groups)"; return 1; }
+	refused "Invalid argument" $NS_B "join kb 10.80.0.2 $m ipoib" || return 1
+	echo "keys $m 0xb1b 0x8002" >$SA/control || return 1
+	refused "Invalid argument" $NS_B "join kb 10.80.0.2 $m ipoib" || return 1
+	n=$(refusals "$LID_B" "$m")
+	rs_log "ERR_REQ_INVALID answers to LID $LID_B: $n"
+	[ "$n" = 2 ] || return 1
+	echo "keys $m 0xb1b 0xffff" >$SA/control || return 1
+	ctl $NS_B "join kb 10.80.0.2 $m ipoib" ||
+		{ rs_log "kb: $(cat "$RS_OUT/ctl.err")"; return 1; }
+	transfer ka kb 5 64 && transfer kb ka 5 64 || return 1
+	ctl $NS_A "leave ka" && ctl $NS_B "leave kb" || return 1
+	rs_wait eval '! grep -q "^$m " $SA/groups' || { rs_log "$m still at the SA"; return 1; }
+}
+rs_result "SA keys changed under a group: B's joins ERR_REQ_INVALID (EINVAL); keys back, B joins" \
+	sa_mismatch
+
+# 15. An endpoint destroyed while its join is in flight: the SA holds A's SET
+# of 239.3.0.5; the command is killed (its wait ends with EINTR), so the
+# sample destroys the id and rdma_cm frees the join before the SA answers.
+# Released, the SA carries out the SET; A's port, with no member left, leaves
+# with a DELETE, and the group goes. The release must come before ib_sa gives
+# up (10 sends 300 ms apart): everything up to it runs without a fork, and a
+# run that did not make it (11 sends of the SET) says so.
+# held_one: the SA holds one request (no fork: builtins only).
+held_one() {
+	local l
+	while read -r l; do [ "$l" = "held 1" ] && return 0; done <$SA/faults
+	return 1
+}
+free_midjoin() {
+	local m=ff12:4001:ffff:0000:0000:0000:0f03:0005 pid t0 i tid sends
+	echo "hold 1 method=SET mgid=$m" >$SA/faults || return 1
+	ip netns exec $NS_A bash -c 'mountpoint -q /sys/kernel/debug ||
+		mount -t debugfs none /sys/kernel/debug
+		echo "join fa 10.80.0.1 239.3.0.5" >'"$DBG"'/control' 2>"$RS_OUT/ctl.err" &
+	pid=$!
+	for ((i = 0; i < 10 * RS_WAIT; i++)); do
+		held_one && break
+		rs_sleep 0.1
+	done
+	t0=$EPOCHREALTIME
+	if ! held_one; then
+		kill $pid
+		echo clear >$SA/faults
+		wait $pid
+		rs_log "no SET held: $(cat $SA/faults)"
+		return 1
+	fi
+	kill -TERM $pid
+	if wait $pid; then
+		echo release >$SA/control
+		rs_log "the join went through"
+		return 1
+	fi
+	echo release >$SA/control || return 1
+	rs_log "SET held, command killed, its id destroyed, then released in" \
+		"$(((${EPOCHREALTIME/./} - ${t0/./}) / 1000)) ms"
+	tid=$(grep -E " req lid=$LID_A .* SET MCMemberRecord .*fault=hold" $SA/log |
+		sed -n 's/.* tid=\([^ ]*\) .*/\1/p' | head -1)
+	[ -n "$tid" ] || { rs_log "no held SET in the SA's log"; return 1; }
+	sends=$(grep -cE " req lid=$LID_A tid=$tid SET " $SA/log)
+	rs_log "the held SET ($tid) came $sends times"
+	[ "$sends" -lt 11 ] || { rs_log "too slow: ib_sa gave up before the release"; return 1; }
+	rs_wait grep -qE " resp lid=$LID_A .* DELETE_RESP MCMemberRecord .*status=0x0000 mgid=$m " \
+		$SA/log || { rs_log "no DELETE from LID $LID_A"; return 1; }
+	grep -qE " resp lid=$LID_A tid=$tid GET_RESP MCMemberRecord .*status=0x0000 mgid=$m " \
+		$SA/log || { rs_log "the held SET was not answered"; return 1; }
+	[ "$(cat $SA/faults)" = "held 0" ] && ! grep -q "^$m " $SA/groups
+}
+rs_result "an endpoint destroyed while the SA holds its join: the port leaves, the group goes" \
+	free_midjoin
+
+# 16. Leaves: each port's last member of a group gone, the SA gets a DELETE of
 # it, and the group goes with its last member.
 left() {
 	local mgid
@@ -308,13 +423,13 @@ mgid=$mgid " $SA/log || { rs_log "no DELETE of $mgid from LID $lid"; return 1; }
 }
 rs_result "leaves: a DELETE from each port, the group gone at the SA" left
 
-# 14. The joins and leaves ran the implementations claimed.
+# 17. The joins and leaves ran the implementations claimed.
 impl=$(cat /sys/module/ib_core/parameters/sa_mcast_impl)
 # shellcheck disable=SC2086
 rs_result "the sample's joins and leaves ran the implementations claimed ($impl)" \
 	rs_dispatch_ran $IB_ENTRIES
 
-# 15. The device goes with joined endpoints: rdma_cm waits for their ids,
+# 18. The device goes with joined endpoints: rdma_cm waits for their ids,
 # which the sample destroys from its workqueue; the fabric unloads.
 device_gone() {
 	local pid
@@ -335,7 +450,7 @@ device_gone() {
 }
 rs_result "endpoints destroyed when their device goes; the fabric unloads" device_gone
 
-# 16. The sample unloads; the kernel log has no report.
+# 19. The sample unloads; the kernel log has no report.
 rs_result "rust_rdma_mcast unloads; no kernel report" \
 	eval 'modprobe -r rust_rdma_mcast && rs_kernel_log_clean "$MARK"'
 
