@@ -20,6 +20,7 @@ use crate::{
         SA_DATA, //
     },
     service::{
+        until_nul,
         write_name,
         ServiceRec,
         SERVICE_REC_SIZE, //
@@ -177,8 +178,7 @@ impl fmt::Display for Entry {
                 records,
             } => {
                 write!(f, " service_id={id:#018x} service_gid={gid:?} name=")?;
-                let end = name.iter().position(|&b| b == 0).unwrap_or(name.len());
-                write_name(f, &name[..end])?;
+                write_name(f, until_nul(name))?;
                 if let Some(n) = records {
                     write!(f, " records={n}")?;
                 }

@@ -122,9 +122,7 @@ impl ServiceRec {
 
     /// The service name, up to its first NUL.
     pub(crate) fn name(&self) -> &[u8] {
-        let name = &self.0[48..48 + NAME_SIZE];
-        let end = name.iter().position(|&b| b == 0).unwrap_or(NAME_SIZE);
-        &name[..end]
+        until_nul(&self.0[48..48 + NAME_SIZE])
     }
 
     /// Whether this record has the fields of `query` that `comps` selects.
@@ -149,6 +147,12 @@ impl fmt::Display for ServiceRec {
         )?;
         write_name(f, self.name())
     }
+}
+
+/// The bytes of a NUL-padded name before its first NUL.
+pub(crate) fn until_nul(name: &[u8]) -> &[u8] {
+    let end = name.iter().position(|&b| b == 0).unwrap_or(name.len());
+    &name[..end]
 }
 
 /// Writes a service name, its bytes that are not printable ASCII as `\\xNN`.

@@ -152,17 +152,26 @@ rs_result "RDMA_PS_IPOIB: one MGID ff12:401b:..., Q_Key 0xb1b, an MLID; SA answe
 	joined ia ib ff12:401b: 0xb1b
 rs_result "RDMA_PS_IPOIB datagrams both ways, data checked" both_ways i
 
-# 8. MGID 0: A asks the SA for a new group (a join of 0.0.0.0 is one of MGID
-# 0); the SA assigns ff12:a01b:<P_Key>::<n>, which B joins by that MGID (an
-# IPv6 address of that form is an SA-assigned MGID to rdma_cm); datagrams
-# both ways.
+# new_group name [ps]: endpoint name of namespace A asks the SA for a new
+# group in port space ps (a join of 0.0.0.0 is one of MGID 0); the MGID the
+# SA assigned, ff12:a01b:<P_Key>::<n>, in $NEW_MGID.
+NEW_MGID=
+new_group() {
+	NEW_MGID=
+	ctl $NS_A "join $1 10.80.0.1 0.0.0.0${2:+ $2}" ||
+		{ rs_log "$1: $(cat "$RS_OUT/ctl.err")"; return 1; }
+	NEW_MGID=$(field "$1" mgid)
+	rs_log "$1: SA-assigned MGID $NEW_MGID"
+	[[ "$NEW_MGID" == ff12:a01b:ffff:* ]]
+}
+
+# 8. MGID 0: A asks the SA for a new group; B joins it by its MGID (an IPv6
+# address of that form is an SA-assigned MGID to rdma_cm); datagrams both
+# ways.
 mgid_zero() {
 	local mgid
-	ctl $NS_A "join za 10.80.0.1 0.0.0.0" ||
-		{ rs_log "za: $(cat "$RS_OUT/ctl.err")"; return 1; }
-	mgid=$(field za mgid)
-	rs_log "SA-assigned MGID: $mgid"
-	[[ "$mgid" == ff12:a01b:ffff:* ]] || return 1
+	new_group za || return 1
+	mgid=$NEW_MGID
 	local zero=0000:0000:0000:0000:0000:0000:0000:0000
 	grep -qE " req lid=$LID_A .* SET MCMemberRecord .*mgid=$zero " $SA/log ||
 		{ rs_log "no SET of MGID 0 from LID $LID_A"; return 1; }
@@ -308,11 +317,10 @@ rs_result "RESOLVE_IB_SERVICE racing QUERY(IB_SERVICE): no record read before it
 KEYS_MGID=
 local_mismatch() {
 	local calls
-	ctl $NS_A "join ka 10.80.0.1 0.0.0.0 ipoib" ||
-		{ rs_log "ka: $(cat "$RS_OUT/ctl.err")"; return 1; }
-	KEYS_MGID=$(field ka mgid)
-	rs_log "ka: $KEYS_MGID qkey=$(field ka qkey)"
-	[[ "$KEYS_MGID" == ff12:a01b:ffff:* ]] && [ "$(field ka qkey)" = 0xb1b ] || return 1
+	new_group ka ipoib || return 1
+	KEYS_MGID=$NEW_MGID
+	rs_log "ka: qkey=$(field ka qkey)"
+	[ "$(field ka qkey)" = 0xb1b ] || return 1
 	calls=$(rs_probe_hits ib_sa_join_multicast)
 	refused "Invalid argument" $NS_A "join ku 10.80.0.1 $KEYS_MGID udp" || return 1
 	calls=$(($(rs_probe_hits ib_sa_join_multicast) - calls))
