@@ -7,16 +7,17 @@
 //! other state means exactly one context does, either a work item of the port's queue or the
 //! completion of the group's SA query, and that context owns one user count of the group.
 //!
-//! The members of a group are on `pending` or `active`, ordered as they were put there: red-
-//! black trees keyed by a sequence number of the group, so that any member is taken off in
-//! logarithmic time (C's `list_del()`). Each member brings the tree node it uses all its life.
+//! The members of a group are on `pending` or `active`, ordered as they were put there: the two
+//! lists of a [`ListSet`], which knows which of them holds a member, so that any member is taken
+//! off in constant time (C's `list_del()`).
 
 use super::{
     member::{
         CallbackHold,
         Member,
-        MemberList,
-        Phase, //
+        Phase,
+        ACTIVE,
+        PENDING, //
     },
     port::{
         Key,
@@ -29,8 +30,11 @@ use super::{
     },
 };
 use kernel::{
+    list::{
+        ListArc,
+        ListSet, //
+    },
     prelude::*,
-    rbtree::RBTree,
     rdma::sa::{
         JoinStates,
         McMemberComp,
@@ -64,19 +68,15 @@ pub(crate) enum State {
     PkeyEvent,
 }
 
-/// Members in the order they were queued.
-pub(crate) type MemberQueue = RBTree<u64, Arc<Member>>;
-
 /// The part of a group under its lock.
 pub(crate) struct GroupInner {
     /// Where the group is in its port's table.
     pub(crate) key: Key,
     /// The group's record at the SA; its join state is the port's combined membership.
     pub(crate) rec: McMemberRec,
-    /// Members waiting to be joined; the first one's join is the one being processed.
-    pub(crate) pending: MemberQueue,
-    /// Joined members.
-    pub(crate) active: MemberQueue,
+    /// The members: [`PENDING`], waiting to be joined (the first one's join is the one being
+    /// processed), and [`ACTIVE`], joined.
+    pub(crate) queues: ListSet<Member, 2>,
     /// The last sequence number given to a member put on a queue.
     last_seq: u64,
     /// The sequence number, on `pending`, of the member whose join is at the SA.
@@ -89,60 +89,37 @@ pub(crate) struct GroupInner {
 }
 
 impl GroupInner {
-    /// Puts `m`, which is on neither queue, at the back of `list`.
-    fn link(&mut self, m: &Arc<Member>, list: MemberList) {
+    /// Puts `m`, which is on neither queue, at the back of queue `list`.
+    fn link(&mut self, m: &Arc<Member>, list: usize) {
         self.last_seq += 1;
         let seq = self.last_seq;
-        let st = m.state.access_mut(self);
-        let Some(node) = st.node.take() else {
-            // A member off the queues always holds its node: a bug, and the member is lost
+        m.state.access_mut(self).seq = seq;
+        let Ok(la) = ListArc::try_from_arc(m.clone()) else {
+            // A member off the queues has no list reference out: a bug, and the member is lost
             // to its group's machine rather than queued twice.
             kernel::warn_on!(true);
             return;
         };
-        st.list = list;
-        st.seq = seq;
-        let node = node.into_node(seq, m.clone());
-        let queue = match list {
-            MemberList::Pending => &mut self.pending,
-            MemberList::Active => &mut self.active,
-            MemberList::Neither => return,
-        };
-        queue.insert(node);
+        if self.queues.push_back(list, la).is_err() {
+            kernel::warn_on!(true);
+        }
     }
 
     /// Takes `m` off whichever queue of this group holds it (`list_del_init()`); returns the
     /// queue's reference, for the caller to drop outside the lock.
     fn unlink(&mut self, m: &Member) -> Option<Arc<Member>> {
-        let (list, seq) = {
-            let st = m.state.access(self);
-            (st.list, st.seq)
-        };
-        let queue = match list {
-            MemberList::Neither => return None,
-            MemberList::Pending => &mut self.pending,
-            MemberList::Active => &mut self.active,
-        };
-        let member = queue.get(&seq)?.clone();
-        // The queue's reference goes with the node's key and value; `member` keeps it alive.
-        let node = queue.remove_node(&seq)?.into_reservation();
-        let st = m.state.access_mut(self);
-        st.node = Some(node);
-        st.list = MemberList::Neither;
-        Some(member)
+        self.queues.remove(m).map(|(_, la)| la.into_arc())
     }
 
     /// The first member of `pending`.
-    fn pending_front(&self) -> Option<Arc<Member>> {
-        self.pending.values().next().cloned()
+    fn pending_front(&mut self) -> Option<Arc<Member>> {
+        self.queues.front(PENDING)
     }
 
     /// Whether the first member of `pending` is the one whose join is at the SA.
-    fn head_is_last_join(&self) -> bool {
-        self.pending
-            .keys()
-            .next()
-            .is_some_and(|seq| *seq == self.last_join)
+    fn head_is_last_join(&mut self) -> bool {
+        self.pending_front()
+            .is_some_and(|m| m.state.access(self).seq == self.last_join)
     }
 }
 
@@ -182,8 +159,7 @@ impl Group {
             inner <- kernel::new_spinlock_irq!(GroupInner {
                 key,
                 rec: McMemberRec::with_mgid(kernel::rdma::Gid(key.mgid)),
-                pending: RBTree::new(),
-                active: RBTree::new(),
+                queues: ListSet::new(),
                 last_seq: 0,
                 last_join: 0,
                 members: Membership::default(),
@@ -204,7 +180,7 @@ impl Group {
     /// Queues a new member's join (`queue_join()`); starts the machine if idle.
     pub(crate) fn queue_join(self: &Arc<Self>, m: &Arc<Member>) {
         let mut g = self.inner.lock();
-        g.link(m, MemberList::Pending);
+        g.link(m, PENDING);
         if g.state == State::Idle {
             g.state = State::Busy;
             self.users.inc();
@@ -315,7 +291,7 @@ impl Group {
         let unlinked = g.unlink(m);
         if unlinked.is_some() {
             m.state.access_mut(g).phase = Phase::Member;
-            g.link(m, MemberList::Active);
+            g.link(m, ACTIVE);
         }
         (unlinked, user)
     }
@@ -344,7 +320,7 @@ impl Group {
         let mut g = self.inner.lock();
         if !(g.state == State::PkeyEvent && index == Some(g.pkey_index)) {
             loop {
-                let next = g.active.values().next().cloned();
+                let next = g.queues.front(ACTIVE);
                 let Some(m) = next else {
                     break;
                 };
@@ -474,12 +450,12 @@ impl Group {
             g.pkey_index,
             self.users.as_atomic().load(kernel::sync::atomic::Relaxed),
         ))?;
-        for (queue, name) in [(&g.pending, "pending"), (&g.active, "active")] {
-            for m in queue.values() {
+        for (queue, name) in [(PENDING, "pending"), (ACTIVE, "active")] {
+            for m in g.queues.iter(queue) {
                 let st = m.state.access(&g);
                 w.write_fmt(fmt!(
                     "    member {:p} {:?} {} join_state {:#x}\n",
-                    core::ptr::from_ref::<Member>(m),
+                    core::ptr::from_ref::<Member>(&m),
                     st.phase,
                     name,
                     m.join_state().as_raw()

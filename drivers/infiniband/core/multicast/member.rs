@@ -14,8 +14,13 @@ use super::{
     },
 };
 use kernel::{
+    list::{
+        AtomicTracker,
+        ListLinks,
+        SetSlot,
+        TryNewListArc, //
+    },
     prelude::*,
-    rbtree::RBTreeNodeReservation,
     rdma::sa::{
         JoinStates,
         McMemberComps,
@@ -42,25 +47,16 @@ pub(crate) enum Phase {
     Error,
 }
 
-/// Which queue of its group holds the member.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub(crate) enum MemberList {
-    /// Neither queue: not queued yet, failed, reset or left.
-    Neither,
-    /// `pending`: waiting to be joined, the first one being joined.
-    Pending,
-    /// `active`: joined.
-    Active,
-}
+/// The queues of a group, as indexes of its [`ListSet`](kernel::list::ListSet).
+pub(crate) const PENDING: usize = 0;
+/// Joined members.
+pub(crate) const ACTIVE: usize = 1;
 
 /// The state of a member guarded by its group's lock.
 pub(crate) struct MemberState {
     pub(crate) phase: Phase,
-    pub(crate) list: MemberList,
-    /// The member's key on its queue.
+    /// The sequence number of the member's last queueing.
     pub(crate) seq: u64,
-    /// The tree node the member uses on a queue, while it is on neither.
-    pub(crate) node: Option<RBTreeNodeReservation<u64, Arc<Member>>>,
 }
 
 /// A user's join of a group.
@@ -86,6 +82,29 @@ pub(crate) struct Member {
     /// ([`ffi::call_user`]).
     pub(super) callback: Atomic<i32>,
     _client: Option<SaClientRef>,
+    /// The member's place on its group's queues (`mcast_member.list`).
+    #[pin]
+    links: ListLinks,
+    #[pin]
+    links_track: AtomicTracker,
+    /// Which queue holds the member.
+    slot: SetSlot,
+}
+
+kernel::list::impl_list_arc_safe! {
+    impl ListArcSafe<0> for Member {
+        tracked_by links_track: AtomicTracker;
+    }
+}
+
+kernel::list::impl_list_item! {
+    impl ListItem<0> for Member {
+        using ListLinks { self.links };
+    }
+}
+
+kernel::impl_has_set_slot! {
+    impl HasSetSlot<0> for Member { self.slot }
 }
 
 impl Member {
@@ -102,9 +121,7 @@ impl Member {
             &group.inner,
             MemberState {
                 phase: Phase::Joining,
-                list: MemberList::Neither,
                 seq: 0,
-                node: Some(RBTreeNodeReservation::new(flags)?),
             },
         );
         let port = group.port.clone();
@@ -119,6 +136,9 @@ impl Member {
                 idle <- Completion::new(),
                 callback: Atomic::new(ffi::CALLBACK_IDLE),
                 _client: client,
+                links <- ListLinks::new(),
+                links_track <- AtomicTracker::new(),
+                slot: SetSlot::new(),
             }? Error),
             flags,
         )?;
@@ -135,9 +155,7 @@ impl Member {
     /// on one of its group's queues: a member its user has freed is on neither, and freeing
     /// waits for the holds taken before.
     pub(crate) fn hold_queued(m: &Arc<Self>, g: &GroupInner) -> Option<CallbackHold> {
-        if m.state.access(g).list == MemberList::Neither {
-            return None;
-        }
+        g.queues.which(m)?;
         m.busy.inc();
         // INVARIANT: Taken above, while `m` is on a queue of its group, under its lock (`g`).
         Some(CallbackHold(m.clone()))
