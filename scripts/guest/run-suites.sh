@@ -62,7 +62,7 @@ suite_kunit() {
 	# Load the modules whose KUnit suites run at load time. A module that
 	# does not load takes its suites with it: that is a failure of its own.
 	local m d n=0
-	for m in ib_core rdma_cm rdma_ucm sib_sm; do
+	for m in ib_core rdma_cm rdma_ucm sib_sm ib_ipoib; do
 		modprobe "$m" 2>"$R/modprobe.err" ||
 			printf 'FAIL\tkunit: modprobe %s: %s\n' "$m" "$(tr '\n' ' ' <"$R/modprobe.err")"
 	done >"$R/units/kunit.load.res"
@@ -72,7 +72,7 @@ suite_kunit() {
 		d=${d%/}
 		case "${d##*/}" in
 		*rdma* | *ib_* | *roce* | *rxe* | rust_kernel_net_* | rust_kernel_workqueue_owned | rust_kernel_str_name_buf | \
-		rust_kernel_xarray_alloc) ;;
+		rust_kernel_list_set | rust_kernel_xarray_alloc) ;;
 		*) continue ;;
 		esac
 		n=$((n + 1))
@@ -96,7 +96,7 @@ suite_kunit() {
 	# it declares (suite:count): a suite or a test that silently drops out
 	# of the build is a failure, not a smaller pass count.
 	local want suite count got
-	for want in rdma_cm_mcast:6 rdma_roce_gid_filter:4 rdma_sa_mcast:12 \
+	for want in rdma_cm_mcast:6 rdma_roce_gid_filter:4 rdma_rs_ipoib_mcast:11 rdma_sa_mcast:12 \
 		rdma_sa_mcast_rec:2 rdma_sib_faults:2 rdma_sib_sa:13 rdma_sib_service:3 rdma_ucm_rs:3 \
 		rust_kernel_net_notifier:3 \
 		rust_kernel_rdma_addr:2 rust_kernel_rdma_gid:7 rust_kernel_rdma_port:2 \
@@ -113,9 +113,10 @@ suite_kunit() {
 			printf 'FAIL\tkunit: %s: %d results, %d declared\n' "$suite" "$got" "$count"
 	done >>"$R/units/kunit.res"
 	[ $n -gt 0 ] || printf 'FAIL\tkunit: no RDMA KUnit suite ran\n' >>"$R/units/kunit.res"
-	# sib_sm (the SA's suite) brings the software fabric up: take it down.
-	modprobe -r sib_sm sib 2>/dev/null ||
-		printf 'FAIL\tkunit: modprobe -r sib_sm sib\n' >>"$R/units/kunit.res"
+	# sib_sm (the SA's suite) brings the software fabric up, and ib_ipoib (the
+	# IPoIB join engine's suite) makes interfaces on it: take them down.
+	modprobe -r ib_ipoib sib_sm sib 2>/dev/null ||
+		printf 'FAIL\tkunit: modprobe -r ib_ipoib sib_sm sib\n' >>"$R/units/kunit.res"
 }
 
 # run_script UNIT SUITE SCRIPT [ENV=VAL...]: one kselftest script; its KTAP

@@ -60,7 +60,8 @@ IB_ENTRIES+=" rdma_leave_multicast"
 # shellcheck disable=SC2086
 rs_dispatch_on $IB_ENTRIES || ktap_exit_fail_msg "cannot set kprobes"
 
-modprobe sib ports=3 && modprobe sib_sm && modprobe ib_ipoib &&
+# shellcheck disable=SC2046
+modprobe sib ports=3 && modprobe sib_sm && modprobe ib_ipoib $(rs_ulp_param ib_ipoib:mcast_impl) &&
 	modprobe rust_rdma_mcast ||
 	ktap_exit_fail_msg "cannot load sib, sib_sm, ib_ipoib or rust_rdma_mcast"
 rs_ipoib_pair $NS_A $NS_B 10.80.0

@@ -55,7 +55,9 @@ ib_core:ib_sa_join_multicast rdma_rs_sa_join_multicast ib_core:sa_mcast_impl ib
 ib_core:ib_sa_free_multicast rdma_rs_sa_free_multicast ib_core:sa_mcast_impl ib
 rdma_cm:rdma_join_multicast rdma_rs_cma_join_multicast rdma_cm:mcast_impl -
 rdma_cm:rdma_leave_multicast rdma_rs_cma_leave_multicast rdma_cm:mcast_impl -
-rdma_ucm:ucma_open rdma_rs_ucma_open rdma_ucm:ucma_impl -"
+rdma_ucm:ucma_open rdma_rs_ucma_open rdma_ucm:ucma_impl -
+ib_ipoib:ipoib_mcast_join_task rdma_rs_ipoib_mcast_join_task ib_ipoib:mcast_impl ib
+ib_ipoib:ipoib_mcast_send rdma_rs_ipoib_mcast_send ib_ipoib:mcast_impl ib"
 
 # rs_probe_name function: the kprobe event that counts a function's calls.
 rs_probe_name() {
@@ -114,7 +116,7 @@ rs_dispatch_on() {
 rs_dispatch_wanted() {
 	local e=$1 p=$2 x=$3
 	shift 3
-	[[ " $RS_IMPL_PARAMS " == *" $p "* ]] || return 1
+	[[ " $RS_IMPL_PARAMS $RS_ULP_IMPL_PARAMS " == *" $p "* ]] || return 1
 	if [ $# -eq 0 ]; then
 		[ "$x" != ib ]
 	else
@@ -262,17 +264,31 @@ rs_unload_stack() {
 RS_ALL_IMPL_PARAMS="ib_core:roce_gid_impl ib_core:sa_mcast_impl rdma_cm:mcast_impl"
 RS_ALL_IMPL_PARAMS+=" rdma_ucm:ucma_impl"
 
+# The implementation parameters of the upper-layer modules that scripts load
+# themselves (not part of the stack rs_load_stack loads and reloads); read
+# when an interface is created.
+RS_ALL_ULP_IMPL_PARAMS="ib_ipoib:mcast_impl"
+
 # Those the modules of this kernel have (a kernel of part of the series has
 # fewer). A module modinfo cannot read makes the list "?", which fails the
 # reloads below.
 rs_impl_params() {
 	local p parm
-	for p in $RS_ALL_IMPL_PARAMS; do
+	for p in ${1:-$RS_ALL_IMPL_PARAMS}; do
 		parm=$(modinfo -F parm "${p%%:*}" 2>/dev/null) || { echo "?"; return; }
 		echo "$parm" | grep -q "^${p#*:}:" && echo "$p"
 	done
 }
 RS_IMPL_PARAMS=$(rs_impl_params | tr '\n' ' ')
+RS_ULP_IMPL_PARAMS=$(rs_impl_params "$RS_ALL_ULP_IMPL_PARAMS" | tr '\n' ' ')
+
+# rs_ulp_param module:parameter: "parameter=value" for loading an upper-layer
+# module on $RS_IMPL (as rs_param_value chooses), or nothing without RS_IMPL
+# or in a kernel without that parameter.
+rs_ulp_param() {
+	[ -n "${RS_IMPL:-}" ] && [[ " $RS_ULP_IMPL_PARAMS " == *" $1 "* ]] || return 0
+	echo "${1#*:}=$(rs_param_value "$RS_IMPL" "$1")"
+}
 
 # rs_param_value impl module:parameter: the value a parameter gets when the
 # stack runs on impl. With RS_PIECES (a list of module:parameter, separated

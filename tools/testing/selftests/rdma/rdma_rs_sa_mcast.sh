@@ -35,7 +35,8 @@ rs_log "sa_mcast_impl=$impl"
 
 # rdma_cm and IPoIB link against ib_core's exports, whatever runs behind them.
 users_load() {
-	modprobe rdma_cm && modprobe ib_ipoib || return 1
+	# shellcheck disable=SC2046
+	modprobe rdma_cm && modprobe ib_ipoib $(rs_ulp_param ib_ipoib:mcast_impl) || return 1
 	local re='^[0-9a-f]+ T ib_sa_join_multicast[[:space:]]+\[ib_core\]'
 	grep -qE "$re" /proc/kallsyms || return 1
 	local m

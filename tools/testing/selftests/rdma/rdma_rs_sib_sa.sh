@@ -155,7 +155,11 @@ scenario() {
 		ktap_exit_fail_msg "cannot load the RDMA stack with $impl"
 	rs_dispatch_on ib_sa_join_multicast ib_sa_free_multicast ||
 		ktap_exit_fail_msg "cannot set kprobes"
-	modprobe sib ports=3 && modprobe sib_sm && modprobe ib_ipoib ||
+	# IPoIB on C: this scenario is the SA multicast piece's.
+	# shellcheck disable=SC2046
+	modprobe sib ports=3 && modprobe sib_sm &&
+		modprobe ib_ipoib $(RS_IMPL=$impl RS_PIECES=ib_core:sa_mcast_impl \
+			rs_ulp_param ib_ipoib:mcast_impl) ||
 		ktap_exit_fail_msg "cannot load sib, sib_sm or ib_ipoib"
 	[ -w $D/control ] || ktap_exit_fail_msg "no $D (debugfs)"
 	rs_wait eval '[ -n "$(rs_ipoib_of sib1)" ] && [ -n "$(rs_ipoib_of sib2)" ]' ||
