@@ -30,6 +30,9 @@ RS_RUST_UCMA="rust/ drivers/infiniband/core/ucma_rust.rs drivers/infiniband/core
 # The software InfiniBand fabric's SM and SA (sib_sm) are Rust test
 # scaffolding that the IPoIB units run on C too: their key has them.
 RS_RUST_SIB="rust/ drivers/infiniband/sw/sib"
+# IPoIB's join task; rdma_rs_ipoib_mcast.sh runs it on C and on Rust, over
+# the SA multicast piece as loaded.
+RS_RUST_IPOIB="rust/ drivers/infiniband/ulp/ipoib"
 
 # The order keeps module reloads few (a reload of the stack takes 30 s to 2
 # minutes under TCG): the units with every piece on Rust, then those with one
@@ -37,10 +40,11 @@ RS_RUST_SIB="rust/ drivers/infiniband/sw/sib"
 # the other: C), then those on C; rdma_ucm's parameter is written, not
 # reloaded (rdma_rs_lib.sh's rs_reload_impl).
 #
-# The soak suite (make soak) runs the fuzzer and the reload cycles at volume;
-# it is not in the default run. rdma_rs_ucma_fuzz.sh runs both rdma_ucm
-# implementations (C twice, Rust once, per stream; every other piece on C):
-# its key has the Rust rdma_ucm sources.
+# The soak suite (make soak) runs the fuzzer, the reload cycles and IPoIB's
+# ifup/ifdown cycles at volume; it is not in the default run.
+# rdma_rs_ucma_fuzz.sh runs both rdma_ucm implementations (C twice, Rust
+# once, per stream; every other piece on C): its key has the Rust rdma_ucm
+# sources.
 
 rs_units() {
 	cat <<EOF
@@ -52,6 +56,7 @@ smoke.rdma_rs_pyverbs.rust smoke rdma_rs_pyverbs.sh RS_IMPL=rust *
 smoke.rdma_rs_smoke.rust smoke rdma_rs_smoke.sh RS_IMPL=rust *
 smoke.rdma_rs_ipoib.rust smoke rdma_rs_ipoib.sh RS_IMPL=rust *
 smoke.rdma_rs_ib_client.rust smoke rdma_rs_ib_client.sh RS_IMPL=rust *
+smoke.rdma_rs_ipoib_mcast smoke rdma_rs_ipoib_mcast.sh - $RS_RUST_SIB $RS_RUST_SA $RS_RUST_IPOIB
 smoke.rdma_rs_gid.rust smoke rdma_rs_gid.sh RS_IMPL=rust,RS_PIECES=ib_core:roce_gid_impl $RS_RUST_GID
 smoke.rdma_rs_cma_mcast.rust smoke rdma_rs_cma_mcast.sh RS_IMPL=rust,RS_PIECES=rdma_cm:mcast_impl $RS_RUST_CMA
 smoke.rdma_rs_sa_mcast.rust smoke rdma_rs_sa_mcast.sh RS_IMPL=rust,RS_PIECES=ib_core:sa_mcast_impl $RS_RUST_SA
@@ -69,5 +74,6 @@ smoke.rdma_rs_ipoib.c smoke rdma_rs_ipoib.sh RS_IMPL=c $RS_RUST_SIB
 smoke.rdma_rs_ib_client.c smoke rdma_rs_ib_client.sh RS_IMPL=c $RS_RUST_SIB samples/rust/
 soak.rdma_rs_ucma_fuzz soak rdma_rs_ucma_fuzz.sh RS_IMPL=c,RS_FUZZ_CMDS=1000000 $RS_RUST_UCMA
 soak.rdma_rs_reload soak rdma_rs_reload.sh RS_RELOAD_CYCLES=100 *
+soak.rdma_rs_ipoib_mcast soak rdma_rs_ipoib_mcast.sh RS_IPOIB_CYCLES=1000 $RS_RUST_SIB $RS_RUST_SA $RS_RUST_IPOIB
 EOF
 }

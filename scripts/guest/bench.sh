@@ -301,5 +301,82 @@ if modinfo rust_rdma_mcast >/dev/null 2>&1 && modinfo sib_sm >/dev/null 2>&1; th
 		"groups_1000: an SA round trip each; members_10000: one, the rest counted by the" \
 		"SA multicast piece; medians of $WIRE_REPEATS)" | tee -a "$R/bench.txt"
 fi
+# --- IPoIB's multicast join task on the software IB fabric ------------------
+# ib_ipoib loaded with mcast_impl=c and =rust in turn, IPOIB_REPEATS times
+# each, alternating: the time from `ip link set up` on sib1's interface to its
+# carrier (the broadcast group joined and attached), and to 100 more groups
+# (added with rs_maddr while it was down) joined and attached, with IPv4's
+# all-hosts and IPv6's all-nodes groups (sib's debugfs sib/sib1/mcast lists
+# them). IPv6 is off on the interface: no other group comes and goes.
+IPOIB_REPEATS=${IPOIB_REPEATS:-5}
+IPOIB_GROUPS=100
+# ipoib_up_ms impl: one bring-up; prints "carrier_ms groups_ms".
+ipoib_up_ms() {
+	local ifc g rc
+	modprobe ib_ipoib mcast_impl="$1" || return 1
+	rs_wait eval '[ -n "$(rs_ipoib_of sib1)" ]' || { modprobe -r ib_ipoib; return 1; }
+	ifc=$(rs_ipoib_of sib1)
+	sysctl -qw "net.ipv6.conf.$ifc.disable_ipv6=1"
+	# shellcheck disable=SC2046
+	rs_maddr "$ifc" add $(for g in $(seq $IPOIB_GROUPS); do
+		rs_sa_mgid4 "239.10.$((g / 256)).$((g % 256))"
+		echo
+	done) || { modprobe -r ib_ipoib; return 1; }
+	python3 -c '
+import subprocess, sys, time
+# The groups, the broadcast one, all-hosts and all-nodes.
+ifc, want = sys.argv[1], int(sys.argv[2]) + 3
+def carrier():
+    with open("/sys/class/net/%s/carrier" % ifc) as f:
+        return f.read().strip() == "1"
+def attached():
+    with open("/sys/kernel/debug/sib/sib1/mcast") as f:
+        return sum(1 for _ in f)
+t0 = time.monotonic()
+subprocess.run(["ip", "link", "set", ifc, "up"], check=True)
+tc = None
+while time.monotonic() - t0 < 300:
+    if tc is None and carrier():
+        tc = time.monotonic()
+    if tc is not None and attached() >= want:
+        print("%.1f %.1f" % ((tc - t0) * 1e3, (time.monotonic() - t0) * 1e3))
+        sys.exit(0)
+    time.sleep(0.002)
+sys.exit(1)' "$ifc" $IPOIB_GROUPS
+	rc=$?
+	ip link set "$ifc" down
+	modprobe -r ib_ipoib
+	return $rc
+}
+if modinfo sib_sm >/dev/null 2>&1 &&
+	modinfo -F parm ib_ipoib 2>/dev/null | grep -q '^mcast_impl:'; then
+	for impl in c rust; do
+		: >"$RS_OUT/ipoib_carrier.$impl"
+		: >"$RS_OUT/ipoib_groups.$impl"
+	done
+	if modprobe sib ports=2 && modprobe sib_sm; then
+		for i in $(seq "$IPOIB_REPEATS"); do
+			for impl in c rust; do
+				if ! line=$(ipoib_up_ms $impl); then
+					echo "ipoib: $impl bring-up failed" >&2
+					bench_bad=1
+					continue
+				fi
+				echo "${line% *}" >>"$RS_OUT/ipoib_carrier.$impl"
+				echo "${line#* }" >>"$RS_OUT/ipoib_groups.$impl"
+			done
+		done
+		modprobe -r sib_sm sib
+	else
+		echo "ipoib: cannot load the fabric" >&2
+		bench_bad=1
+	fi
+	row ipoib_ifup_to_carrier "$RS_OUT/ipoib_carrier.c" "$RS_OUT/ipoib_carrier.rust" ms
+	row "ipoib_ifup_to_${IPOIB_GROUPS}_groups" "$RS_OUT/ipoib_groups.c" \
+		"$RS_OUT/ipoib_groups.rust" ms
+	echo "(IPoIB on the software IB fabric: ms from ip link set up to the carrier, and to" \
+		"$IPOIB_GROUPS more groups joined and attached; medians of $IPOIB_REPEATS," \
+		"C and Rust alternating)" | tee -a "$R/bench.txt"
+fi
 # A benchmark whose C and Rust results differ fails the run.
 exit "${bench_bad:-0}"

@@ -22,7 +22,8 @@
 //!   - `reregister PORT`: forgets every membership of a port and asks its clients to join
 //!     again (CLIENT_REREGISTER, as an SM that lost its state does);
 //!   - `pkey PORT INDEX PKEY`: sets a P_Key table entry (PKEY_CHANGE); the SA creates the
-//!     partition's IPoIB broadcast group;
+//!     partition's IPoIB broadcast group, and forgets the port's memberships of the groups of
+//!     a partition the port no longer has (whose leaves ib_sa does not send);
 //!   - `service PORT ID NAME`: registers service `ID` named `NAME` (at most 64 bytes) on the
 //!     port, in the default partition, as the port would with a ServiceRecord SET;
 //!   - `no-service PORT ID`: removes the port's records of service `ID`;
@@ -190,15 +191,25 @@ fn run_command(server: &SaServer, line: &str) -> Result {
         }
         ("pkey", 3) => {
             let (port, index, pkey) = (num(0)?, num(1)?, num16(2)?);
-            ffi::port_info(port)?;
+            let info = ffi::port_info(port)?;
             if index >= bindings::SIB_FABRIC_NPKEYS {
                 return Err(EINVAL);
             }
+            let mut pkeys = info.pkeys;
+            let old = core::mem::replace(&mut pkeys[index as usize], pkey);
+            // The SA stays locked until the port has the new table and the SA has forgotten
+            // what it lost, so no request sees one without the other.
+            let mut sa = server.sa.lock();
             // The partition's broadcast group first: the port's clients join it on the event.
             if pkey & 0x7fff != 0 {
-                server.sa.lock().add_broadcast_group(fabric, pkey)?;
+                sa.add_broadcast_group(fabric, pkey)?;
             }
-            ffi::set_pkey(port, index, pkey)
+            ffi::set_pkey(port, index, pkey)?;
+            // A partition the port no longer has: its memberships there go with it.
+            if old & 0x7fff != 0 && !pkeys.iter().any(|&e| e & 0x7fff == old & 0x7fff) {
+                sa.forget_partition(fabric, info.guid, old);
+            }
+            Ok(())
         }
         ("service", 3) => {
             let gid = port_gid(num(0)?)?;

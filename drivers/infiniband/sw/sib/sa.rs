@@ -376,9 +376,28 @@ impl Sa {
     /// Forgets every membership of the port with GUID `guid`, as when the SM lost the port;
     /// the groups left without a full member go. Returns the number of memberships forgotten.
     pub(crate) fn forget_port(&mut self, fabric: &impl Fabric, guid: u64) -> usize {
+        self.forget(fabric, guid, |_| true)
+    }
+
+    /// Forgets the memberships of the port with GUID `guid` in the groups of partition `pkey`
+    /// (compared without the membership bit), as an SM does when it takes the partition out
+    /// of the port's P_Key table: the port's clients cannot leave them any more (ib_sa sends
+    /// no DELETE for a group whose P_Key the port lost). Returns the number forgotten.
+    pub(crate) fn forget_partition(&mut self, fabric: &impl Fabric, guid: u64, pkey: u16) -> usize {
+        self.forget(fabric, guid, |rec| rec.pkey() & 0x7fff == pkey & 0x7fff)
+    }
+
+    /// Forgets the memberships of the port with GUID `guid` in the groups `in_scope` takes;
+    /// the groups left without a full member go.
+    fn forget(
+        &mut self,
+        fabric: &impl Fabric,
+        guid: u64,
+        in_scope: impl Fn(&McMemberRec) -> bool,
+    ) -> usize {
         let port_gid = Gid::from_parts(SUBNET_PREFIX, guid);
         let mut forgotten = 0;
-        for g in self.groups.iter_mut() {
+        for g in self.groups.iter_mut().filter(|g| in_scope(&g.rec)) {
             let before = g.members.len();
             g.members.retain(|m| m.port_gid != port_gid);
             forgotten += before - g.members.len();
@@ -1434,6 +1453,26 @@ mod tests {
         assert_eq!(sa.add_broadcast_group(&f, 0x8000), Err(EINVAL));
         assert_eq!(sa.counts(), (1, 0));
         assert!(sa.find(&ipoib_broadcast_mgid(0x8002)).is_some());
+        // The SM takes partition 0x0002 from port 2: its memberships there go, not the others.
+        let bc2 = ipoib_broadcast_mgid(0x8002);
+        assert_eq!(sa.add_broadcast_group(&f, 0xffff), Ok(()));
+        let mut r2 = McMemberRec::with_mgid(bc2);
+        r2.set_port_gid(port_gid(2));
+        r2.set_join_state(JoinState::Full.into());
+        let c2 = comps(&[
+            McMemberComp::Mgid,
+            McMemberComp::PortGid,
+            McMemberComp::JoinState,
+        ]);
+        assert_eq!(
+            ask(&mut sa, &f, &mc(METHOD_SET, c2, &r2)).unwrap().status(),
+            0
+        );
+        assert_eq!(join(&mut sa, &f, bc, 2, JoinState::Full).status(), 0);
+        assert_eq!(sa.counts(), (2, 2));
+        assert_eq!(sa.forget_partition(&f, 0x13, 0x0002), 1);
+        assert_eq!(sa.counts(), (2, 1));
+        assert!(sa.find(&bc2).is_some());
         // A rejected request: the status, the record echoed; a response gets none.
         let m = mc(METHOD_SET, c, &r);
         let resp = Sa::reject(&m, 0x0001).unwrap();

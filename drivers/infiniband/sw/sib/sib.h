@@ -57,6 +57,7 @@ struct sib_dev {
  */
 struct sib_fabric {
 	struct device *root;		/* the devices' parent, /sys/devices/sib */
+	struct dentry *debugfs;		/* sib/ */
 	struct mutex lock;		/* devs changes, SM control plane */
 	struct list_head devs;
 	struct workqueue_struct *wq;

@@ -12,7 +12,9 @@
  * refused at creation with EOPNOTSUPP.
  */
 
+#include <linux/debugfs.h>
 #include <linux/module.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/utsname.h>
 #include <rdma/ib_mad.h>
@@ -232,6 +234,36 @@ static const struct attribute_group *sib_port_groups[] = {
 	&sib_port_group,
 	NULL,
 };
+
+/*
+ * debugfs: sib/<device>/mcast, the port's multicast groups with a QP attached
+ * (what IPoIB and rdma_cm attached): "MGID lid=MLID qps=N", in MGID order.
+ */
+static int sib_mcast_show(struct seq_file *s, void *unused)
+{
+	struct sib_dev *sdev = s->private;
+	struct rvt_ibport *rvp = &sdev->port.rvp;
+	struct rvt_mcast *mcast;
+	struct rb_node *n;
+
+	spin_lock_irq(&rvp->lock);
+	for (n = rb_first(&rvp->mcast_tree); n; n = rb_next(n)) {
+		mcast = rb_entry(n, struct rvt_mcast, rb_node);
+		seq_printf(s, "%pI6 lid=0x%04x qps=%d\n", mcast->mcast_addr.mgid.raw,
+			   mcast->mcast_addr.lid, mcast->n_attached);
+	}
+	spin_unlock_irq(&rvp->lock);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(sib_mcast);
+
+static void sib_dev_debugfs(struct sib_dev *sdev)
+{
+	struct dentry *dir;
+
+	dir = debugfs_create_dir(dev_name(&sdev->rdi.ibdev.dev), sib_fabric.debugfs);
+	debugfs_create_file("mcast", 0400, dir, sdev, &sib_mcast_fops);
+}
 
 static const struct ib_device_ops sib_dev_ops = {
 	.owner = THIS_MODULE,
@@ -568,6 +600,8 @@ static void sib_fabric_destroy(struct sib_dev **devs, unsigned int n)
 {
 	unsigned int i;
 
+	/* no reader of sib/<device>/mcast is left once this returns */
+	debugfs_remove_recursive(sib_fabric.debugfs);
 	mutex_lock(&sib_fabric.lock);
 	for (i = 0; i < n; i++)
 		list_del_rcu(&devs[i]->fabric_entry);
@@ -601,6 +635,7 @@ static int __init sib_init(void)
 		root_device_unregister(sib_fabric.root);
 		return -ENOMEM;
 	}
+	sib_fabric.debugfs = debugfs_create_dir("sib", NULL);
 
 	for (sib_ndevs = 0; sib_ndevs < sib_nports; sib_ndevs++) {
 		sdev = sib_dev_create(sib_ndevs);
@@ -610,6 +645,7 @@ static int __init sib_init(void)
 			goto fail;
 		}
 		sib_devs[sib_ndevs] = sdev;
+		sib_dev_debugfs(sdev);
 		mutex_lock(&sib_fabric.lock);
 		list_add_tail_rcu(&sdev->fabric_entry, &sib_fabric.devs);
 		mutex_unlock(&sib_fabric.lock);

@@ -68,6 +68,8 @@ rdma_rs_ipoib_mcast_next(struct ipoib_mcast_rs *engine, u8 *mgid,
 unsigned long ipoib_rs_jiffies(void);
 struct ib_sa_client *ipoib_rs_sa_client(void);
 const char *ipoib_rs_mcast_name(struct ipoib_dev_priv *priv);
+bool ipoib_rs_mcast_warn_ratelimit(void);
+bool ipoib_rs_mcast_dbg_on(void);
 struct ib_device *ipoib_rs_mcast_ca(struct ipoib_dev_priv *priv, u32 *port);
 struct ipoib_mcast *ipoib_rs_mcast_alloc(struct ipoib_dev_priv *priv,
 					 const u8 *mgid, bool sendonly);

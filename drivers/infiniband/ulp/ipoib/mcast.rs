@@ -26,6 +26,25 @@
 //! (the attempt holds it); an entry leaves its tree and list once, under the lock, and only
 //! the holder of its membership gives it back.
 
+/// `ipoib_warn()`: a warning about the host's interface, as the host logs it.
+macro_rules! mcast_warn {
+    ($host:expr, $($arg:tt)+) => {
+        // A `match` keeps the arguments' temporaries alive for the call.
+        match ::kernel::prelude::fmt!($($arg)+) {
+            args => $host.warn(args),
+        }
+    };
+}
+
+/// `ipoib_dbg_mcast()`: a debug message about the host's interface, as the host logs it.
+macro_rules! mcast_dbg {
+    ($host:expr, $($arg:tt)+) => {
+        match ::kernel::prelude::fmt!($($arg)+) {
+            args => $host.dbg(args),
+        }
+    };
+}
+
 mod attempt;
 mod engine;
 mod entry;

@@ -635,3 +635,113 @@ rs_ipoib_pair() {
 rs_carrier_in() {
 	[ "$(ip netns exec "$1" cat "/sys/class/net/$2/carrier" 2>/dev/null)" = 1 ]
 }
+
+# The SA of the software InfiniBand fabric, through sib_sm's debugfs
+# directory: its groups, its message log and its fault rules.
+RS_SA=/sys/kernel/debug/sib_sm/sa
+# The IPoIB broadcast group of the default partition.
+RS_SA_BCAST=ff12:401b:ffff:0000:0000:0000:ffff:ffff
+
+# rs_sa_mgid4 a.b.c.d: the full text form of the IPoIB MGID of IPv4 group
+# a.b.c.d, P_Key ffff: the group's low 28 bits (ip_ib_mc_map()).
+rs_sa_mgid4() {
+	local IFS=.
+	# shellcheck disable=SC2086
+	set -- $1
+	printf 'ff12:401b:ffff:0000:0000:0000:%02x%02x:%02x%02x' $(($1 & 15)) "$2" "$3" "$4"
+}
+
+# rs_sa_groups: the SA's groups; fails when they cannot be read.
+rs_sa_groups() { cat $RS_SA/groups; }
+# rs_sa_member MGID PORT JOIN: the SA lists port PORT in group MGID with JOIN.
+rs_sa_member() {
+	local g
+	g=$(rs_sa_groups) && echo "$g" | grep -qE "^$1 .* port$2:$3( |$)"
+}
+# rs_sa_no_member MGID PORT: the SA lists port PORT in no join state of MGID.
+rs_sa_no_member() {
+	local g
+	g=$(rs_sa_groups) && ! echo "$g" | grep -qE "^$1 .* port$2:"
+}
+# rs_sa_no_group MGID: the SA has no group MGID.
+rs_sa_no_group() {
+	local g
+	g=$(rs_sa_groups) && ! echo "$g" | grep -q "^$1 "
+}
+# rs_sa_port_groups PORT: the groups the SA lists port PORT in, with the
+# port's join state, one per line ("MGID port1:0x1"), sorted.
+rs_sa_port_groups() {
+	local g
+	g=$(rs_sa_groups) || return 1
+	echo "$g" | awk -v p="port$1:" '{ for (i = 2; i <= NF; i++)
+		if (index($i, p) == 1) print $1, $i }' | sort
+}
+
+# rs_sa_log: the log's messages from sequence number $RS_SA_LOG_FROM on, each
+# once (ib_mad's sends again of one request are one message, and so are their
+# answers: the requester takes the first, and the SA may answer a request it
+# already carried out otherwise, a DELETE sent again with ERR_REQ_INVALID).
+RS_SA_LOG_FROM=0
+rs_sa_log() {
+	awk -v s="$RS_SA_LOG_FROM" '$1 ~ /^[0-9]+$/ && $1 >= s &&
+		!($2 == "resp" && first[$3 " " $4]++)' $RS_SA/log |
+		cut -d' ' -f2- | sort -u
+}
+# rs_sa_log_mark: rs_sa_log shows the messages from now on.
+rs_sa_log_mark() {
+	RS_SA_LOG_FROM=$(awk '$1 ~ /^[0-9]+$/ { n = $1 + 1 } END { print n + 0 }' $RS_SA/log)
+}
+
+# rs_sa_sets MGID LID [JOIN]: SET requests from LID for MGID (with JOIN) that
+# no fault rule took.
+rs_sa_sets() {
+	rs_sa_log |
+		grep -E "^req lid=$2 .* SET MCMemberRecord .*mgid=$1 .*join=${3:-0x[0-9a-f]+} " |
+		grep -vc ' fault='
+}
+
+# rs_sa_answered STATUS MGID LID: answers to LID's SETs for MGID with STATUS.
+rs_sa_answered() {
+	rs_sa_log | grep -cE "^resp lid=$3 .* GET_RESP MCMemberRecord .*status=$1 mgid=$2 "
+}
+
+# rs_sa_deletes MGID LID [FAULT]: DELETE requests from LID for MGID, with
+# FAULT or none.
+rs_sa_deletes() {
+	local d
+	d=$(rs_sa_log | grep -E "^req lid=$2 .* DELETE MCMemberRecord .*mgid=$1 ")
+	# printf, not echo: no DELETE is no line, not an empty one.
+	if [ -n "${3:-}" ]; then
+		printf '%s' "$d" | grep -c " fault=$3"
+	else
+		printf '%s' "$d" | grep -vc ' fault='
+	fi
+}
+
+# rs_sa_normalised_log: the log as compared between implementations: the
+# messages (each once) without transaction ids and the multicast LIDs the SA
+# gave (in the order groups were created).
+rs_sa_normalised_log() {
+	rs_sa_log | sed -E 's/ tid=0x[0-9a-f]+//; s/ mlid=0xc[0-9a-f]{3}/ mlid=M/' | sort
+}
+
+# rs_sa_fault rule: adds a fault rule; rs_sa_control command: runs an SM
+# command (sib_sm's control.rs lists both).
+rs_sa_fault() { echo "$*" >$RS_SA/faults; }
+rs_sa_control() { echo "$*" >$RS_SA/control; }
+
+# rs_maddr if add|del MGID...: adds or removes the link-layer multicast
+# addresses of groups on IPoIB interface if (the multicast QPN 0xffffff, then
+# the MGID), as ip maddr does (SIOCADDMULTI, SIOCDELMULTI); ip maddr itself
+# cannot: its struct sockaddr holds 14 bytes, not IPoIB's 20.
+rs_maddr() {
+	python3 -c '
+import fcntl, socket, struct, sys
+req = {"add": 0x8931, "del": 0x8932}[sys.argv[2]]
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for mgid in sys.argv[3:]:
+    addr = bytes.fromhex("00ffffff" + mgid.replace(":", ""))
+    if len(addr) != 20:
+        sys.exit("not an MGID: " + mgid)
+    fcntl.ioctl(s, req, struct.pack("16sH22s", sys.argv[1].encode(), 0, addr))' "$@"
+}

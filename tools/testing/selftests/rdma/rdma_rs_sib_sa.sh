@@ -36,7 +36,6 @@ rs_require_cmds ip sysctl
 modinfo sib_sm >/dev/null 2>&1 || rs_missing "sib_sm (CONFIG_INFINIBAND_SIB)"
 modinfo ib_ipoib >/dev/null 2>&1 || rs_missing "ib_ipoib (CONFIG_INFINIBAND_IPOIB)"
 
-D=/sys/kernel/debug/sib_sm/sa
 # The implementation the stack runs now goes first: one reload less.
 if [ "$(cat /sys/module/ib_core/parameters/sa_mcast_impl 2>/dev/null)" = rust ]; then
 	IMPLS="rust c"
@@ -65,87 +64,13 @@ MARK="rdma_rs_sib_sa: start $$"
 echo "$MARK" >/dev/kmsg
 sysctl -qw $GC=3600 || ktap_exit_fail_msg "cannot set $GC"
 
-# The full text form of the IPoIB MGID of IPv4 group a.b.c.d, P_Key ffff:
-# the group's low 28 bits (ip_ib_mc_map()).
-mgid4() {
-	local IFS=.
-	# shellcheck disable=SC2086
-	set -- $1
-	printf 'ff12:401b:ffff:0000:0000:0000:%02x%02x:%02x%02x' $(($1 & 15)) "$2" "$3" "$4"
-}
-BCAST=ff12:401b:ffff:0000:0000:0000:ffff:ffff
+BCAST=$RS_SA_BCAST
 BCAST2=ff12:401b:8002:0000:0000:0000:ffff:ffff
 
 carrier() { [ "$(cat "/sys/class/net/$1/carrier" 2>/dev/null)" = 1 ]; }
 # in_b cmd...: a command in namespace B.
 in_b() { ip netns exec $NS_B "$@"; }
 carrier_b() { rs_carrier_in $NS_B "$1"; }
-
-# The SA's groups; fails when they cannot be read.
-groups() { cat $D/groups; }
-# member MGID PORT JOIN: the SA lists port PORT in group MGID with JOIN.
-member() {
-	local g
-	g=$(groups) && echo "$g" | grep -qE "^$1 .* port$2:$3( |$)"
-}
-# no_member MGID PORT: the SA lists port PORT in no join state of MGID.
-no_member() {
-	local g
-	g=$(groups) && ! echo "$g" | grep -qE "^$1 .* port$2:"
-}
-no_group() {
-	local g
-	g=$(groups) && ! echo "$g" | grep -q "^$1 "
-}
-
-# The log's messages from sequence number $LOG_FROM on, each once (ib_mad's
-# sends again of one request are one message, and so are their answers: the
-# requester takes the first, and the SA may answer a request it already
-# carried out otherwise, a DELETE sent again with ERR_REQ_INVALID).
-LOG_FROM=0
-log() {
-	awk -v s="$LOG_FROM" '$1 ~ /^[0-9]+$/ && $1 >= s &&
-		!($2 == "resp" && first[$3 " " $4]++)' $D/log |
-		cut -d' ' -f2- | sort -u
-}
-log_mark() {
-	LOG_FROM=$(awk '$1 ~ /^[0-9]+$/ { n = $1 + 1 } END { print n + 0 }' $D/log)
-}
-
-# sets MGID LID [JOIN]: SET requests from LID for MGID (with JOIN) that no
-# fault rule took.
-sets() {
-	log | grep -E "^req lid=$2 .* SET MCMemberRecord .*mgid=$1 .*join=${3:-0x[0-9a-f]+} " |
-		grep -vc ' fault='
-}
-
-# answered STATUS MGID LID: answers to LID's SETs for MGID with STATUS.
-answered() {
-	log | grep -cE "^resp lid=$3 .* GET_RESP MCMemberRecord .*status=$1 mgid=$2 "
-}
-
-# deletes MGID LID [FAULT]: DELETE requests from LID for MGID, with FAULT or
-# none.
-deletes() {
-	local d
-	d=$(log | grep -E "^req lid=$2 .* DELETE MCMemberRecord .*mgid=$1 ")
-	# printf, not echo: no DELETE is no line, not an empty one.
-	if [ -n "${3:-}" ]; then
-		printf '%s' "$d" | grep -c " fault=$3"
-	else
-		printf '%s' "$d" | grep -vc ' fault='
-	fi
-}
-
-# The log as compared between implementations: the messages (each once)
-# without transaction ids and the multicast LIDs the SA gave (in the order
-# groups were created, which is the order the two ports' joins came in).
-normalised_log() {
-	log | sed -E 's/ tid=0x[0-9a-f]+//; s/ mlid=0xc[0-9a-f]{3}/ mlid=M/' | sort
-}
-
-fault() { echo "$*" >$D/faults; }
-control() { echo "$*" >$D/control; }
 
 # One pass of the scenario on implementation $1.
 scenario() {
@@ -161,7 +86,7 @@ scenario() {
 		modprobe ib_ipoib $(RS_IMPL=$impl RS_PIECES=ib_core:sa_mcast_impl \
 			rs_ulp_param ib_ipoib:mcast_impl) ||
 		ktap_exit_fail_msg "cannot load sib, sib_sm or ib_ipoib"
-	[ -w $D/control ] || ktap_exit_fail_msg "no $D (debugfs)"
+	[ -w $RS_SA/control ] || ktap_exit_fail_msg "no $RS_SA (debugfs)"
 	rs_wait eval '[ -n "$(rs_ipoib_of sib1)" ] && [ -n "$(rs_ipoib_of sib2)" ]' ||
 		ktap_exit_fail_msg "no IPoIB interface on sib1 or sib2"
 	ifa=$(rs_ipoib_of sib1)
@@ -170,8 +95,8 @@ scenario() {
 	lidb=$(($(cat /sys/class/infiniband/sib2/ports/1/lid)))
 	ip netns add $NS_B && ip link set "$ifb" netns $NS_B ||
 		ktap_exit_fail_msg "cannot move $ifb to namespace $NS_B"
-	echo >$D/log
-	LOG_FROM=0
+	echo >$RS_SA/log
+	RS_SA_LOG_FROM=0
 
 	# 1. Bring-up: both ends join the broadcast group once, as full members.
 	ip link set "$ifa" up && in_b ip link set "$ifb" up
@@ -179,24 +104,25 @@ scenario() {
 	in_b ip addr add 10.79.1.2/24 dev "$ifb"
 	rs_result "[$impl] carrier after the broadcast join; one SET per port (LIDs $lida, $lidb)" \
 		eval 'rs_wait eval "carrier $ifa && carrier_b $ifb" &&
-			[ "$(sets $BCAST $lida 0x1)" = 1 ] && [ "$(sets $BCAST $lidb 0x1)" = 1 ] &&
-			member $BCAST 1 0x1 && member $BCAST 2 0x1'
+			[ "$(rs_sa_sets $BCAST $lida 0x1)" = 1 ] &&
+			[ "$(rs_sa_sets $BCAST $lidb 0x1)" = 1 ] &&
+			rs_sa_member $BCAST 1 0x1 && rs_sa_member $BCAST 2 0x1'
 
 	# 2. An IP multicast join on both ends (ip addr ... autojoin): one SET each,
 	# answered; the SA's group has both ports.
-	g1=$(mgid4 239.9.9.1)
+	g1=$(rs_sa_mgid4 239.9.9.1)
 	ip addr add 239.9.9.1/32 dev "$ifa" autojoin
 	in_b ip addr add 239.9.9.1/32 dev "$ifb" autojoin
 	rs_result "[$impl] IP multicast join 239.9.9.1 on both ports: one SET each, both members" \
-		eval 'rs_wait eval "member $g1 1 0x1 && member $g1 2 0x1" &&
-			[ "$(sets $g1 $lida)" = 1 ] && [ "$(sets $g1 $lidb)" = 1 ] &&
-			[ "$(answered 0x0000 $g1 $lida)" = 1 ]'
+		eval 'rs_wait eval "rs_sa_member $g1 1 0x1 && rs_sa_member $g1 2 0x1" &&
+			[ "$(rs_sa_sets $g1 $lida)" = 1 ] && [ "$(rs_sa_sets $g1 $lidb)" = 1 ] &&
+			[ "$(rs_sa_answered 0x0000 $g1 $lida)" = 1 ]'
 
 	# 3. Every SET so far was the only one of its port, group and join state.
 	once() {
 		local keys dup
 		local set='^req (lid=[0-9]+) .* SET MCMemberRecord .*(mgid=[^ ]+) port_gid=[^ ]+'
-		keys=$(log | sed -nE "s/$set (join=[^ ]+).*/\\1 \\2 \\3/p")
+		keys=$(rs_sa_log | sed -nE "s/$set (join=[^ ]+).*/\\1 \\2 \\3/p")
 		dup=$(echo "$keys" | sort | uniq -d)
 		rs_log "$(echo "$keys" | grep -c .) SETs"
 		[ -n "$keys" ] && [ -z "$dup" ] && return 0
@@ -208,21 +134,22 @@ scenario() {
 	# 4. A leave: one DELETE, from the port that left; the other stays.
 	ip addr del 239.9.9.1/32 dev "$ifa"
 	left_one() {
-		rs_wait no_member "$g1" 1 && [ "$(deletes "$g1" $lida)" = 1 ] &&
-			member "$g1" 2 0x1
+		rs_wait rs_sa_no_member "$g1" 1 && [ "$(rs_sa_deletes "$g1" $lida)" = 1 ] &&
+			rs_sa_member "$g1" 2 0x1
 	}
 	rs_result "[$impl] leave on one port: one DELETE, the other port stays" left_one
 
 	# 5. The leave of the last member, answered BUSY: the SA multicast piece
 	# sends the leave again (a new transaction), once, and the group goes.
-	fault fail=0x0001 1 method=DELETE mgid="$g1"
+	rs_sa_fault fail=0x0001 1 method=DELETE mgid="$g1"
 	in_b ip addr del 239.9.9.1/32 dev "$ifb"
 	gone() {
 		local tids
-		rs_wait no_group "$g1" || return 1
-		tids=$(log | grep -E "^req lid=$lidb .* DELETE MCMemberRecord .*mgid=$g1 " |
+		rs_wait rs_sa_no_group "$g1" || return 1
+		tids=$(rs_sa_log | grep -E "^req lid=$lidb .* DELETE MCMemberRecord .*mgid=$g1 " |
 			grep -o 'tid=0x[0-9a-f]*' | sort -u | wc -l)
-		[ "$(deletes "$g1" $lidb fail)" = 1 ] && [ "$(deletes "$g1" $lidb)" = 1 ] &&
+		[ "$(rs_sa_deletes "$g1" $lidb fail)" = 1 ] &&
+			[ "$(rs_sa_deletes "$g1" $lidb)" = 1 ] &&
 			[ "$tids" = 2 ]
 	}
 	rs_result "[$impl] leave of the last member answered BUSY: sent again, the group goes" gone
@@ -230,37 +157,38 @@ scenario() {
 	# 6. ping over the broadcast group (ARP) and a path from the SA.
 	paths() {
 		ping -c 2 -W 5 -I "$ifa" 10.79.1.2 >/dev/null &&
-			log | grep -qE "^resp lid=$lida .* GET_RESP PathRecord .*status=0x0000 "
+			rs_sa_log |
+			grep -qE "^resp lid=$lida .* GET_RESP PathRecord .*status=0x0000 "
 	}
 	rs_result "[$impl] ping $ifa -> $ifb: a PathRecord answered" paths
 
 	# The messages so far, for the comparison of the implementations.
-	normalised_log >"$RS_OUT/sa-log-joins.$impl"
+	rs_sa_normalised_log >"$RS_OUT/sa-log-joins.$impl"
 
 	# Faults. 7. An SA timeout: the SET and the 10 sends again of ib_sa's query
 	# are dropped; the join fails, IPoIB joins again, answered.
-	g2=$(mgid4 239.9.9.2)
-	fault drop 11 method=SET mgid="$g2"
+	g2=$(rs_sa_mgid4 239.9.9.2)
+	rs_sa_fault drop 11 method=SET mgid="$g2"
 	ip addr add 239.9.9.2/32 dev "$ifa" autojoin
 	timed_out() {
 		local dropped
-		rs_wait member "$g2" 1 0x1 || return 1
-		dropped=$(log | grep -cE "^req lid=$lida .* SET .*mgid=$g2 .* fault=drop")
-		[ "$dropped" = 1 ] && [ "$(sets "$g2" $lida)" = 1 ] &&
-			[ "$(answered 0x0000 "$g2" $lida)" = 1 ]
+		rs_wait rs_sa_member "$g2" 1 0x1 || return 1
+		dropped=$(rs_sa_log | grep -cE "^req lid=$lida .* SET .*mgid=$g2 .* fault=drop")
+		[ "$dropped" = 1 ] && [ "$(rs_sa_sets "$g2" $lida)" = 1 ] &&
+			[ "$(rs_sa_answered 0x0000 "$g2" $lida)" = 1 ]
 	}
 	rs_result "[$impl] SA timeout: a SET never answered, joined again" timed_out
 
 	# 8. Error statuses: ERR_REQ_INVALID, then BUSY; IPoIB joins again.
-	g3=$(mgid4 239.9.9.3)
-	fault fail=0x0200 1 method=SET mgid="$g3"
-	fault fail=0x0001 1 method=SET mgid="$g3"
+	g3=$(rs_sa_mgid4 239.9.9.3)
+	rs_sa_fault fail=0x0200 1 method=SET mgid="$g3"
+	rs_sa_fault fail=0x0001 1 method=SET mgid="$g3"
 	ip addr add 239.9.9.3/32 dev "$ifa" autojoin
 	failed() {
-		rs_wait member "$g3" 1 0x1 &&
-			[ "$(answered 0x0200 "$g3" $lida)" = 1 ] &&
-			[ "$(answered 0x0001 "$g3" $lida)" = 1 ] &&
-			[ "$(answered 0x0000 "$g3" $lida)" = 1 ]
+		rs_wait rs_sa_member "$g3" 1 0x1 &&
+			[ "$(rs_sa_answered 0x0200 "$g3" $lida)" = 1 ] &&
+			[ "$(rs_sa_answered 0x0001 "$g3" $lida)" = 1 ] &&
+			[ "$(rs_sa_answered 0x0000 "$g3" $lida)" = 1 ]
 	}
 	rs_result "[$impl] error status and BUSY: answered, joined again" failed
 
@@ -269,18 +197,19 @@ scenario() {
 	# -ENETRESET) and up; then the SA answers, before ib_sa's query times out
 	# (fewer than 10 sends again of the held request). IPoIB comes back on
 	# every group.
-	g4=$(mgid4 239.9.9.4)
-	fault hold 1 method=SET mgid="$g4"
+	g4=$(rs_sa_mgid4 239.9.9.4)
+	rs_sa_fault hold 1 method=SET mgid="$g4"
 	ip addr add 239.9.9.4/32 dev "$ifa" autojoin
 	midjoin() {
 		local tid sends
-		rs_wait grep -q "held 1" $D/faults || { rs_log "no SET held"; return 1; }
-		control port-err 1 && control port-active 1 && control release || return 1
-		rs_wait eval "carrier $ifa && member $g4 1 0x1 && member $BCAST 1 0x1 &&
-			member $g2 1 0x1 && member $g3 1 0x1" || return 1
-		tid=$(grep -E " req .* fault=hold" $D/log |
+		rs_wait grep -q "held 1" $RS_SA/faults || { rs_log "no SET held"; return 1; }
+		rs_sa_control port-err 1 && rs_sa_control port-active 1 &&
+			rs_sa_control release || return 1
+		rs_wait eval "carrier $ifa && rs_sa_member $g4 1 0x1 && rs_sa_member $BCAST 1 0x1 &&
+			rs_sa_member $g2 1 0x1 && rs_sa_member $g3 1 0x1" || return 1
+		tid=$(grep -E " req .* fault=hold" $RS_SA/log |
 			sed -nE 's/.* (tid=0x[0-9a-f]+) .*/\1/p')
-		sends=$(grep -c " req .* $tid " $D/log)
+		sends=$(grep -c " req .* $tid " $RS_SA/log)
 		rs_log "the held SET ($tid) came $sends times"
 		[ -n "$tid" ] && [ "$sends" -lt 11 ]
 	}
@@ -288,12 +217,15 @@ scenario() {
 
 	# 10. A client reregister from an SM that lost the port's memberships:
 	# the port's groups are SET again.
-	log_mark
-	control reregister 1
+	rs_sa_log_mark
+	rs_sa_control reregister 1
 	reregistered() {
-		rs_wait eval '[ "$(sets $BCAST $lida)" -ge 1 ] && [ "$(sets $g2 $lida)" -ge 1 ] &&
-			[ "$(sets $g3 $lida)" -ge 1 ] && [ "$(sets $g4 $lida)" -ge 1 ] &&
-			member $BCAST 1 0x1 && member $g2 1 0x1 && member $g4 1 0x1' &&
+		rs_wait eval '[ "$(rs_sa_sets $BCAST $lida)" -ge 1 ] &&
+			[ "$(rs_sa_sets $g2 $lida)" -ge 1 ] &&
+			[ "$(rs_sa_sets $g3 $lida)" -ge 1 ] &&
+			[ "$(rs_sa_sets $g4 $lida)" -ge 1 ] &&
+			rs_sa_member $BCAST 1 0x1 && rs_sa_member $g2 1 0x1 &&
+			rs_sa_member $g4 1 0x1' &&
 			carrier "$ifa"
 	}
 	rs_result "[$impl] CLIENT_REREGISTER: the port's groups joined again" reregistered
@@ -301,14 +233,15 @@ scenario() {
 	# 11. A send-only member: a datagram to a group the host has not joined
 	# makes IPoIB join it as a send-only full member (join state 0x8), once
 	# for any number of datagrams.
-	g5=$(mgid4 239.9.9.5)
+	g5=$(rs_sa_mgid4 239.9.9.5)
 	send_only() {
 		local i
 		for i in 1 2 3; do
 			ping -c 1 -W 1 -I "$ifa" 239.9.9.5 >/dev/null 2>&1
-			rs_wait member "$g5" 1 0x8 || return 1
+			rs_wait rs_sa_member "$g5" 1 0x8 || return 1
 		done
-		[ "$(sets "$g5" $lida 0x8)" = 1 ] && [ "$(answered 0x0000 "$g5" $lida)" = 1 ]
+		[ "$(rs_sa_sets "$g5" $lida 0x8)" = 1 ] &&
+			[ "$(rs_sa_answered 0x0000 "$g5" $lida)" = 1 ]
 	}
 	rs_result "[$impl] a datagram to a group not joined: one send-only full member join" \
 		send_only
@@ -318,25 +251,25 @@ scenario() {
 	# other memberships too, and IPoIB joins the send-only group again only
 	# when it sends to it: the SA has no member of it.
 	deleted_under() {
-		log_mark
-		control delete "$g2" && no_group "$g2" || return 1
+		rs_sa_log_mark
+		rs_sa_control delete "$g2" && rs_sa_no_group "$g2" || return 1
 		rs_sleep 2
-		[ "$(sets "$g2" $lida)" = 0 ] && control reregister 1 &&
-			rs_wait member "$g2" 1 0x1 && no_group "$g5"
+		[ "$(rs_sa_sets "$g2" $lida)" = 0 ] && rs_sa_control reregister 1 &&
+			rs_wait rs_sa_member "$g2" 1 0x1 && rs_sa_no_group "$g5"
 	}
 	rs_result "[$impl] group deleted under its member, back after a reregister" deleted_under
 
 	# 13. A P_Key change: sib1 and sib2 get partition 0x8002 (the SA creates its
 	# broadcast group); an IPoIB child on it comes up on each and pings.
 	pkeys() {
-		control pkey 1 1 0x8002 && control pkey 2 1 0x8002 || return 1
+		rs_sa_control pkey 1 1 0x8002 && rs_sa_control pkey 2 1 0x8002 || return 1
 		ip link add link "$ifa" name ib_rs_child type ipoib pkey 0x8002 || return 1
 		in_b ip link add link "$ifb" name ib_rs_childb type ipoib pkey 0x8002 || return 1
 		ip addr add 10.79.2.1/24 dev ib_rs_child
 		in_b ip addr add 10.79.2.2/24 dev ib_rs_childb
 		ip link set ib_rs_child up && in_b ip link set ib_rs_childb up
 		rs_wait eval "carrier ib_rs_child && carrier_b ib_rs_childb" &&
-			member "$BCAST2" 1 0x1 && member "$BCAST2" 2 0x1 &&
+			rs_sa_member "$BCAST2" 1 0x1 && rs_sa_member "$BCAST2" 2 0x1 &&
 			ping -c 2 -W 5 -I ib_rs_child 10.79.2.2 >/dev/null
 	}
 	rs_result "[$impl] PKEY_CHANGE: a child on partition 0x8002 joins its broadcast group,\
@@ -344,31 +277,31 @@ scenario() {
 
 	# 14. Everything down: no member left at the SA, no fault rule, nothing
 	# held; the send-only member, back with a datagram, left with a DELETE.
-	log_mark
+	rs_sa_log_mark
 	ping -c 1 -W 1 -I "$ifa" 239.9.9.5 >/dev/null 2>&1
 	SENDONLY_BACK=0
-	rs_wait member "$g5" 1 0x8 && SENDONLY_BACK=1
+	rs_wait rs_sa_member "$g5" 1 0x8 && SENDONLY_BACK=1
 	ip link del ib_rs_child
 	in_b ip link del ib_rs_childb
 	ip link set "$ifa" down
 	in_b ip link set "$ifb" down
 	nothing_left() {
 		local g
-		[ $SENDONLY_BACK = 1 ] && [ "$(sets "$g5" $lida 0x8)" = 1 ] &&
-			[ "$(answered 0x0000 "$g5" $lida)" = 1 ] ||
+		[ $SENDONLY_BACK = 1 ] && [ "$(rs_sa_sets "$g5" $lida 0x8)" = 1 ] &&
+			[ "$(rs_sa_answered 0x0000 "$g5" $lida)" = 1 ] ||
 			{ rs_log "no send-only member of $g5 before the leave"; return 1; }
-		rs_wait eval "g=\$(groups) && ! echo \"\$g\" | grep -q ' port[0-9]'" || {
-			rs_log "left at the SA: $(groups | grep ' port[0-9]' | tr '\n' ';')"
-			cat $D/log >"$RS_OUT/sa-log-raw.$impl"
+		rs_wait eval "g=\$(rs_sa_groups) && ! echo \"\$g\" | grep -q ' port[0-9]'" || {
+			rs_log "left at the SA: $(rs_sa_groups | grep ' port[0-9]' | tr '\n' ';')"
+			cat $RS_SA/log >"$RS_OUT/sa-log-raw.$impl"
 			return 1
 		}
-		[ "$(deletes "$g5" $lida)" = 1 ] && [ "$(cat $D/faults)" = "held 0" ]
+		[ "$(rs_sa_deletes "$g5" $lida)" = 1 ] && [ "$(cat $RS_SA/faults)" = "held 0" ]
 	}
 	rs_result "[$impl] interfaces down: no member left at the SA; the send-only member\
  left" nothing_left
 
-	LOG_FROM=0
-	normalised_log >"$RS_OUT/sa-log.$impl"
+	RS_SA_LOG_FROM=0
+	rs_sa_normalised_log >"$RS_OUT/sa-log.$impl"
 	ip netns del $NS_B
 	rs_wait test -e "/sys/class/net/$ifb" || ktap_exit_fail_msg "$ifb not back from $NS_B"
 	modprobe -r ib_ipoib sib_sm sib ||
@@ -397,8 +330,9 @@ same_logs() {
 }
 rs_result "joins and leaves: the SA logs of C and Rust hold the same messages" \
 	same_logs "$RS_OUT/sa-log-joins.c" "$RS_OUT/sa-log-joins.rust"
-TEST_GROUPS="$BCAST|$BCAST2|$(mgid4 239.9.9.1)|$(mgid4 239.9.9.2)|$(mgid4 239.9.9.3)"
-TEST_GROUPS+="|$(mgid4 239.9.9.4)|$(mgid4 239.9.9.5)"
+TEST_GROUPS="$BCAST|$BCAST2|$(rs_sa_mgid4 239.9.9.1)|$(rs_sa_mgid4 239.9.9.2)"
+TEST_GROUPS+="|$(rs_sa_mgid4 239.9.9.3)"
+TEST_GROUPS+="|$(rs_sa_mgid4 239.9.9.4)|$(rs_sa_mgid4 239.9.9.5)"
 for impl in $IMPLS; do
 	grep -E "mgid=($TEST_GROUPS) | (PathRecord|ClassPortInfo) " "$RS_OUT/sa-log.$impl" |
 		sort -u >"$RS_OUT/sa-log-set.$impl"

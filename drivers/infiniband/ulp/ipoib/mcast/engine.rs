@@ -18,17 +18,18 @@ use kernel::{
         Arc,
         SpinLockIrq, //
     },
+    time::Jiffies,
 };
 
 /// The longest wait between two joins of a group, in seconds (`IPOIB_MAX_BACKOFF_SECONDS`).
-pub(crate) const MAX_BACKOFF_SECONDS: u64 = 16;
+pub(crate) const MAX_BACKOFF_SECONDS: u16 = 16;
 
 /// The most packets queued on a group waiting for its join (`IPOIB_MAX_MCAST_QUEUE`).
 pub(crate) const MAX_QUEUED: usize = 64;
 
 /// Whether jiffies `a` is before `b` (`time_before()`).
-pub(crate) fn before(a: u64, b: u64) -> bool {
-    (a.wrapping_sub(b) as i64) < 0
+pub(crate) fn before(a: Jiffies, b: Jiffies) -> bool {
+    (a.wrapping_sub(b) as isize) < 0
 }
 
 /// Room for an entry in the tree, taken before the entry is made: an entry is never freed
@@ -103,7 +104,7 @@ impl<H: Host> Engine<H> {
 
     /// Runs the join task now, or after a failure (`delay`): after 1 s with no entry (the
     /// broadcast entry could not be allocated), or at once with `e`'s backoff doubled
-    /// (`__ipoib_mcast_schedule_join_thread()`). Called with the lock held (`_g`).
+    /// (`__ipoib_mcast_schedule_join_thread()`). Called with the lock held: `g` is what it guards.
     pub(crate) fn schedule(&self, g: &mut Inner<H>, e: Option<&Entry<H>>, delay: bool) {
         if !self.host.allowed() {
             return;
@@ -114,7 +115,7 @@ impl<H: Host> Engine<H> {
                 let hz = self.host.hz();
                 let st = e.state.access_mut(g);
                 st.backoff = (st.backoff * 2).min(MAX_BACKOFF_SECONDS);
-                st.delay_until = now.wrapping_add(st.backoff * hz);
+                st.delay_until = now.wrapping_add(Jiffies::from(st.backoff) * hz);
                 self.host.schedule_join_task(0);
             }
             (None, true) => self.host.schedule_join_task(self.host.hz()),

@@ -19,6 +19,7 @@ use kernel::{
         SpinLockIrq,
         UniqueArc, //
     },
+    time::Jiffies,
 };
 
 /// Where an entry's join is.
@@ -44,9 +45,9 @@ pub(crate) struct EntryState<H: Host> {
     pub(crate) has_ah: bool,
     /// Seconds to wait before the next join, doubled on each failure up to
     /// [`MAX_BACKOFF_SECONDS`](super::engine::MAX_BACKOFF_SECONDS).
-    pub(crate) backoff: u64,
+    pub(crate) backoff: u16,
     /// No join before this time, in jiffies, once `backoff` is above 1.
-    pub(crate) delay_until: u64,
+    pub(crate) delay_until: Jiffies,
     /// Failures logged, up to 20.
     pub(crate) logcount: u8,
     /// Still in the interface's multicast list (`IPOIB_MCAST_FLAG_FOUND`), for the restart
@@ -60,6 +61,12 @@ impl<H: Host> EntryState<H> {
     /// Whether a join is in flight.
     pub(crate) fn busy(&self) -> bool {
         matches!(self.phase, Phase::Busy(_))
+    }
+
+    /// Whether the entry holds the membership of a join that failed (the join task gives it
+    /// back before joining again).
+    pub(crate) fn failed(&self) -> bool {
+        !self.joined && !self.busy() && self.join.is_some()
     }
 
     /// The join in flight.
@@ -79,7 +86,7 @@ pub(crate) struct Entry<H: Host> {
     /// (`IPOIB_MCAST_FLAG_SENDONLY`).
     pub(crate) sendonly: bool,
     /// When the entry was made, in jiffies.
-    pub(crate) created: u64,
+    pub(crate) created: Jiffies,
     /// The host's entry: packets, address handle, neighbours.
     pub(crate) mcast: H::Mcast,
     pub(crate) state: LockedBy<EntryState<H>, Inner<H>>,

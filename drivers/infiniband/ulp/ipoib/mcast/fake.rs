@@ -12,6 +12,7 @@ use super::{
     host::Host, //
 };
 use kernel::{
+    fmt,
     prelude::*,
     rdma::{
         sa::{
@@ -29,6 +30,7 @@ use kernel::{
         Completion,
         SpinLockIrq, //
     },
+    time::Jiffies,
     workqueue,
 };
 
@@ -46,7 +48,7 @@ pub(crate) struct Request {
 #[derive(Default)]
 pub(crate) struct Log {
     /// The join task's delays, in jiffies, in the order asked.
-    pub(crate) delays: KVec<u64>,
+    pub(crate) delays: KVec<Jiffies>,
     pub(crate) carrier_ons: u32,
     /// Joins sent to the SA, by MGID.
     pub(crate) sets: KVec<Gid>,
@@ -79,7 +81,7 @@ pub(crate) struct Log {
 /// The state a test shares with the fake.
 #[pin_data]
 pub(crate) struct Shared {
-    pub(crate) now: Atomic<u64>,
+    pub(crate) now: Atomic<Jiffies>,
     pub(crate) allowed: Atomic<bool>,
     pub(crate) port_ready: Atomic<bool>,
     /// Entries alive.
@@ -94,7 +96,7 @@ pub(crate) struct Shared {
 }
 
 /// The fake's clock rate.
-pub(crate) const HZ: u64 = 250;
+pub(crate) const HZ: Jiffies = 250;
 
 /// The broadcast group of P_Key 0xffff.
 pub(crate) fn broadcast_mgid() -> Gid {
@@ -163,7 +165,7 @@ impl Shared {
     }
 
     /// Moves the clock on.
-    pub(crate) fn advance(&self, jiffies: u64) {
+    pub(crate) fn advance(&self, jiffies: Jiffies) {
         self.now.fetch_add(jiffies, Relaxed);
     }
 
@@ -222,7 +224,7 @@ impl Shared {
     }
 
     /// The delays asked since the last call.
-    pub(crate) fn take_delays(&self) -> KVec<u64> {
+    pub(crate) fn take_delays(&self) -> KVec<Jiffies> {
         core::mem::take(&mut self.log.lock().delays)
     }
 }
@@ -231,17 +233,20 @@ impl Host for FakeHost {
     type Mcast = FakeMcast;
     type Join = FakeJoin;
     type Packet = u32;
-    type Name = &'static str;
 
-    fn name(&self) -> &'static str {
-        "ipoib-fake"
+    fn warn(&self, args: fmt::Arguments<'_>) {
+        pr_warn!("ipoib-fake: {}", args);
     }
 
-    fn now(&self) -> u64 {
+    fn dbg(&self, args: fmt::Arguments<'_>) {
+        pr_debug!("ipoib-fake: {}", args);
+    }
+
+    fn now(&self) -> Jiffies {
         self.shared.now.load(Relaxed)
     }
 
-    fn hz(&self) -> u64 {
+    fn hz(&self) -> Jiffies {
         HZ
     }
 
@@ -280,7 +285,7 @@ impl Host for FakeHost {
         })
     }
 
-    fn schedule_join_task(&self, delay: u64) {
+    fn schedule_join_task(&self, delay: Jiffies) {
         let _ = self.shared.log.lock().delays.push(delay, GFP_ATOMIC);
     }
 

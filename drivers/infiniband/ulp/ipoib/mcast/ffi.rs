@@ -19,9 +19,10 @@ use kernel::{
     ffi::{
         c_int,
         c_uint,
-        c_ulong, //
+        c_ulong,
+        c_void, //
     },
-    net::device::IfName,
+    fmt,
     prelude::*,
     rdma::{
         sa::{
@@ -36,6 +37,7 @@ use kernel::{
         Arc,
         ArcBorrow, //
     },
+    time::Jiffies,
 };
 
 /// The interface a Rust join engine runs for.
@@ -146,26 +148,50 @@ impl LiveHost {
     }
 }
 
+impl LiveHost {
+    /// Prints `args` after the interface's name, as `ipoib_printk()` does, with `format`: a
+    /// `KERN_*` level, then `"%s: %pA"`.
+    fn printk(&self, format: &CStr, args: fmt::Arguments<'_>) {
+        // SAFETY: `priv_` is alive (type invariant); the glue gives its net device's `name`, a
+        // NUL-terminated array of `IFNAMSIZ` bytes (as C's messages print it). `format` takes
+        // that string and, for `%pA`, a pointer to a `fmt::Arguments`, which `args` is for the
+        // call; printk keeps neither.
+        unsafe {
+            bindings::_printk(
+                format.as_char_ptr(),
+                bindings::ipoib_rs_mcast_name(self.raw()),
+                core::ptr::from_ref(&args).cast::<c_void>(),
+            );
+        }
+    }
+}
+
 impl Host for LiveHost {
     type Mcast = CMcast;
     type Join = SaJoin<Attempt<LiveHost>>;
     type Packet = Skb;
-    type Name = IfName;
 
-    fn name(&self) -> IfName {
-        // SAFETY: `priv_` is alive (type invariant); the glue gives its net device's `name`,
-        // an array of `IFNAMSIZ` bytes that a rename may rewrite as it is read.
-        unsafe { IfName::read_volatile(bindings::ipoib_rs_mcast_name(self.raw()).cast()) }
+    fn warn(&self, args: fmt::Arguments<'_>) {
+        // SAFETY: Takes a token of a rate limit the glue keeps.
+        if unsafe { bindings::ipoib_rs_mcast_warn_ratelimit() } {
+            self.printk(c"\x014%s: %pA", args);
+        }
     }
 
-    fn now(&self) -> u64 {
+    fn dbg(&self, args: fmt::Arguments<'_>) {
+        // SAFETY: Reads a module parameter.
+        if unsafe { bindings::ipoib_rs_mcast_dbg_on() } {
+            self.printk(c"\x017%s: %pA", args);
+        }
+    }
+
+    fn now(&self) -> Jiffies {
         // SAFETY: Reads `jiffies`.
-        let now: c_ulong = unsafe { bindings::ipoib_rs_jiffies() };
-        now as u64
+        unsafe { bindings::ipoib_rs_jiffies() }
     }
 
-    fn hz(&self) -> u64 {
-        kernel::time::msecs_to_jiffies(1000) as u64
+    fn hz(&self) -> Jiffies {
+        kernel::time::msecs_to_jiffies(1000)
     }
 
     fn allowed(&self) -> bool {
@@ -195,9 +221,7 @@ impl Host for LiveHost {
         NonNull::new(raw).map(CMcast)
     }
 
-    fn schedule_join_task(&self, delay: u64) {
-        // Jiffies are `unsigned long`: the engine's arithmetic is on them.
-        let delay = delay as c_ulong;
+    fn schedule_join_task(&self, delay: Jiffies) {
         // SAFETY: `priv_` is alive (type invariant).
         unsafe { bindings::ipoib_rs_mcast_schedule(self.raw(), delay) }
     }
@@ -372,10 +396,14 @@ pub(crate) unsafe extern "C" fn rdma_rs_ipoib_mcast_restart_task(e: *mut binding
     }
     match e.host.addrs() {
         Ok(mgids) => e.restart(&mgids),
-        Err(_) => pr_warn!(
-            "{}: unable to allocate memory for the multicast restart\n",
-            e.host.name()
-        ),
+        Err(_) => {
+            mcast_warn!(
+                e.host,
+                "unable to allocate memory for the multicast restart\n"
+            );
+            // The entries stay as they are; the join task runs all the same.
+            e.start();
+        }
     }
 }
 
@@ -516,7 +544,7 @@ pub(crate) unsafe extern "C" fn rdma_rs_ipoib_mcast_next(
     // SAFETY: The pointers are valid for writes (the caller).
     unsafe {
         core::ptr::copy_nonoverlapping(row.mgid.0.as_ptr(), mgid, 16);
-        *created = row.created as c_ulong;
+        *created = row.created;
         *queuelen = c_uint::try_from(row.queuelen).unwrap_or(c_uint::MAX);
         *complete = c_uint::from(row.complete);
         *send_only = c_uint::from(row.send_only);

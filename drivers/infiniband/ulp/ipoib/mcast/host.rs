@@ -11,6 +11,7 @@
 
 use super::attempt::Attempt;
 use kernel::{
+    fmt,
     prelude::*,
     rdma::{
         sa::{
@@ -20,6 +21,7 @@ use kernel::{
         Gid,
     },
     sync::Arc,
+    time::Jiffies,
 };
 
 /// The interface's side of the join engine.
@@ -43,18 +45,19 @@ pub(crate) trait Host: Send + Sync + Sized + 'static {
     /// A packet to send to a group (`struct sk_buff`, with its pseudo header).
     type Packet;
 
-    /// What the engine's messages name the interface by (C's `ipoib_warn()` prefix: its
-    /// name).
-    type Name: kernel::fmt::Display;
+    /// Logs a warning about the interface (`ipoib_warn()`: its name first, rate limited);
+    /// `mcast_warn!` formats it. Called with the engine's lock held: it must not sleep.
+    fn warn(&self, args: fmt::Arguments<'_>);
 
-    /// The interface's name, for messages.
-    fn name(&self) -> Self::Name;
+    /// Logs a debug message about the interface (`ipoib_dbg_mcast()`: its name first, when
+    /// `mcast_debug_level` asks for it); `mcast_dbg!` formats it.
+    fn dbg(&self, args: fmt::Arguments<'_>);
 
     /// The clock, in jiffies.
-    fn now(&self) -> u64;
+    fn now(&self) -> Jiffies;
 
     /// Jiffies per second.
-    fn hz(&self) -> u64;
+    fn hz(&self) -> Jiffies;
 
     /// Whether joins may run (`ipoib_mcast_allowed()`: the interface is operationally up).
     /// Called with the engine's lock held.
@@ -78,7 +81,7 @@ pub(crate) trait Host: Send + Sync + Sized + 'static {
     /// Runs the join task after `delay` jiffies, in place of a run already scheduled
     /// (`cancel_delayed_work()` then `queue_delayed_work()`). Called with the engine's lock
     /// held.
-    fn schedule_join_task(&self, delay: u64);
+    fn schedule_join_task(&self, delay: Jiffies);
 
     /// Queues the carrier-on work (`ipoib_mcast_carrier_on_task()`: the carrier goes on once
     /// the port is active, through the `rtnl_trylock()` loop). Called with the engine's lock
@@ -112,7 +115,7 @@ pub(crate) trait Host: Send + Sync + Sized + 'static {
     /// handle (they go through the transmit path again).
     fn send_queued(&self, mcast: &Self::Mcast);
 
-    /// Detaches the QP from the group (`rn->detach_mcast()`).
+    /// Detaches the QP from the group (`rn->detach_mcast()`), logging "leaving MGID" as C does.
     fn detach(&self, mcast: &Self::Mcast, rec: &McMemberRec);
 
     /// How many packets wait in the entry's queue. Called with the engine's lock held.

@@ -7,13 +7,16 @@ use super::{
     engine::Engine,
     host::Host, //
 };
-use kernel::rdma::Gid;
+use kernel::{
+    rdma::Gid,
+    time::Jiffies, //
+};
 
 /// One line of the file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Row {
     pub(crate) mgid: Gid,
-    pub(crate) created: u64,
+    pub(crate) created: Jiffies,
     pub(crate) queuelen: usize,
     /// Whether the group has its address handle.
     pub(crate) complete: bool,
@@ -24,10 +27,13 @@ impl<H: Host> Engine<H> {
     /// The entry with the least MGID above `after`.
     pub(crate) fn next_after(&self, after: &Gid) -> Option<Row> {
         let g = self.inner.lock();
-        let (_, e) = g
-            .tree
-            .iter()
-            .find(|(mgid, _)| mgid.as_slice() > after.0.as_slice())?;
+        let cursor = g.tree.cursor_lower_bound(&after.0)?;
+        let (mgid, e) = cursor.current();
+        let e = if *mgid == after.0 {
+            cursor.peek_next()?.1
+        } else {
+            e
+        };
         Some(Row {
             mgid: e.mgid,
             created: e.created,

@@ -28,10 +28,7 @@ impl<H: Host> Engine<H> {
             let st = e.state.access_mut(&mut g);
             if st.busy() {
                 // The remove list waits for joins: a join that started since is a bug.
-                pr_warn!(
-                    "{}: ipoib_mcast_leave on an in-flight join\n",
-                    self.host.name()
-                );
+                mcast_warn!(self.host, "ipoib_mcast_leave on an in-flight join\n");
             }
             st.joined = false;
             (
@@ -42,12 +39,11 @@ impl<H: Host> Engine<H> {
         };
         drop(join);
         if attached {
-            pr_debug!("{}: leaving MGID {}\n", self.host.name(), e.mgid);
             self.host.detach(&e.mcast, &rec);
         } else if !e.sendonly {
-            pr_debug!(
-                "{}: leaving with no mcmember but not a SENDONLY join\n",
-                self.host.name()
+            mcast_dbg!(
+                self.host,
+                "leaving with no mcmember but not a SENDONLY join\n"
             );
         }
     }
@@ -59,6 +55,11 @@ impl<H: Host> Engine<H> {
 
     /// [`Engine::remove_list`] of `list` and then `last`.
     fn remove(&self, list: RemoveList<H>, last: Option<Arc<Entry<H>>>) {
+        if list.is_empty() && last.is_none() {
+            // Nothing to wait for, leave or quiesce (an interface whose creation failed has no
+            // net device to quiesce).
+            return;
+        }
         for e in Iterator::chain(list.iter(), last.iter()) {
             let attempt = e.state.access(&self.inner.lock()).attempt();
             if let Some(attempt) = attempt {

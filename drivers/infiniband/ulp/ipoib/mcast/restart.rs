@@ -28,9 +28,9 @@ impl<H: Host> Engine<H> {
             // Shutting down: the flush that follows does the work.
             return;
         }
-        pr_debug!("{}: restarting multicast task\n", self.host.name());
+        mcast_dbg!(self.host, "restarting multicast task\n");
         let mut removed = RemoveList::<H>::new();
-        {
+        'diff: {
             let mut g = self.inner.lock();
             // Room for every entry that can go: a send-only entry replaced per group, and the
             // list's entries. Nothing is freed under the lock.
@@ -38,11 +38,12 @@ impl<H: Host> Engine<H> {
             if removed.reserve(room, GFP_ATOMIC).is_err()
                 || g.list.reserve(mgids.len(), GFP_ATOMIC).is_err()
             {
-                pr_warn!(
-                    "{}: unable to allocate memory for the multicast restart\n",
-                    self.host.name()
+                mcast_warn!(
+                    self.host,
+                    "unable to allocate memory for the multicast restart\n"
                 );
-                return;
+                // The entries stay as they are; the join task runs all the same.
+                break 'diff;
             }
             let mut i = 0;
             while i < g.list.len() {
@@ -59,25 +60,17 @@ impl<H: Host> Engine<H> {
                 let old = g.tree.get(&mgid.0).cloned();
                 if old.as_ref().is_none_or(|o| o.sendonly) {
                     if self.host.joined_by_user(mgid) {
-                        pr_debug!(
-                            "{}: ignoring multicast entry for mgid {}\n",
-                            self.host.name(),
-                            mgid
-                        );
+                        mcast_dbg!(self.host, "ignoring multicast entry for mgid {}\n", mgid);
                         continue;
                     }
-                    pr_debug!(
-                        "{}: adding multicast entry for mgid {}\n",
-                        self.host.name(),
-                        mgid
-                    );
+                    mcast_dbg!(self.host, "adding multicast entry for mgid {}\n", mgid);
                     let new = node::<H>().and_then(|node| {
                         Entry::new(&self.host, &self.inner, *mgid, false).map(|e| (node, e))
                     });
                     let Some((node, new)) = new else {
-                        pr_warn!(
-                            "{}: unable to allocate memory for multicast structure\n",
-                            self.host.name()
+                        mcast_warn!(
+                            self.host,
+                            "unable to allocate memory for multicast structure\n"
                         );
                         continue;
                     };
@@ -101,11 +94,7 @@ impl<H: Host> Engine<H> {
                     i += 1;
                     continue;
                 }
-                pr_debug!(
-                    "{}: deleting multicast group {}\n",
-                    self.host.name(),
-                    e.mgid
-                );
+                mcast_dbg!(self.host, "deleting multicast group {}\n", e.mgid);
                 g.tree.remove(&e.mgid.0);
                 let _ = g.list.remove(i);
                 let _ = removed.push_within_capacity(e);

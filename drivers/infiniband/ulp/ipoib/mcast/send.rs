@@ -41,9 +41,9 @@ impl<H: Host> Engine<H> {
             }
             Some(e) => e,
             None => {
-                pr_debug!(
-                    "{}: setting up send only multicast group for {}\n",
-                    self.host.name(),
+                mcast_dbg!(
+                    self.host,
+                    "setting up send only multicast group for {}\n",
                     mgid
                 );
                 let e = match (node::<H>(), g.list.reserve(1, GFP_ATOMIC)) {
@@ -53,9 +53,9 @@ impl<H: Host> Engine<H> {
                     _ => None,
                 };
                 let Some((node, e)) = e else {
-                    pr_warn!(
-                        "{}: unable to allocate memory for multicast structure\n",
-                        self.host.name()
+                    mcast_warn!(
+                        self.host,
+                        "unable to allocate memory for multicast structure\n"
                     );
                     self.host.drop_packet(packet);
                     return;

@@ -60,7 +60,7 @@ impl<H: Host> Engine<H> {
             None => match self.new_broadcast(&mut g) {
                 Some(b) => b,
                 None => {
-                    pr_warn!("{}: failed to allocate broadcast group\n", self.host.name());
+                    mcast_warn!(self.host, "failed to allocate broadcast group\n");
                     // Until this succeeds the interface is stalled, multicast-wise.
                     self.schedule(&mut g, None, true);
                     return;
@@ -99,10 +99,7 @@ impl<H: Host> Engine<H> {
                     delay_until = Some(st.delay_until);
                 }
             }
-            pr_debug!(
-                "{}: successfully started all multicast joins\n",
-                self.host.name()
-            );
+            mcast_dbg!(self.host, "successfully started all multicast joins\n");
         }
         if let Some(d) = delay_until {
             self.host.schedule_join_task(d.wrapping_sub(now));
@@ -130,8 +127,15 @@ impl<H: Host> Engine<H> {
         let mut failed = KVec::new();
         {
             let mut g = self.inner.lock();
-            // The broadcast entry and the list's: every entry of the tree.
-            failed.reserve(g.list.len() + 1, GFP_ATOMIC)?;
+            // The broadcast entry and the list's: every entry of the tree. Room for the failed
+            // ones, counted first: most runs have none, and allocate nothing.
+            let n = Iterator::chain(g.broadcast.iter(), g.list.iter())
+                .filter(|e| e.state.access(&g).failed())
+                .count();
+            if n == 0 {
+                return Ok(());
+            }
+            failed.reserve(n, GFP_ATOMIC)?;
             let mut i = 0;
             while i <= g.list.len() {
                 let e = if i == 0 {
@@ -144,9 +148,9 @@ impl<H: Host> Engine<H> {
                     continue;
                 };
                 let st = e.state.access_mut(&mut g);
-                if !st.joined && !st.busy() {
+                if st.failed() {
                     if let Some(join) = st.join.take() {
-                        // Room was reserved for every entry.
+                        // Room was reserved for every failed one.
                         let _ = failed.push_within_capacity(join);
                     }
                 }
@@ -191,7 +195,7 @@ impl<H: Host> Engine<H> {
                 rec.set_join_state(JoinState::SendOnlyFull.into());
             }
         }
-        pr_debug!("{}: joining MGID {}\n", self.host.name(), e.mgid);
+        mcast_dbg!(self.host, "joining MGID {}\n", e.mgid);
         let attempt = match Attempt::new(self.clone(), e.clone()) {
             Ok(a) => a,
             Err(err) => {
@@ -206,9 +210,9 @@ impl<H: Host> Engine<H> {
                 Ok(())
             }
             Err(err) => {
-                pr_warn!(
-                    "{}: ib_sa_join_multicast failed, status {}\n",
-                    self.host.name(),
+                mcast_warn!(
+                    self.host,
+                    "ib_sa_join_multicast failed, status {}\n",
                     err.to_errno()
                 );
                 self.schedule(g, Some(&**e), true);
@@ -226,9 +230,9 @@ impl<H: Host> Engine<H> {
             Phase::Busy(a) => core::ptr::eq::<Attempt<H>>(&**a, attempt),
             Phase::Idle => false,
         };
-        pr_debug!(
-            "{}: {}join completion for {} (status {})\n",
-            self.host.name(),
+        mcast_dbg!(
+            self.host,
+            "{}join completion for {} (status {})\n",
             if e.sendonly { "sendonly " } else { "" },
             e.mgid,
             status.err().map_or(0, |err| err.to_errno())
@@ -238,7 +242,7 @@ impl<H: Host> Engine<H> {
         let reset = status == Err(ENETRESET);
         let mut status = if reset { Ok(()) } else { status };
         if !reset && status.is_ok() {
-            let (broadcast, attach) = {
+            let (broadcast, attach, needs_ah) = {
                 let mut g = self.inner.lock();
                 if !current(&g) {
                     return;
@@ -252,16 +256,14 @@ impl<H: Host> Engine<H> {
                 }
                 let attach = status.is_ok() && !e.sendonly && !st.attached;
                 if status.is_ok() && !e.sendonly && st.attached {
-                    pr_warn!(
-                        "{}: multicast group {} already attached\n",
-                        self.host.name(),
-                        e.mgid
-                    );
+                    mcast_warn!(self.host, "multicast group {} already attached\n", e.mgid);
                 }
                 st.attached |= attach;
-                (broadcast, attach)
+                // An entry attached before (its address handle failed then) still takes the
+                // record and gets its address handle, where C stops at the warning.
+                (broadcast, attach, !st.has_ah)
             };
-            if status.is_ok() && (attach || e.sendonly) {
+            if status.is_ok() && (attach || e.sendonly || needs_ah) {
                 let attached;
                 (status, attached) = self.host.finish(&e.mcast, rec, broadcast, attach);
                 {
@@ -303,17 +305,17 @@ impl<H: Host> Engine<H> {
                 let st = e.state.access_mut(&mut g);
                 if st.logcount < MAX_LOGGED {
                     if err == ETIMEDOUT || err == EAGAIN || silent {
-                        pr_debug!(
-                            "{}: {}multicast join failed for {}, status {}\n",
-                            self.host.name(),
+                        mcast_dbg!(
+                            self.host,
+                            "{}multicast join failed for {}, status {}\n",
                             if e.sendonly { "sendonly " } else { "" },
                             e.mgid,
                             err.to_errno()
                         );
                     } else {
-                        pr_warn!(
-                            "{}: {}multicast join failed for {}, status {}\n",
-                            self.host.name(),
+                        mcast_warn!(
+                            self.host,
+                            "{}multicast join failed for {}, status {}\n",
                             if e.sendonly { "sendonly " } else { "" },
                             e.mgid,
                             err.to_errno()
@@ -325,9 +327,11 @@ impl<H: Host> Engine<H> {
                 }
                 if e.sendonly && st.backoff >= 2 {
                     // A send-only group is tried twice, then its packets are dropped; the
-                    // entry stays, unjoined, until a packet queues again.
+                    // entry stays, unjoined, until a packet queues again. The join task runs
+                    // to give the failed membership back.
                     st.backoff = 1;
                     drop_queue = true;
+                    self.schedule(&mut g, None, false);
                 } else {
                     self.schedule(&mut g, Some(&**e), true);
                 }

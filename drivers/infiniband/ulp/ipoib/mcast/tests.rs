@@ -30,7 +30,8 @@ use kernel::{
     },
     time::{
         delay::fsleep,
-        Delta, //
+        Delta,
+        Jiffies, //
     },
     workqueue,
 };
@@ -69,8 +70,15 @@ impl Bed {
         Ok(b)
     }
 
-    /// Runs `f` on a work item; its signal.
-    fn spawn(&self, f: impl FnOnce(&Engine<FakeHost>) + Send + 'static) -> Result<Arc<Completion>> {
+    /// Runs `f` (a flush or a restart, which waits for the join in flight) on a work item, waits
+    /// until `blocked` holds, answers the join with `answer` and waits for `f` to return.
+    /// Returns whether `blocked` held before the answer.
+    fn answer_while_blocked(
+        &self,
+        f: impl FnOnce(&Engine<FakeHost>) + Send + 'static,
+        blocked: impl Fn(&Self) -> bool,
+        answer: Result,
+    ) -> Result<bool> {
         let done = Arc::pin_init(Completion::new(), GFP_KERNEL)?;
         let signal = done.clone();
         let e = self.e.clone();
@@ -78,7 +86,11 @@ impl Bed {
             f(&e);
             signal.complete_all();
         })?;
-        Ok(done)
+        let held = self.wait_for(|_| blocked(self));
+        // Answered either way, so that `f` never waits for ever.
+        self.s.answer(answer)?;
+        done.wait_for_completion();
+        Ok(held)
     }
 
     /// Waits up to ten seconds (an emulated guest is slow) for `cond`.
@@ -126,7 +138,7 @@ impl Bed {
     }
 }
 
-fn delays(b: &Bed) -> KVec<u64> {
+fn delays(b: &Bed) -> KVec<Jiffies> {
     b.s.take_delays()
 }
 
@@ -245,9 +257,12 @@ mod cases {
         b.s.advance(2 * HZ);
         b.e.join_task();
         assert_eq!(b.s.pending(), 1);
+        delays(&b);
         b.s.answer(Err(EINVAL))?;
-        // Two tries: the queue goes, the entry stays, unjoined.
+        // Two tries: the queue goes, the entry stays, unjoined; the join task runs at once to
+        // give the failed membership back.
         assert_eq!(b.s.log.lock().tx_dropped, 65);
+        assert_eq!(&delays(&b)[..], &[0]);
         b.e.join_task();
         assert_eq!(b.s.pending(), 0);
         // The next packet arms it again; joined, it sends what waited, then sends at once.
@@ -292,11 +307,11 @@ mod cases {
         b.e.join_task();
         assert_eq!(b.s.pending(), 1);
         b.s.allowed.store(false, kernel::sync::atomic::Relaxed);
-        let flushed = b.spawn(|e| e.flush())?;
-        let taken = b.wait_for(|s| s.log.lock().broadcast.is_none());
-        // Answered either way, so that the flush never waits for ever.
-        b.s.answer(Ok(()))?;
-        flushed.wait_for_completion();
+        let taken = b.answer_while_blocked(
+            |e| e.flush(),
+            |b| b.s.log.lock().broadcast.is_none(),
+            Ok(()),
+        )?;
         assert!(taken);
         // EAGAIN: no attach, no carrier, no retry; the SA's membership given back once.
         let log = b.s.log.lock();
@@ -315,12 +330,15 @@ mod cases {
         b.e.restart(&[group(5)]);
         b.e.join_task();
         b.s.allowed.store(false, kernel::sync::atomic::Relaxed);
-        let flushed = b.spawn(|e| e.flush())?;
-        let taken = b.wait_for(|s| s.log.lock().broadcast.is_none());
-        // The flush waits for the join: still there, its entry not freed.
-        assert_eq!(b.s.mcasts.load(kernel::sync::atomic::Relaxed), 2);
-        b.s.answer(Err(ETIMEDOUT))?;
-        flushed.wait_for_completion();
+        // The flush waits for the join: both entries still there, none freed.
+        let taken = b.answer_while_blocked(
+            |e| e.flush(),
+            |b| {
+                b.s.log.lock().broadcast.is_none()
+                    && b.s.mcasts.load(kernel::sync::atomic::Relaxed) == 2
+            },
+            Err(ETIMEDOUT),
+        )?;
         assert!(taken);
         assert_eq!(b.deletes(group(5)), 0);
         assert_eq!(b.deletes(broadcast_mgid()), 1);
@@ -334,10 +352,11 @@ mod cases {
         b.e.join_task();
         assert_eq!(b.s.pending(), 1);
         // `ip maddr del`: the restart task waits for the join, then leaves.
-        let restarted = b.spawn(|e| e.restart(&[]))?;
-        let taken = b.wait_for(|_| b.e.find(&group(6)).is_none());
-        b.s.answer(Ok(()))?;
-        restarted.wait_for_completion();
+        let taken = b.answer_while_blocked(
+            |e| e.restart(&[]),
+            |b| b.e.find(&group(6)).is_none(),
+            Ok(()),
+        )?;
         assert!(taken);
         {
             let log = b.s.log.lock();
