@@ -33,6 +33,9 @@ RS_RUST_SIB="rust/ drivers/infiniband/sw/sib"
 # IPoIB's join task; rdma_rs_ipoib_mcast.sh runs it on C and on Rust, over
 # the SA multicast piece as loaded.
 RS_RUST_IPOIB="rust/ drivers/infiniband/ulp/ipoib"
+# mlx5 multiport affiliation; rdma_rs_mlx5_mp.sh runs it on C and on Rust,
+# over the fake provider mlx5_mp_fake.
+RS_RUST_MLX5="rust/ drivers/infiniband/hw/mlx5"
 
 # The order keeps module reloads few (a reload of the stack takes 30 s to 2
 # minutes under TCG): the units with every piece on Rust, then those with one
@@ -57,6 +60,7 @@ smoke.rdma_rs_smoke.rust smoke rdma_rs_smoke.sh RS_IMPL=rust *
 smoke.rdma_rs_ipoib.rust smoke rdma_rs_ipoib.sh RS_IMPL=rust *
 smoke.rdma_rs_ib_client.rust smoke rdma_rs_ib_client.sh RS_IMPL=rust *
 smoke.rdma_rs_ipoib_mcast smoke rdma_rs_ipoib_mcast.sh - $RS_RUST_SIB $RS_RUST_SA $RS_RUST_IPOIB
+smoke.rdma_rs_mlx5_mp smoke rdma_rs_mlx5_mp.sh - $RS_RUST_MLX5
 smoke.rdma_rs_gid.rust smoke rdma_rs_gid.sh RS_IMPL=rust,RS_PIECES=ib_core:roce_gid_impl $RS_RUST_GID
 smoke.rdma_rs_cma_mcast.rust smoke rdma_rs_cma_mcast.sh RS_IMPL=rust,RS_PIECES=rdma_cm:mcast_impl $RS_RUST_CMA
 smoke.rdma_rs_sa_mcast.rust smoke rdma_rs_sa_mcast.sh RS_IMPL=rust,RS_PIECES=ib_core:sa_mcast_impl $RS_RUST_SA
@@ -75,5 +79,6 @@ smoke.rdma_rs_ib_client.c smoke rdma_rs_ib_client.sh RS_IMPL=c $RS_RUST_SIB samp
 soak.rdma_rs_ucma_fuzz soak rdma_rs_ucma_fuzz.sh RS_IMPL=c,RS_FUZZ_CMDS=1000000 $RS_RUST_UCMA
 soak.rdma_rs_reload soak rdma_rs_reload.sh RS_RELOAD_CYCLES=100 *
 soak.rdma_rs_ipoib_mcast soak rdma_rs_ipoib_mcast.sh RS_IPOIB_CYCLES=1000 $RS_RUST_SIB $RS_RUST_SA $RS_RUST_IPOIB
+soak.rdma_rs_mlx5_mp soak rdma_rs_mlx5_mp.sh RS_MLX5_MP_RACE_ROUNDS=1000 $RS_RUST_MLX5
 EOF
 }

@@ -62,7 +62,7 @@ suite_kunit() {
 	# Load the modules whose KUnit suites run at load time. A module that
 	# does not load takes its suites with it: that is a failure of its own.
 	local m d n=0
-	for m in ib_core rdma_cm rdma_ucm sib_sm ib_ipoib; do
+	for m in ib_core rdma_cm rdma_ucm sib_sm ib_ipoib mlx5_ib; do
 		modprobe "$m" 2>"$R/modprobe.err" ||
 			printf 'FAIL\tkunit: modprobe %s: %s\n' "$m" "$(tr '\n' ' ' <"$R/modprobe.err")"
 	done >"$R/units/kunit.load.res"
@@ -96,7 +96,8 @@ suite_kunit() {
 	# it declares (suite:count): a suite or a test that silently drops out
 	# of the build is a failure, not a smaller pass count.
 	local want suite count got
-	for want in rdma_cm_mcast:6 rdma_roce_gid_filter:4 rdma_rs_ipoib_mcast:11 rdma_sa_mcast:12 \
+	for want in rdma_cm_mcast:6 rdma_mlx5_mp_diff:5 rdma_roce_gid_filter:4 \
+		rdma_rs_ipoib_mcast:11 rdma_rs_mlx5_mp:9 rdma_sa_mcast:12 \
 		rdma_sa_mcast_rec:2 rdma_sib_faults:2 rdma_sib_sa:13 rdma_sib_service:3 rdma_ucm_rs:3 \
 		rust_kernel_net_notifier:3 \
 		rust_kernel_rdma_addr:2 rust_kernel_rdma_gid:7 rust_kernel_rdma_port:2 \
@@ -114,9 +115,13 @@ suite_kunit() {
 	done >>"$R/units/kunit.res"
 	[ $n -gt 0 ] || printf 'FAIL\tkunit: no RDMA KUnit suite ran\n' >>"$R/units/kunit.res"
 	# sib_sm (the SA's suite) brings the software fabric up, and ib_ipoib (the
-	# IPoIB join engine's suite) makes interfaces on it: take them down.
+	# IPoIB join engine's suite) makes interfaces on it: take them down, and
+	# mlx5 (the multiport suites; no device here), which loads and unloads
+	# cleanly with no device present.
 	modprobe -r ib_ipoib sib_sm sib 2>/dev/null ||
 		printf 'FAIL\tkunit: modprobe -r ib_ipoib sib_sm sib\n' >>"$R/units/kunit.res"
+	modprobe -r mlx5_ib mlx5_core 2>/dev/null ||
+		printf 'FAIL\tkunit: modprobe -r mlx5_ib mlx5_core\n' >>"$R/units/kunit.res"
 }
 
 # run_script UNIT SUITE SCRIPT [ENV=VAL...]: one kselftest script; its KTAP

@@ -337,6 +337,17 @@ unsafe fn engine<'a>(engine: *mut bindings::ipoib_mcast_rs) -> ArcBorrow<'a, Eng
     unsafe { ArcBorrow::from_raw(engine.cast::<Engine<LiveHost>>()) }
 }
 
+/// The GID whose 16 bytes start at `raw` (an MGID inside a hardware address or a
+/// `union ib_gid`, which C passes as bytes).
+///
+/// # Safety
+///
+/// `raw` points to 16 readable bytes.
+unsafe fn gid_at(raw: *const u8) -> Gid {
+    // SAFETY: 16 readable bytes (the caller); a byte array has no alignment to keep.
+    Gid(unsafe { raw.cast::<[u8; 16]>().read() })
+}
+
 /// Makes the join engine of the interface of `priv_` (`ipoib_mcast_impl_init()`).
 ///
 /// # Safety
@@ -446,16 +457,15 @@ pub(crate) unsafe extern "C" fn rdma_rs_ipoib_mcast_send(
     let (Some(skb), Some(daddr)) = (NonNull::new(skb), NonNull::new(daddr)) else {
         return;
     };
-    let mut mgid = [0u8; 16];
     // SAFETY: `daddr` is 20 bytes (the caller); the MGID is the last 16.
-    mgid.copy_from_slice(unsafe { core::slice::from_raw_parts(daddr.as_ptr().add(4), 16) });
+    let mgid = unsafe { gid_at(daddr.as_ptr().add(4)) };
     // INVARIANT: The caller gives the `skb` and its destination.
     let packet = Skb {
         host: e.host.priv_,
         skb,
         daddr,
     };
-    e.send(&Gid(mgid), packet);
+    e.send(&mgid, packet);
 }
 
 /// The neighbour reaper found no neighbour of `mgid`: a send-only group goes on
@@ -473,10 +483,8 @@ pub(crate) unsafe extern "C" fn rdma_rs_ipoib_mcast_take_sendonly(
 ) {
     // SAFETY: The caller's guarantee.
     let e = unsafe { engine(e) };
-    let mut raw = [0u8; 16];
     // SAFETY: `mgid` is 16 bytes (the caller).
-    raw.copy_from_slice(unsafe { core::slice::from_raw_parts(mgid, 16) });
-    let Some(entry) = e.take_sendonly(&Gid(raw)) else {
+    let Some(entry) = e.take_sendonly(&unsafe { gid_at(mgid) }) else {
         return;
     };
     let mcast = entry.mcast.0.as_ptr();
@@ -535,10 +543,9 @@ pub(crate) unsafe extern "C" fn rdma_rs_ipoib_mcast_next(
 ) -> c_int {
     // SAFETY: The caller's guarantee.
     let e = unsafe { engine(e) };
-    let mut after = [0u8; 16];
     // SAFETY: `mgid` is 16 bytes (the caller).
-    after.copy_from_slice(unsafe { core::slice::from_raw_parts(mgid, 16) });
-    let Some(row) = e.next_after(&Gid(after)) else {
+    let after = unsafe { gid_at(mgid) };
+    let Some(row) = e.next_after(&after) else {
         return 1;
     };
     // SAFETY: The pointers are valid for writes (the caller).
