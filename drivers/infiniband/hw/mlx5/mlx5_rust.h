@@ -40,6 +40,7 @@ void rdma_rs_mlx5_mp_put_mdev(struct mlx5_mp_rs_master *master, u32 port);
 int rdma_rs_mlx5_mp_slave_event(struct mlx5_mp_rs *engine,
 				struct mlx5_mp_rs_slave *slave,
 				unsigned long event, void *param);
+bool rdma_rs_mlx5_mp_idle(struct mlx5_mp_rs *engine);
 #else
 static inline struct mlx5_mp_rs *rdma_rs_mlx5_mp_new(void) { return NULL; }
 static inline void rdma_rs_mlx5_mp_free(struct mlx5_mp_rs *engine) {}
@@ -77,6 +78,11 @@ static inline int rdma_rs_mlx5_mp_slave_event(struct mlx5_mp_rs *engine,
 {
 	return -EOPNOTSUPP;
 }
+
+static inline bool rdma_rs_mlx5_mp_idle(struct mlx5_mp_rs *engine)
+{
+	return true;
+}
 #endif
 
 /* main.c: the calls of the engine into mlx5; ports are numbered from 1 */
@@ -105,6 +111,7 @@ struct mlx5_mp_rs_listener *
 mlx5_ib_rs_mp_listen(struct mlx5_core_dev *mdev, struct mlx5_mp_rs_slave *slave);
 void mlx5_ib_rs_mp_unlisten(struct mlx5_mp_rs_listener *listener);
 struct workqueue_struct *mlx5_ib_rs_mp_event_wq(void);
+void mlx5_ib_rs_mp_flush_events(void);
 void mlx5_ib_rs_mp_handle_event(struct mlx5_ib_dev *dev, unsigned long event,
 				void *param);
 

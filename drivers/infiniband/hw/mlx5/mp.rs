@@ -21,7 +21,8 @@
 //!   calls when `mlx5_ib.mp_impl=rust`; the piece's only `unsafe` code.
 //!
 //! By construction a slave is in exactly one place (the unaffiliated list, or one port of one
-//! master, which its binding names), and an event work cannot outlive its slave.
+//! master, which its binding names); an event work holds its slave, and the removal of a slave
+//! and the cleanup of a master wait for the event works queued before them.
 
 mod engine;
 mod event;

@@ -14,7 +14,8 @@
  *   fail   "guid|enable_roce|affiliate|unaffiliate|local_lb": the next
  *          such call fails with -EIO
  *   event  "ID": a port change event to the device's registered notifier,
- *          in atomic context as mlx5_core sends it
+ *          in atomic context as mlx5_core sends it; mlx5_ib logs its
+ *          handling on a fake master ("event <master> <type> 0")
  *   log    the calls, a line each ("affiliate 1 2"); a write clears it
  *   state  a line per device: its role, GUID, port, and whom the firmware
  *          has it affiliated with
@@ -212,13 +213,10 @@ static int mp_fake_notifier_unregister(struct mlx5_mp_fake_dev *d,
 	return err;
 }
 
-static void mp_fake_note(struct mlx5_mp_fake_dev *d, const char *what,
-			 u32 port)
+static void mp_fake_note(struct mlx5_mp_fake_dev *d, const char *what, int a,
+			 int b)
 {
-	if (port)
-		mp_fake_logf("%s %d %u\n", what, d->id, port);
-	else
-		mp_fake_logf("%s %d\n", what, d->id);
+	mp_fake_logf("%s %d %d %d\n", what, d->id, a, b);
 }
 
 static const struct mlx5_mp_fake_ops mp_fake_ops = {
@@ -263,7 +261,7 @@ static int mp_fake_add(bool master, u64 guid, u32 port, u32 type)
 	d->master = master;
 	d->mdev.device = &mp_fake_parent->dev;
 	d->mdev.caps.hca[MLX5_CAP_GENERAL] = &d->cap;
-	d->mdev.coredev_type = type;
+	d->mdev.coredev_type = MLX5_MP_FAKE_COREDEV_BASE + type;
 	cur = d->cap.cur;
 	max = d->cap.max;
 	MLX5_SET(cmd_hca_cap, cur, port_type, MLX5_CAP_PORT_TYPE_ETH);
@@ -393,7 +391,7 @@ static ssize_t mp_fake_event_write(struct file *file, const char __user *ubuf,
 	struct mlx5_mp_fake_dev *d = NULL;
 	struct mp_fake_entry *e;
 	unsigned long flags;
-	int id, err, ret = 0;
+	int id, err, ret = NOTIFY_OK;
 
 	err = kstrtoint_from_user(ubuf, count, 10, &id);
 	if (err)
@@ -408,6 +406,8 @@ static ssize_t mp_fake_event_write(struct file *file, const char __user *ubuf,
 		d->eqe.sub_type = MLX5_PORT_CHANGE_SUBTYPE_ACTIVE;
 		d->eqe.data.port.port =
 			MLX5_GET(cmd_hca_cap, d->cap.cur, native_port_num) << 4;
+		/* Logged first: the handling, on a work, logs after it */
+		mp_fake_logf("event %d %s\n", id, d->nb ? "sent" : "dropped");
 		if (d->nb)
 			ret = d->nb->notifier_call(d->nb,
 						   MLX5_EVENT_TYPE_PORT_CHANGE,
@@ -417,8 +417,8 @@ static ssize_t mp_fake_event_write(struct file *file, const char __user *ubuf,
 	mutex_unlock(&mp_fake_lock);
 	if (!d)
 		return -ENOENT;
-	mp_fake_logf("event %d %s\n", id, ret == NOTIFY_OK ? "queued" : "dropped");
-	return count;
+	/* A notifier that could not queue the event (no memory) */
+	return ret == NOTIFY_DONE ? -ENOMEM : count;
 }
 
 static ssize_t mp_fake_log_read(struct file *file, char __user *ubuf,
@@ -463,7 +463,7 @@ static int mp_fake_state_show(struct seq_file *s, void *unused)
 		seq_printf(s, "%d %s guid=%llx port=%u type=%d", d->id,
 			   d->master ? "master" : "slave", d->guid,
 			   MLX5_GET(cmd_hca_cap, d->cap.cur, native_port_num),
-			   d->mdev.coredev_type);
+			   d->mdev.coredev_type - MLX5_MP_FAKE_COREDEV_BASE);
 		if (!d->master)
 			seq_printf(s, " affiliated=%d listening=%d",
 				   e->affiliated, !!READ_ONCE(d->nb));

@@ -18,6 +18,11 @@
 #include <linux/spinlock.h>
 
 #define MLX5_MP_FAKE_NAME "mlx5_mp_fake"
+/*
+ * Fake core devices' coredev types start here, so that a fake never pairs
+ * with a real device (multiport pairs only devices of one coredev type).
+ */
+#define MLX5_MP_FAKE_COREDEV_BASE 0x40
 
 struct mlx5_mp_fake_dev;
 
@@ -35,8 +40,11 @@ struct mlx5_mp_fake_ops {
 				 struct notifier_block *nb);
 	int (*notifier_unregister)(struct mlx5_mp_fake_dev *d,
 				   struct notifier_block *nb);
-	/* mlx5_ib's own calls that would reach hardware or ib_core */
-	void (*note)(struct mlx5_mp_fake_dev *d, const char *what, u32 port);
+	/*
+	 * mlx5_ib's own steps that would reach hardware or ib_core, for the
+	 * log: "<what> <d's id> <a> <b>"
+	 */
+	void (*note)(struct mlx5_mp_fake_dev *d, const char *what, int a, int b);
 };
 
 struct mlx5_mp_fake_dev {
@@ -53,12 +61,19 @@ struct mlx5_mp_fake_dev {
 	bool master;
 };
 
-/* The fake behind @mdev, or NULL for a real core device */
+/*
+ * The fake behind @mdev, or NULL for a real core device. A fake's device is
+ * the provider's faux device, which only the provider can own: device names
+ * are unique on a bus.
+ */
 static inline struct mlx5_mp_fake_dev *
 mlx5_mp_fake_of(struct mlx5_core_dev *mdev)
 {
-	if (!IS_ENABLED(CONFIG_MLX5_IB_MP_FAKE) || !mdev->device ||
-	    strcmp(dev_name(mdev->device), MLX5_MP_FAKE_NAME))
+	struct device *dev = mdev->device;
+
+	if (!IS_ENABLED(CONFIG_MLX5_IB_MP_FAKE) || !dev || !dev->bus ||
+	    strcmp(dev->bus->name, "faux") ||
+	    strcmp(dev_name(dev), MLX5_MP_FAKE_NAME))
 		return NULL;
 	return container_of(mdev, struct mlx5_mp_fake_dev, mdev);
 }

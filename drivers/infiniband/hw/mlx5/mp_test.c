@@ -10,8 +10,8 @@
  * (KUNIT_STATIC_STUB_REDIRECT); the recorded calls, what the seams return
  * and the final state of the fake devices must be the same.
  *
- * The tests swap the engine main.c uses (mlx5_ib_mp_rs) for their own: run
- * them only on a system without mlx5 devices. Included by main.c.
+ * The tests swap the engine main.c uses (mlx5_ib_mp_rs) for their own, and
+ * skip when the module has multiport devices. Included by main.c.
  */
 #include <kunit/test.h>
 #include <kunit/static_stub.h>
@@ -192,9 +192,25 @@ static int mp_t_notifier_unregister(struct mlx5_core_dev *mdev,
 	return 0;
 }
 
+/*
+ * The port's core device as the real function finds it (netdev tracking
+ * replays the port's netdev, whose handler looks the slave up; the cong
+ * debugfs reads its parameters): the id found, 0 for none.
+ */
+static int mp_t_lookup(struct mlx5_ib_dev *dev, u32 port_num)
+{
+	struct mlx5_core_dev *mdev;
+
+	mdev = mlx5_ib_get_native_port_mdev(dev, port_num + 1, NULL);
+	if (!mdev)
+		return 0;
+	mlx5_ib_put_native_port_mdev(dev, port_num + 1);
+	return mp_t_of(mdev)->id;
+}
+
 static void mp_t_track(struct mlx5_ib_dev *dev, u32 port_num)
 {
-	mp_t_rec("track", mp_t_ib_id(dev), port_num, 0);
+	mp_t_rec("track", mp_t_ib_id(dev), port_num, mp_t_lookup(dev, port_num));
 }
 
 static void mp_t_untrack(struct mlx5_ib_dev *dev, u32 port_num)
@@ -204,7 +220,8 @@ static void mp_t_untrack(struct mlx5_ib_dev *dev, u32 port_num)
 
 static void mp_t_cong_init(struct mlx5_ib_dev *dev, u32 port_num)
 {
-	mp_t_rec("cong_init", mp_t_ib_id(dev), port_num, 0);
+	mp_t_rec("cong_init", mp_t_ib_id(dev), port_num,
+		 mp_t_lookup(dev, port_num));
 }
 
 static void mp_t_cong_cleanup(struct mlx5_ib_dev *dev, u32 port_num)
@@ -332,6 +349,40 @@ static void mp_t_op(struct mp_t *t, const struct mp_t_op *op)
 }
 
 /*
+ * Removes whatever the test left (the C lists are global) and gives the
+ * module's engine back: a KUnit action, so that it also runs when an
+ * assertion ends the test.
+ */
+static void mp_t_restore(void *ctx)
+{
+	struct kunit *test = ctx;
+	struct mp_t *t = test->priv;
+	int i;
+
+	for (i = 0; i < t->ndevs; i++)
+		if (t->devs[i]->probed)
+			mlx5r_mp_remove(&t->devs[i]->adev.adev);
+	for (i = 0; i < t->ndevs; i++)
+		if (t->devs[i]->inited)
+			mlx5_ib_cleanup_multiport_master(t->devs[i]->ib);
+	if (mlx5_ib_mp_rs)
+		rdma_rs_mlx5_mp_free(mlx5_ib_mp_rs);
+	mlx5_ib_mp_rs = t->saved;
+}
+
+/* Whether the module has multiport devices, which the tests would disturb */
+static bool mp_t_busy(void)
+{
+	bool busy;
+
+	mutex_lock(&mlx5_ib_multiport_mutex);
+	busy = !list_empty(&mlx5_ib_dev_list) ||
+	       !list_empty(&mlx5_ib_unaffiliated_port_list);
+	mutex_unlock(&mlx5_ib_multiport_mutex);
+	return busy || (mlx5_ib_mp_rs && !rdma_rs_mlx5_mp_idle(mlx5_ib_mp_rs));
+}
+
+/*
  * Fresh devices of @specs, and an engine of the test's own for @rust (none
  * for C: main.c runs C when mlx5_ib_mp_rs is NULL); then @ops. Returns the
  * record of the calls.
@@ -345,6 +396,8 @@ static struct mp_t_run *mp_t_begin(struct kunit *test,
 	struct mlx5_mp_rs *engine = NULL;
 
 	KUNIT_ASSERT_NOT_NULL(test, run);
+	if (mp_t_busy())
+		kunit_skip(test, "mlx5 multiport devices are present");
 	if (rust) {
 		engine = rdma_rs_mlx5_mp_new();
 		KUNIT_ASSERT_NOT_NULL(test, engine);
@@ -354,29 +407,19 @@ static struct mp_t_run *mp_t_begin(struct kunit *test,
 	t->fail = 0;
 	t->saved = mlx5_ib_mp_rs;
 	mlx5_ib_mp_rs = engine;
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, mp_t_restore, test),
+			0);
 	for (; ops->op != MP_T_END; ops++)
 		mp_t_op(t, ops);
 	return run;
 }
 
-/*
- * Removes whatever the test left (the C lists are global), gives the
- * module's engine back, and checks that nothing is registered.
- */
+/* Ends what mp_t_begin() began; nothing may be left registered */
 static void mp_t_end(struct kunit *test)
 {
 	struct mp_t *t = test->priv;
-	int i;
 
-	for (i = 0; i < t->ndevs; i++)
-		if (t->devs[i]->probed)
-			mlx5r_mp_remove(&t->devs[i]->adev.adev);
-	for (i = 0; i < t->ndevs; i++)
-		if (t->devs[i]->inited)
-			mlx5_ib_cleanup_multiport_master(t->devs[i]->ib);
-	if (mlx5_ib_mp_rs)
-		rdma_rs_mlx5_mp_free(mlx5_ib_mp_rs);
-	mlx5_ib_mp_rs = t->saved;
+	kunit_release_action(test, mp_t_restore, test);
 	KUNIT_EXPECT_TRUE(test, list_empty(&mlx5_ib_unaffiliated_port_list));
 	KUNIT_EXPECT_TRUE(test, list_empty(&mlx5_ib_dev_list));
 	KUNIT_EXPECT_FALSE(test, t->run->overflow);
@@ -397,8 +440,12 @@ static struct mp_t_run *mp_t_run_one(struct kunit *test,
 		if (!d->ib)
 			continue;
 		run->state[i][0] = d->ib->ib_active;
-		for (p = 0; p < 2; p++)
+		for (p = 0; p < 2; p++) {
 			run->state[i][1 + p] = d->ib->port[p].roce.last_port_state;
+			/* Who serves each port of each master at the end */
+			if (d->inited)
+				mp_t_rec("=slot", d->id, p + 1, mp_t_lookup(d->ib, p));
+		}
 	}
 	mp_t_end(test);
 	return run;
@@ -561,8 +608,10 @@ static void mp_t_put_later(struct work_struct *work)
 	struct mp_t_putter *p = container_of(to_delayed_work(work),
 					     struct mp_t_putter, dwork);
 
-	/* The unbind drains port 2: no new user */
+	/* The unbind drains port 2: no new user (one is given back at once) */
 	p->during = mlx5_ib_get_native_port_mdev(p->ib, 2, NULL);
+	if (p->during)
+		mlx5_ib_put_native_port_mdev(p->ib, 2);
 	WRITE_ONCE(p->put, true);
 	mlx5_ib_put_native_port_mdev(p->ib, 2);
 }
@@ -612,9 +661,10 @@ static void mp_t_gate_wait(struct work_struct *work)
 
 /*
  * A slave's event queued, then the slave removed: the event work must not
- * use the removed slave's port info. C's held a bare pointer to it (fixed
- * by flushing the event queue in mlx5r_mp_remove()); Rust's holds the
- * slave.
+ * use the removed slave's port info. C's work holds a bare pointer to it,
+ * and mlx5r_mp_remove() flushes the event queue before freeing it; Rust's
+ * work holds the slave, and its removal flushes too. Without the flush, C
+ * oopses here (slub_debug poisons the freed port info).
  */
 static void mp_t_event_after_remove(struct kunit *test)
 {

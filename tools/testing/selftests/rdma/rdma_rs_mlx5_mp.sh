@@ -83,13 +83,16 @@ run_impl() {
 		test "$(cat /sys/module/mlx5_ib/parameters/mp_impl)" = "$impl"
 
 	# Card A: master 1, then its slave 2.
+	# The bind's netdev tracking finds the slave through the master.
 	add master a 1 && add slave a 2
-	rs_result "$t master then slave: affiliated, events on" affiliated 2 1
+	rs_result "$t master then slave: affiliated, events on, the port found" \
+		eval 'affiliated 2 1 && logged "track 1 2 2" && logged "cong_init 1 2 2"'
 	checkpoint
 	# Card B: slave 3 waits, master 4 comes.
 	add slave b 2
 	affiliated 3 0 && add master b 1
-	rs_result "$t slave then master: affiliated at the master's init" affiliated 3 4
+	rs_result "$t slave then master: affiliated at the master's init, the port found" \
+		eval 'affiliated 3 4 && logged "track 4 2 3" && logged "cong_init 4 2 3"'
 	checkpoint
 	# Another card's slave, a slave of another coredev type, a second
 	# slave for master 1's taken port: none affiliated.
@@ -131,11 +134,11 @@ run_impl() {
 		eval 'affiliated 7 1 && affiliated 2 0'
 	checkpoint
 
-	# Events: to an affiliated slave (queued for its master), to one
-	# without a notifier (dropped).
-	echo 7 >$D/event && echo 2 >$D/event
-	rs_result "$t events: queued when affiliated, else dropped" \
-		eval 'logged "event 7 queued" && logged "event 2 dropped"'
+	# Events: to an affiliated slave (handled on its master: a port change,
+	# type 9), to one without a notifier (dropped).
+	echo 7 >$D/event && rs_wait logged "event 1 9 0" && echo 2 >$D/event
+	rs_result "$t events: handled on the master when affiliated, else dropped" \
+		eval 'logged "event 7 sent" && logged "event 2 dropped" && logged "event 1 9 0"'
 	checkpoint
 
 	# rmmod of mlx5_ib with slaves bound: every affiliation undone; back

@@ -79,25 +79,39 @@ impl<H: Host> Engine<H> {
         Ok(slave)
     }
 
-    /// A slave port's removal (`mlx5r_mp_remove()`).
+    /// A slave port's removal (`mlx5r_mp_remove()`). When it returns, no event work of the
+    /// slave is queued or running: the unbind unregistered its notifier, and the event works
+    /// queued before have run.
     pub(crate) fn remove_slave(&self, slave: Arc<Slave<H>>) {
         let mut reg = self.registry.lock();
-        match slave.binding.access(&reg).master.clone() {
-            Some(master) => self.unbind(&mut reg, &master, &slave),
-            None => {
-                reg.unpark(&slave);
+        let known = match slave.binding.access(&reg).master.clone() {
+            Some(master) => {
+                self.unbind(&mut reg, &master, &slave);
+                true
             }
+            None => reg.unpark(&slave),
+        };
+        // A slave removed twice (through a clone) gives its room back once.
+        if known {
+            reg.release_slave();
         }
-        reg.release_slave();
+        drop(reg);
+        // Outside the lock, which the event works take.
+        self.host.flush_events();
     }
 
     /// A master's init (`mlx5_ib_init_multiport_master()`, for a multiport master whose port is
     /// Ethernet): enables RoCE, then binds the parked slaves of its card.
+    ///
+    /// `publish` gets the master once nothing can fail any more and before the first bind, as C
+    /// fills the master's port slots before its binds: the host makes it reachable there (the
+    /// binds' own calls look a slave's core device up through it).
     pub(crate) fn add_master(
         &self,
         ib: H::Ib,
         core: H::Core,
         ports: u32,
+        publish: impl FnOnce(&Arc<Master<H>>),
     ) -> Result<Arc<Master<H>>> {
         let guid = self.host.system_image_guid(&core)?;
         self.host.enable_roce(&core)?;
@@ -110,6 +124,7 @@ impl<H: Host> Engine<H> {
             self.host.disable_roce(&master.core);
             return Err(e.into());
         }
+        publish(&master);
         for port in 1..=ports {
             if port == native {
                 continue;
@@ -140,7 +155,8 @@ impl<H: Host> Engine<H> {
     }
 
     /// A master's cleanup (`mlx5_ib_cleanup_multiport_master()`): its slaves go back to the
-    /// unaffiliated list, unbound, and RoCE is disabled.
+    /// unaffiliated list, unbound, and RoCE is disabled. When it returns, no event work uses
+    /// the master.
     pub(crate) fn remove_master(&self, master: &Arc<Master<H>>) {
         let mut reg = self.registry.lock();
         for port in 1..=master.ports() {
@@ -156,7 +172,16 @@ impl<H: Host> Engine<H> {
             let _ = reg.masters.remove(i);
         }
         drop(reg);
+        // An event work that found this master before the unbinds may still be handling its
+        // event on it: done before the master's device goes.
+        self.host.flush_events();
         self.host.disable_roce(&master.core);
+    }
+
+    /// Whether the engine has no master and no slave.
+    pub(crate) fn idle(&self) -> bool {
+        let reg = self.registry.lock();
+        reg.masters.is_empty() && reg.slaves() == 0
     }
 
     /// The master `slave` is bound to (`mlx5_ib_get_ibdev_from_mpi()`).
@@ -167,7 +192,9 @@ impl<H: Host> Engine<H> {
 
     /// An event of `slave`'s core device (`mlx5_ib_event_slave_port()`, atomic context): the
     /// event work handles it on the slave's master, if it still has one then. The work holds
-    /// the slave, so a removal meanwhile frees nothing it uses.
+    /// the slave, so that its binding can be read whatever happens meanwhile; the devices it
+    /// reaches through the host stay until the work has run, as the removal of a slave and the
+    /// cleanup of a master flush the event works.
     pub(crate) fn slave_event(
         self: ArcBorrow<'_, Self>,
         slave: ArcBorrow<'_, Slave<H>>,

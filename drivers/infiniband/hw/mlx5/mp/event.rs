@@ -19,8 +19,8 @@ use kernel::{
 
 /// One event of a slave, queued from its notifier.
 ///
-/// It holds the slave (C holds a bare `mpi` pointer, which `mlx5r_mp_remove()` may free before
-/// the work runs) and the engine.
+/// It holds the slave and the engine; the removal of the slave and the cleanup of its master
+/// wait for it (they flush the event works), so the devices it reaches are still there.
 #[pin_data]
 pub(crate) struct EventWork<H: Host> {
     engine: Arc<Engine<H>>,

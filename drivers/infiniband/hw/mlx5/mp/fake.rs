@@ -61,6 +61,8 @@ pub(crate) enum Call {
     Unlisten(u32),
     /// An event (its number) handled on a master.
     Event(u32, u32),
+    /// A master made reachable by its host (the `publish` of `add_master`).
+    Publish(u32),
 }
 
 /// Calls the host fails, once each when asked.
@@ -118,7 +120,7 @@ impl Recorder {
         )
     }
 
-    fn record(&self, call: Call) {
+    pub(crate) fn record(&self, call: Call) {
         // A call lost to a failed allocation shows as a wrong sequence.
         let _ = self.calls.lock().push(call, GFP_KERNEL);
     }
@@ -262,6 +264,10 @@ impl Host for FakeHost {
                 let _ = self.rec.events.enqueue(work);
             }
         }
+    }
+
+    fn flush_events(&self) {
+        self.rec.flush();
     }
 
     fn handle_event(&self, ib: &FakeIb, event: &u32) {

@@ -30,6 +30,10 @@ use kernel::{
     },
     prelude::*,
     sync::{
+        atomic::{
+            Atomic,
+            Release, //
+        },
         Arc,
         ArcBorrow, //
     },
@@ -43,8 +47,11 @@ pub(crate) struct LiveHost;
 ///
 /// # Invariants
 ///
-/// The device is alive while the engine holds this: a slave's from its probe to its removal, a
-/// master's from its init to its cleanup, which C calls before it frees the device.
+/// The device is alive while the engine can reach this: a slave's from its probe to the end of
+/// its removal, a master's from its init to the end of its cleanup, which C calls before it
+/// frees the device. The engine drops a slave (and its handles) by the end of its removal, and
+/// the event works that hold it have run by then (the removal flushes them); a master's by the
+/// end of its cleanup likewise. Handles are only made here, from C's devices.
 #[derive(Clone, Copy)]
 pub(crate) struct LiveCore(NonNull<bindings::mlx5_core_dev>);
 
@@ -57,7 +64,9 @@ unsafe impl Sync for LiveCore {}
 ///
 /// # Invariants
 ///
-/// The device is alive from its multiport init to its cleanup, which ends the engine's use.
+/// The device is alive from its multiport init to the end of its cleanup, by which the engine
+/// has dropped the master and the event works that reached it have run (the cleanup flushes
+/// them).
 pub(crate) struct LiveIb(NonNull<bindings::mlx5_ib_dev>);
 
 // SAFETY: As for `LiveCore`.
@@ -81,24 +90,24 @@ unsafe impl Sync for LiveEvent {}
 ///
 /// # Invariants
 ///
-/// `listener` is from `mlx5_ib_rs_mp_listen()` and registered; `slave` is a reference
-/// (`Arc::into_raw()`) to the slave it calls the engine for, held while it is registered.
+/// `listener` is from `mlx5_ib_rs_mp_listen()` and registered, with a pointer to `_slave`,
+/// which it hands to the engine with each event: the slave lives while it is registered (the
+/// fields drop after [`Drop::drop`] unregisters).
 pub(crate) struct LiveListener {
     listener: NonNull<bindings::mlx5_mp_rs_listener>,
-    slave: *const Slave<LiveHost>,
+    _slave: Arc<Slave<LiveHost>>,
 }
 
-// SAFETY: Unregistering may happen on any thread.
+// SAFETY: Unregistering may happen on any thread; the slave is `Send`.
 unsafe impl Send for LiveListener {}
 // SAFETY: A `&LiveListener` gives access to nothing.
 unsafe impl Sync for LiveListener {}
 
 impl Drop for LiveListener {
     fn drop(&mut self) {
-        // SAFETY: Registered (type invariant); after this no notifier call runs or will run.
+        // SAFETY: Registered (type invariant); after this no notifier call runs or will run,
+        // so the slave may go.
         unsafe { bindings::mlx5_ib_rs_mp_unlisten(self.listener.as_ptr()) };
-        // SAFETY: The reference the notifier held (type invariant), no longer used.
-        drop(unsafe { Arc::from_raw(self.slave) });
     }
 }
 
@@ -216,22 +225,14 @@ impl Host for LiveHost {
     }
 
     fn listen(&self, slave: &Arc<Slave<Self>>) -> Result<LiveListener> {
-        let raw = Arc::into_raw(slave.clone());
-        // SAFETY: The slave's core device is alive; `raw` is a reference the notifier holds.
-        let listener =
-            unsafe { bindings::mlx5_ib_rs_mp_listen(slave.core.raw(), raw.cast_mut().cast()) };
-        match NonNull::new(listener) {
-            // INVARIANT: Registered, and the notifier holds `raw`.
-            Some(listener) => Ok(LiveListener {
-                listener,
-                slave: raw,
-            }),
-            None => {
-                // SAFETY: `raw` is from `into_raw()` above and was handed to no one.
-                drop(unsafe { Arc::from_raw(raw) });
-                Err(ENOMEM)
-            }
-        }
+        let raw = Arc::as_ptr(slave).cast_mut().cast();
+        // SAFETY: The slave's core device is alive; the listener made here keeps the slave.
+        let listener = unsafe { bindings::mlx5_ib_rs_mp_listen(slave.core.raw(), raw) };
+        // INVARIANT: Registered with a pointer to the slave it keeps.
+        Ok(LiveListener {
+            listener: NonNull::new(listener).ok_or(ENOMEM)?,
+            _slave: slave.clone(),
+        })
     }
 
     fn queue_event(&self, work: Arc<super::event::EventWork<Self>>) {
@@ -239,6 +240,12 @@ impl Host for LiveHost {
         // slaves' notifiers, all unregistered before module exit destroys the queue.
         let queue = unsafe { Queue::from_raw(bindings::mlx5_ib_rs_mp_event_wq()) };
         let _ = queue.enqueue(work);
+    }
+
+    fn flush_events(&self) {
+        // SAFETY: `mlx5_ib_event_wq` lives from module init to module exit, and the engine
+        // calls this with none of its locks held (the works take the registry mutex).
+        unsafe { bindings::mlx5_ib_rs_mp_flush_events() }
     }
 
     fn handle_event(&self, ib: &LiveIb, event: &LiveEvent) {
@@ -324,7 +331,7 @@ pub(crate) unsafe extern "C" fn rdma_rs_mlx5_mp_remove(
 }
 
 /// A multiport master's init (`mlx5_ib_init_multiport_master()`): `*master` is its reference,
-/// for its cleanup.
+/// for its cleanup, set before the master's binds (and left alone on failure).
 ///
 /// # Safety
 ///
@@ -344,13 +351,16 @@ pub(crate) unsafe extern "C" fn rdma_rs_mlx5_mp_init_master(
     let (Some(dev), Some(mdev)) = (NonNull::new(dev), NonNull::new(mdev)) else {
         return EINVAL.to_errno();
     };
+    // C's reference, published before the binds, whose calls look slaves up through it.
+    let publish = |m: &Arc<Master<LiveHost>>| {
+        let raw: *mut bindings::mlx5_mp_rs_master = Arc::into_raw(m.clone()).cast_mut().cast();
+        // SAFETY: `master` is valid for writes (the caller), and C reads it with
+        // `smp_load_acquire()`.
+        unsafe { Atomic::from_ptr(master) }.store(raw, Release);
+    };
     // INVARIANT: Both alive until the cleanup (the caller).
-    match e.add_master(LiveIb(dev), LiveCore(mdev), num_ports) {
-        Ok(m) => {
-            // SAFETY: Valid for writes (the caller).
-            unsafe { *master = Arc::into_raw(m).cast_mut().cast() };
-            0
-        }
+    match e.add_master(LiveIb(dev), LiveCore(mdev), num_ports, publish) {
+        Ok(_) => 0,
         Err(err) => err.to_errno(),
     }
 }
@@ -371,6 +381,18 @@ pub(crate) unsafe extern "C" fn rdma_rs_mlx5_mp_cleanup_master(
     // SAFETY: The init's reference, given back (the caller).
     let master = unsafe { Arc::from_raw(master.cast::<Master<LiveHost>>()) };
     e.remove_master(&master);
+}
+
+/// Whether the engine has no master and no slave (for the tests, which must not disturb
+/// devices).
+///
+/// # Safety
+///
+/// `e` is from [`rdma_rs_mlx5_mp_new`] and not freed.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn rdma_rs_mlx5_mp_idle(e: *mut bindings::mlx5_mp_rs) -> bool {
+    // SAFETY: The caller's guarantee.
+    unsafe { engine(e) }.idle()
 }
 
 /// The master whose reference C holds.

@@ -82,6 +82,9 @@ pub(crate) trait Host: Send + Sync + Sized + 'static {
     fn listen(&self, slave: &Arc<Slave<Self>>) -> Result<Self::Listener>;
     /// Queues a slave's event work (on `mlx5_ib_event_wq`).
     fn queue_event(&self, work: Arc<EventWork<Self>>);
+    /// Waits until the event works queued so far have run (`flush_workqueue()`); called with
+    /// no lock of the engine held.
+    fn flush_events(&self);
     /// Handles a slave port's event on its master (`mlx5_ib_handle_event()`), from the event
     /// work.
     fn handle_event(&self, ib: &Self::Ib, event: &Self::Event);

@@ -40,6 +40,11 @@ pub(crate) struct Slot<H: Host> {
 }
 
 /// A master device.
+///
+/// # Invariants
+///
+/// `slots` has one slot per port of the device, from its creation on; the master's own port
+/// (`native`) is [`Occupant::Native`] until its cleanup frees it.
 #[pin_data]
 pub(crate) struct Master<H: Host> {
     pub(crate) ib: H::Ib,
@@ -191,6 +196,15 @@ impl<H: Host> Master<H> {
         slots.get(port.wrapping_sub(1) as usize).is_some_and(
             |s| matches!(&s.occupant, Occupant::Slave(o) if core::ptr::eq(&**o, slave)),
         )
+    }
+
+    /// Whether an unbind waits on port `port`'s users.
+    #[cfg(CONFIG_KUNIT)]
+    pub(crate) fn draining(&self, port: u32) -> bool {
+        self.slots
+            .lock()
+            .get(port.wrapping_sub(1) as usize)
+            .is_some_and(|s| s.draining)
     }
 
     /// The users of port `port`'s slave core device.

@@ -71,7 +71,6 @@ impl<H: Host> Registry<H> {
     }
 
     /// The slaves alive, bound or not.
-    #[cfg(CONFIG_KUNIT)]
     pub(crate) fn slaves(&self) -> usize {
         self.slaves
     }

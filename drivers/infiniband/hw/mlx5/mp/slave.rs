@@ -14,8 +14,11 @@ use kernel::sync::{
 
 /// A slave port, from its probe to its removal.
 ///
-/// It is on the registry's unaffiliated list, or bound to exactly one master's port (its
-/// [`Binding`] says which), never both.
+/// # Invariants
+///
+/// Under the registry's lock, a slave alive is on the registry's unaffiliated list with no
+/// master in its [`Binding`], or in port `port` of exactly the master its binding names, never
+/// both; its binding has a listener only while it has a master.
 pub(crate) struct Slave<H: Host> {
     pub(crate) core: H::Core,
     /// The system image GUID, read at probe: the key that pairs it with a master.

@@ -78,9 +78,12 @@ impl Bed {
         )?)
     }
 
-    /// A master `id` on port 1 of card `guid`, with two ports.
+    /// A master `id` on port 1 of card `guid`, with two ports; its publication is recorded.
     fn master(&self, id: u32, guid: u64) -> Result<Arc<Master<FakeHost>>> {
-        self.e.add_master(FakeIb(id), Self::core(id, guid, 1)?, 2)
+        let rec = self.rec.clone();
+        let publish = move |_: &Arc<Master<FakeHost>>| rec.record(Publish(id));
+        self.e
+            .add_master(FakeIb(id), Self::core(id, guid, 1)?, 2, publish)
     }
 
     /// A slave `id` on port 2 of card `guid`.
@@ -143,7 +146,7 @@ fn bind_calls(m: u32, s: u32) -> [Call; 8] {
         Replay(s, Done(u64::from(s) + 100)),
         Replay(m, Done(u64::from(s) + 100)),
         EnableLb(m, s),
-        // Filler for the callers that slice.
+        // Then, when a slave's probe bound it, the master activated.
         Activate(m),
     ]
 }
@@ -159,7 +162,7 @@ fn unbind_calls(m: u32, s: u32) -> [Call; 9] {
         Untrack(m, 2),
         Unaffiliate(s),
         PortDown(m, 2),
-        // Filler for the callers that slice.
+        // Then, when the master's cleanup unbound it, RoCE disabled on the master.
         DisableRoce(m),
     ]
 }
@@ -197,13 +200,15 @@ fn churn(e: &Arc<Engine<FakeHost>>, seed: u64, base: u32) -> Result {
     let mut slaves: [Option<Arc<Slave<FakeHost>>>; 4] = [None, None, None, None];
     for _ in 0..200 {
         let card = rng.below(2) as usize;
-        let guid = GUID + u64::from(base) + card as u64;
+        // The threads share the cards: one's slave binds to another's master.
+        let guid = GUID + card as u64;
         if rng.below(3) == 0 {
             match masters[card].take() {
                 Some(m) => e.remove_master(&m),
                 None => {
                     let id = base + card as u32;
-                    masters[card] = Some(e.add_master(FakeIb(id), Bed::core(id, guid, 1)?, 2)?);
+                    let core = Bed::core(id, guid, 1)?;
+                    masters[card] = Some(e.add_master(FakeIb(id), core, 2, |_| ())?);
                 }
             }
         } else {
@@ -239,7 +244,7 @@ mod cases {
     fn master_then_slave() -> Result {
         let b = Bed::new()?;
         let m = b.master(1, GUID)?;
-        assert_eq!(&b.calls()[..], &[Guid(1), EnableRoce(1)]);
+        assert_eq!(&b.calls()[..], &[Guid(1), EnableRoce(1), Publish(1)]);
         let s = b.slave(2, GUID)?;
         let mut want = KVec::new();
         want.push(Guid(2), GFP_KERNEL)?;
@@ -264,7 +269,8 @@ mod cases {
         assert_eq!(b.invariants()?, (1, 0));
         let m = b.master(1, GUID)?;
         let mut want = KVec::new();
-        want.extend_from_slice(&[Guid(1), EnableRoce(1)], GFP_KERNEL)?;
+        // Published before the bind, whose calls look the slave up through the master.
+        want.extend_from_slice(&[Guid(1), EnableRoce(1), Publish(1)], GFP_KERNEL)?;
         // A master's init binds without `Activate` (the device registers later).
         want.extend_from_slice(&bind_calls(1, 2)[..7], GFP_KERNEL)?;
         assert_eq!(&b.calls()[..], &want[..]);
@@ -298,7 +304,10 @@ mod cases {
             },
             GFP_KERNEL,
         )?)?;
-        assert_eq!(&b.calls()[..], &[Guid(1), EnableRoce(1), Guid(2), Guid(3)]);
+        assert_eq!(
+            &b.calls()[..],
+            &[Guid(1), EnableRoce(1), Publish(1), Guid(2), Guid(3)]
+        );
         assert!(m.slave_at(2).is_none());
         assert_eq!(b.invariants()?, (2, 0));
         b.e.remove_slave(other_card);
@@ -440,17 +449,29 @@ mod cases {
         b.calls();
         let (e, s2) = (b.e.clone(), s.clone());
         let (returned, done) = spawn(move || e.remove_slave(s2))?;
-        fsleep(Delta::from_millis(50));
-        // Blocked on the users, the notifier already gone, the firmware not yet told.
-        assert!(!returned.load(Relaxed));
-        assert_eq!(&b.calls()[..], &unbind_calls(1, 2)[..6]);
-        // No new user meanwhile.
-        assert!(m.native_core(2).is_none());
+        // Until the unbind waits on the users (bounded: 10 s).
+        let mut waited = 0;
+        while !m.draining(2) && waited < 1000 {
+            fsleep(Delta::from_millis(10));
+            waited += 1;
+        }
+        // No new user meanwhile; an extra one is given back before any check can end the test,
+        // so that the unbind is never left waiting.
+        let extra = m.native_core(2);
+        if extra.is_some() {
+            m.put_native_core(2);
+        }
+        let blocked = !returned.load(Relaxed);
+        let calls = b.calls();
         m.put_native_core(2);
         fsleep(Delta::from_millis(20));
-        assert!(!returned.load(Relaxed));
+        let blocked_on_one = !returned.load(Relaxed);
         m.put_native_core(2);
         done.wait_for_completion();
+        assert!(m.users(2) == 0 && extra.is_none());
+        // Blocked on the users, the notifier already gone, the firmware not yet told.
+        assert!(blocked && blocked_on_one);
+        assert_eq!(&calls[..], &unbind_calls(1, 2)[..6]);
         assert!(returned.load(Relaxed));
         assert_eq!(&b.calls()[..], &unbind_calls(1, 2)[6..8]);
         assert_eq!(m.users(2), 0);
