@@ -7,8 +7,9 @@
 #   make test          build incrementally, boot, run every suite; ends "N passed, N failed"
 #   make test SUITE=smoke    one suite (kunit, selftests, smoke)
 #   make test FRESH=1  run every unit, also those that passed before with the same inputs
-#   make soak          the fuzzer (1,000,000 commands per implementation) and 100
-#                      reload cycles per implementation, on the test kernel
+#   make soak          the fuzzer (1,000,000 commands per implementation), 100
+#                      reload cycles per implementation, 1,000 IPoIB ifup/ifdown
+#                      cycles and 1,000 mlx5 race rounds, on the test kernel
 #   make bench         the C vs Rust benchmarks on the plain (bench) kernel
 #   make export        the whole project as a git format-patch series against v7.3
 #   make check         clippy, rustfmt and checkpatch on the project's code

@@ -54,7 +54,7 @@ rs_units() {
 kunit kunit - - *
 selftests.rdma_rs_impl selftests rdma_rs_impl.sh - *
 selftests.rdma_rs_client_sample selftests rdma_rs_client_sample.sh - *
-selftests.rdma_rs_reload selftests rdma_rs_reload.sh RS_RELOAD_CYCLES=1 *
+selftests.rdma_rs_reload selftests rdma_rs_reload.sh RS_RELOAD_CYCLES=5 *
 smoke.rdma_rs_pyverbs.rust smoke rdma_rs_pyverbs.sh RS_IMPL=rust *
 smoke.rdma_rs_smoke.rust smoke rdma_rs_smoke.sh RS_IMPL=rust *
 smoke.rdma_rs_ipoib.rust smoke rdma_rs_ipoib.sh RS_IMPL=rust *
@@ -72,7 +72,7 @@ smoke.rdma_rs_pyverbs.c smoke rdma_rs_pyverbs.sh RS_IMPL=c -
 smoke.rdma_rs_smoke.c smoke rdma_rs_smoke.sh RS_IMPL=c -
 smoke.rdma_rs_sa_mcast.c smoke rdma_rs_sa_mcast.sh RS_IMPL=c $RS_RUST_SAMPLE
 smoke.rdma_rs_cma_mcast.c smoke rdma_rs_cma_mcast.sh RS_IMPL=c -
-smoke.rdma_rs_ucma_fuzz smoke rdma_rs_ucma_fuzz.sh RS_IMPL=c,RS_FUZZ_CMDS=5000 $RS_RUST_UCMA
+smoke.rdma_rs_ucma_fuzz smoke rdma_rs_ucma_fuzz.sh RS_IMPL=c,RS_FUZZ_CMDS=20000 $RS_RUST_UCMA
 smoke.rdma_rs_sib.c smoke rdma_rs_sib.sh RS_IMPL=c -
 smoke.rdma_rs_ipoib.c smoke rdma_rs_ipoib.sh RS_IMPL=c $RS_RUST_SIB
 smoke.rdma_rs_ib_client.c smoke rdma_rs_ib_client.sh RS_IMPL=c $RS_RUST_SIB samples/rust/

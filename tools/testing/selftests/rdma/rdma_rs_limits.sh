@@ -9,9 +9,10 @@
 # over it. Limits are for hangs, not for speed: a unit that gets slow is seen
 # in the per-unit times of progress.log, never by a limit.
 
-# One kselftest script (a unit): worst 352 s (rdma_rs_ucma_fuzz.sh with
-# 20,000 commands per implementation; rdma_rs_reload.sh 346 s, the others
-# at most 220 s), 3.4x.
+# One kselftest script (a unit): worst 570 s (rdma_rs_ipoib_mcast.sh with
+# 100 ifup/ifdown cycles per join task, 4x its default; rdma_rs_reload.sh
+# with 5 cycles per implementation 308 s, rdma_rs_ucma_fuzz.sh with 20,000
+# commands per implementation 192 s, the others at most 200 s), 2.1x.
 RS_LIMIT_UNIT=${RS_LIMIT_UNIT:-1200}
 # The guest, all suites: worst over 3,600 s for a FRESH run in the slowest
 # hour measured (2026-12-02 16:41, before the unit order saved reloads; 29
@@ -42,12 +43,13 @@ RS_LIMIT_SETTLE=${RS_LIMIT_SETTLE:-20}
 # The RDMA stack unloading once its users are gone (rxe's device teardown
 # drops module references asynchronously): worst 4 s, 7x.
 RS_LIMIT_UNLOAD=${RS_LIMIT_UNLOAD:-30}
-# The fuzzer: about 200 write()s a second under TCG, three runs of each
-# command (C, C again, Rust): 20,000 commands took 300 s; 33 s per 1,000
-# commands is 2.2x, plus RS_LIMIT_PROGRAM for the start.
+# The fuzzer: about 400 write()s a second under TCG (the bounded waits for
+# events set the pace, rdma_rs_ucma_fuzz.c), three runs of each command (C,
+# C again, Rust): 20,000 commands took 158 s (2026-12-03); 33 s per 1,000
+# commands is 4x, plus RS_LIMIT_PROGRAM for the start.
 RS_LIMIT_FUZZ_PER_1000=${RS_LIMIT_FUZZ_PER_1000:-33}
 # A unit of the soak suite (make soak): 1,000,000 fuzzed commands per
-# implementation (about 4 hours), or 100 reload cycles per implementation
-# (about 40 minutes each).
+# implementation (about 2.5 hours at the rate above), or 100 reload cycles
+# per implementation (about 50 minutes each: 26 to 30 s a cycle).
 RS_LIMIT_SOAK_UNIT=${RS_LIMIT_SOAK_UNIT:-36000}
 RS_LIMIT_SOAK_GUEST=${RS_LIMIT_SOAK_GUEST:-72000}
