@@ -43,13 +43,14 @@ RS_LIMIT_SETTLE=${RS_LIMIT_SETTLE:-20}
 # The RDMA stack unloading once its users are gone (rxe's device teardown
 # drops module references asynchronously): worst 4 s, 7x.
 RS_LIMIT_UNLOAD=${RS_LIMIT_UNLOAD:-30}
-# The fuzzer: about 400 write()s a second under TCG (the bounded waits for
+# The fuzzer: 250 to 400 write()s a second under TCG (the bounded waits for
 # events set the pace, rdma_rs_ucma_fuzz.c), three runs of each command (C,
-# C again, Rust): 20,000 commands took 158 s (2026-12-03); 33 s per 1,000
-# commands is 4x, plus RS_LIMIT_PROGRAM for the start.
+# C again, Rust): 1,000 commands took 7.9 to 11.7 s (2026-12-03, 20,000 and
+# 100,000 commands); 33 s per 1,000 is 2.8x, plus RS_LIMIT_PROGRAM for the
+# start.
 RS_LIMIT_FUZZ_PER_1000=${RS_LIMIT_FUZZ_PER_1000:-33}
 # A unit of the soak suite (make soak): 1,000,000 fuzzed commands per
-# implementation (about 2.5 hours at the rate above), or 100 reload cycles
+# implementation (2.2 to 3.3 hours at the rates above), or 100 reload cycles
 # per implementation (about 50 minutes each: 26 to 30 s a cycle).
 RS_LIMIT_SOAK_UNIT=${RS_LIMIT_SOAK_UNIT:-36000}
 RS_LIMIT_SOAK_GUEST=${RS_LIMIT_SOAK_GUEST:-72000}

@@ -1164,11 +1164,12 @@ static int readable(int fd)
  * event, in ms (settle(): kind 1, one-ended: address, route, join; kind 2,
  * connection). Events that come at all come fast under TCG (2026-12-03):
  * with the earlier bounds of 1,000 and 300 ms none came after 20 and 50 ms
- * in 5,000 commands (three runs); with these, in 20,000, the slowest came
- * after 14 and 22 ms. Most waits that run out wait for an event that never
- * comes (a DISCONNECT of an id that never connected, a RESOLVE_ADDR with a
- * timeout of 2 s or none), so the bounds set the fuzzer's speed: 250 and
- * 200 ms, 12x and 4x the slowest event seen. A later event is noise, which
+ * in 5,000 commands (three runs); with these, the slowest came after 15
+ * and 25 ms in 20,000 (seed 1) and after 112 and 41 ms in 100,000 (seed
+ * 2). Most waits that run out wait for an event that never comes (a
+ * DISCONNECT of an id that never connected, a RESOLVE_ADDR with a timeout
+ * of 2 s or none), so the bounds set the fuzzer's speed: 250 and 200 ms,
+ * 2.2x and 4.9x the slowest event seen. A later event is noise, which
  * the runs again absorb (an implementation late for good is a difference).
  * Every run prints its waits (those that only slept on pending events
  * included), how many ran out, and the slowest event.

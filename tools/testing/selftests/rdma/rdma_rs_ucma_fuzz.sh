@@ -41,7 +41,7 @@ echo "rdma_rs_ucma_fuzz: start seed $RS_FUZZ_SEED" >/dev/kmsg
 rs_probes_on rdma_ucm:ucma_write rdma_ucm:rdma_rs_ucma_write ||
 	ktap_exit_fail_msg "cannot set kprobes"
 fuzz() {
-	# 3 runs of about 400 writes per second under TCG (the waits for
+	# 3 runs of 250 to 400 writes per second under TCG (the waits for
 	# events dominate): rdma_rs_limits.sh
 	local limit=$((RS_LIMIT_PROGRAM + RS_FUZZ_CMDS * RS_LIMIT_FUZZ_PER_1000 / 1000)) n
 	ip netns exec "$RS_NS_A" timeout "$limit" "$FUZZ" -n "$RS_FUZZ_CMDS" \
