@@ -4,7 +4,9 @@
 //! method, attribute, component mask, status and, for the records tests care about, the
 //! MCMemberRecord's MGID, port GID, JoinState, Q_Key, P_Key and MLID, the PathRecord's GIDs,
 //! or the ServiceRecord's ID, GID and name (for a table, its first record's, and the number of
-//! records). Read through debugfs (`sib_sm/sa/log`), one message per line, oldest first.
+//! records), and when the SA saw it (`at_us`, microseconds of the monotonic clock since the log
+//! was created or last cleared: tests time the retries of a ULP by it, not by their polls).
+//! Read through debugfs (`sib_sm/sa/log`), one message per line, oldest first.
 
 use crate::{
     sa::{
@@ -36,6 +38,10 @@ use kernel::{
         },
         sa::McMemberRec,
         Gid,
+    },
+    time::{
+        Instant,
+        Monotonic, //
     },
 };
 
@@ -87,6 +93,8 @@ struct Entry {
     record: Record,
     /// What a fault rule did to the request, empty for none.
     fault: &'static str,
+    /// When it was logged: microseconds since the log's epoch.
+    at_us: i64,
 }
 
 impl Entry {
@@ -98,6 +106,7 @@ impl Entry {
         mad: &Mad,
         table: Option<&[u8]>,
         fault: &'static str,
+        at_us: i64,
     ) -> Self {
         let record = match mad.attr_id() {
             ATTR_MCMEMBER_REC => Record::McMember(mcmember(mad).1),
@@ -130,6 +139,7 @@ impl Entry {
             comp_mask: comp_mask(mad),
             record,
             fault,
+            at_us,
         }
     }
 }
@@ -188,7 +198,7 @@ impl fmt::Display for Entry {
         if !self.fault.is_empty() {
             write!(f, " fault={}", self.fault)?;
         }
-        Ok(())
+        write!(f, " at_us={}", self.at_us)
     }
 }
 
@@ -201,6 +211,8 @@ pub(crate) struct SaLog {
     seq: u64,
     /// Messages that found no memory.
     lost: u64,
+    /// Where the messages' times count from: the log's creation or last clear.
+    epoch: Instant<Monotonic>,
 }
 
 impl SaLog {
@@ -211,6 +223,7 @@ impl SaLog {
             next: 0,
             seq: 0,
             lost: 0,
+            epoch: Instant::now(),
         }
     }
 
@@ -222,11 +235,15 @@ impl SaLog {
         mad: &Mad,
         fault: &'static str,
     ) {
-        self.push(Entry::new(self.seq, direction, lid, mad, None, fault));
+        let at_us = self.epoch.elapsed().as_micros_ceil();
+        self.push(Entry::new(
+            self.seq, direction, lid, mad, None, fault, at_us,
+        ));
     }
 
     /// Logs the table of records `table` sent to `lid` after the header `mad`.
     pub(crate) fn record_table(&mut self, lid: u32, mad: &Mad, table: &[u8], fault: &'static str) {
+        let at_us = self.epoch.elapsed().as_micros_ceil();
         self.push(Entry::new(
             self.seq,
             Direction::Response,
@@ -234,6 +251,7 @@ impl SaLog {
             mad,
             Some(table),
             fault,
+            at_us,
         ));
     }
 
@@ -255,6 +273,7 @@ impl SaLog {
         self.next = 0;
         self.seq = 0;
         self.lost = 0;
+        self.epoch = Instant::now();
     }
 }
 

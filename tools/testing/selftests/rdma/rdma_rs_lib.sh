@@ -680,12 +680,13 @@ rs_sa_port_groups() {
 # rs_sa_log: the log's messages from sequence number $RS_SA_LOG_FROM on, each
 # once (ib_mad's sends again of one request are one message, and so are their
 # answers: the requester takes the first, and the SA may answer a request it
-# already carried out otherwise, a DELETE sent again with ERR_REQ_INVALID).
+# already carried out otherwise, a DELETE sent again with ERR_REQ_INVALID),
+# without the time each came (at_us): what two runs compare.
 RS_SA_LOG_FROM=0
 rs_sa_log() {
 	awk -v s="$RS_SA_LOG_FROM" '$1 ~ /^[0-9]+$/ && $1 >= s &&
-		!($2 == "resp" && first[$3 " " $4]++)' $RS_SA/log |
-		cut -d' ' -f2- | sort -u
+		!($2 == "resp" && first[$3 " " $4]++) { sub(/ at_us=[0-9]+$/, ""); print }' \
+		$RS_SA/log | cut -d' ' -f2- | sort -u
 }
 # rs_sa_log_mark: rs_sa_log shows the messages from now on.
 rs_sa_log_mark() {
