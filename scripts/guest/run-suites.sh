@@ -102,7 +102,7 @@ suite_kunit() {
 		rust_kernel_net_notifier:3 \
 		rust_kernel_rdma_addr:2 rust_kernel_rdma_gid:7 rust_kernel_rdma_port:2 \
 		rust_kernel_rdma_sa:4 rust_kernel_rdma_ucm:2 rust_kernel_str_name_buf:1 \
-		rust_kernel_list_set:2 rust_kernel_workqueue_owned:2 rust_kernel_xarray_alloc:2; do
+		rust_kernel_list_set:3 rust_kernel_workqueue_owned:2 rust_kernel_xarray_alloc:2; do
 		suite=${want%:*}
 		count=${want#*:}
 		if [ ! -e "/sys/kernel/debug/kunit/$suite/results" ]; then

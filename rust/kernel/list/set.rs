@@ -22,7 +22,7 @@ use crate::{
             Atomic,
             Relaxed, //
         },
-        Arc, ArcBorrow,
+        ArcBorrow, //
     },
 };
 
@@ -146,11 +146,36 @@ where
         Some(item)
     }
 
-    /// The first item of list `index`.
-    pub fn front(&mut self, index: usize) -> Option<Arc<T>> {
-        let mut cursor = self.lists.get_mut(index)?.cursor_front();
-        let peek = cursor.peek_next()?;
-        Some(peek.arc().into())
+    /// Moves `item` from whichever list of this set holds it to the back of list `to`
+    /// (`list_move_tail()`): the same list reference moves, so no count of the item changes.
+    /// Returns the list it came from, or `None` (and moves nothing) if no list of this set
+    /// holds it or there is no list `to`.
+    pub fn move_back(&mut self, item: &T, to: usize) -> Option<usize> {
+        if to >= N {
+            return None;
+        }
+        let (from, item) = self.remove(item)?;
+        // `to < N`: `push_back()` cannot give the item back.
+        let _ = self.push_back(to, item);
+        Some(from)
+    }
+
+    /// Moves `item` from whichever list of this set holds it to the front of list `to`
+    /// (`list_move()`), as [`ListSet::move_back`] does to the back.
+    pub fn move_front(&mut self, item: &T, to: usize) -> Option<usize> {
+        if to >= N {
+            return None;
+        }
+        let (from, item) = self.remove(item)?;
+        // INVARIANT: A `ListArc` is on no list; it goes on `lists[to]`, and its slot says so.
+        item.set_slot().owner.store(self.tag(to), Relaxed);
+        self.lists[to].push_front(item);
+        Some(from)
+    }
+
+    /// The first item of list `index`, borrowed from the set.
+    pub fn front(&self, index: usize) -> Option<ArcBorrow<'_, T>> {
+        self.lists.get(index)?.iter().next()
     }
 
     /// Whether list `index` is empty (true for no such list).
@@ -197,6 +222,7 @@ mod tests {
             ListLinks,
             TryNewListArc, //
         },
+        sync::Arc,
     };
 
     #[pin_data]
@@ -270,6 +296,38 @@ mod tests {
         assert!(set.is_empty(0));
         assert_eq!(&values(&set, 1)[..], &[3, 1]);
         assert_eq!(set.which(&a), Some(1));
+        Ok(())
+    }
+
+    #[test]
+    fn an_item_moves_with_its_list_reference() -> Result {
+        let (a, b) = (item(1)?, item(2)?);
+        let mut set = ListSet::<Item, 2>::new();
+        assert!(set.push_back(0, list_arc(&a)).is_ok());
+        assert!(set.push_back(1, list_arc(&b)).is_ok());
+        assert_eq!(set.move_back(&a, 1), Some(0));
+        assert_eq!(&values(&set, 1)[..], &[2, 1]);
+        assert_eq!((set.which(&a), set.is_empty(0)), (Some(1), true));
+        // Within one list: to its back, then to its front.
+        assert_eq!(set.move_back(&b, 1), Some(1));
+        assert_eq!(&values(&set, 1)[..], &[1, 2]);
+        assert_eq!(set.move_front(&b, 1), Some(1));
+        assert_eq!(&values(&set, 1)[..], &[2, 1]);
+        // To the front of another list.
+        assert_eq!(set.move_front(&a, 0), Some(1));
+        assert_eq!(
+            (&values(&set, 0)[..], &values(&set, 1)[..]),
+            (&[1][..], &[2][..])
+        );
+        assert_eq!(set.move_back(&a, 1), Some(0));
+        // No list `to`, or an item of no list of the set: nothing moves.
+        assert_eq!(set.move_back(&a, 2), None);
+        assert_eq!(set.move_front(&a, 2), None);
+        assert_eq!(set.move_back(&*item(3)?, 0), None);
+        assert_eq!(set.move_front(&*item(3)?, 0), None);
+        assert_eq!((set.which(&a), set.which(&b)), (Some(1), Some(1)));
+        // The set still holds the only list reference of each.
+        assert!(ListArc::try_from_arc(a.clone()).is_err());
         Ok(())
     }
 

@@ -540,13 +540,31 @@ impl SaMulticast {
         unsafe { (*self.0.get()).context }
     }
 
+    /// The components of the record the user asked for.
+    pub fn comp(&self) -> McMemberComps {
+        // SAFETY: `comp_mask` does not change after creation (type invariant).
+        McMemberComps::from_be(unsafe { (*self.0.get()).comp_mask })
+    }
+
+    /// The record: the requested one until the implementation publishes another with
+    /// [`SaMulticast::set_rec`].
+    ///
+    /// # Safety
+    ///
+    /// No [`SaMulticast::set_rec`] of this multicast may run during the call (users only read
+    /// the record).
+    pub unsafe fn rec(&self) -> McMemberRec {
+        // SAFETY: The caller guarantees that nobody writes the field during the read.
+        McMemberRec(unsafe { (*self.0.get()).rec })
+    }
+
     /// Publishes `rec` as the record the user reads in its callback.
     ///
     /// # Safety
     ///
     /// Nobody may read or write the record concurrently: the implementation writes it only
-    /// from the one context that then calls the callback, and users read it only in or after
-    /// their callback.
+    /// from the one context that then calls the callback, and reads it ([`SaMulticast::rec`])
+    /// never during such a write; users read it only in or after their callback.
     pub unsafe fn set_rec(&self, rec: &McMemberRec) {
         // SAFETY: The caller guarantees exclusive access to the field.
         unsafe { (*self.0.get()).rec = rec.0 };

@@ -5,13 +5,9 @@
 
 use super::{
     fake::FakeSa,
-    ffi::{
-        JoinObserver,
-        NativeJoin, //
-    },
-    port::Port,
+    ffi::BenchJoin,
+    port::Port, //
 };
-use core::ffi::c_int;
 use kernel::{
     prelude::*,
     rdma::{
@@ -29,15 +25,6 @@ use kernel::{
     },
 };
 
-/// The benchmark's members accept every answer.
-struct Accept;
-
-impl JoinObserver for Accept {
-    fn called(&self, _id: usize, _status: c_int, _rec: &McMemberRec) -> bool {
-        false
-    }
-}
-
 /// Joins and frees `n` members of one group (`groups` false), or one member of each of `n`
 /// groups; returns the SA messages sent.
 pub(super) fn run(groups: bool, n: u64) -> Result<u64> {
@@ -47,7 +34,6 @@ pub(super) fn run(groups: bool, n: u64) -> Result<u64> {
     )?;
     let sa = FakeSa::new(true)?;
     let port = Port::new(1, sa.clone(), wq.clone())?;
-    let observer = Arc::new(Accept, GFP_KERNEL)?;
     let mut joins = KVec::with_capacity(usize::try_from(n)?, GFP_KERNEL)?;
     let mut rec = McMemberRec::default();
     rec.set_join_state(JoinState::Full.into());
@@ -60,7 +46,7 @@ pub(super) fn run(groups: bool, n: u64) -> Result<u64> {
         let id: u64 = if groups { i + 1 } else { 1 };
         g[8..].copy_from_slice(&id.to_be_bytes());
         rec.set_mgid(Gid(g));
-        match NativeJoin::new(&port, &rec, comp, observer.clone()) {
+        match BenchJoin::new(&port, &rec, comp) {
             Ok(j) => joins.push(j, GFP_KERNEL)?,
             Err(e) => {
                 res = Err(e);
@@ -69,8 +55,9 @@ pub(super) fn run(groups: bool, n: u64) -> Result<u64> {
         }
     }
     wq.flush();
+    // Each drop frees its member (`ib_sa_free_multicast()`), in the order of the joins.
     for j in joins.drain_all() {
-        j.free();
+        drop(j);
     }
     wq.flush();
     port.shut_down();

@@ -8,14 +8,19 @@
 //!   it back;
 //! - `multicast_glue.c`, for ib_core's private MCMemberRecord query and SA client counts
 //!   (`sa.h`) and the address handle inlines;
-//! - [`NativeJoin`], a join made from Rust through the path of the C users, for KUnit and the
-//!   benchmark.
+//! - [`NativeJoin`], a join made from Rust through the path of the C users, for KUnit, and
+//!   [`BenchJoin`], the benchmark's join, as C's.
 
 use super::{
-    group::Group,
+    group::{
+        Group,
+        GroupInner, //
+    },
     member::{
         CallbackHold,
-        Member, //
+        Joined,
+        Member,
+        Phase, //
     },
     port::Port,
     MCAST_CLIENT, //
@@ -207,7 +212,7 @@ unsafe fn join(
     // SAFETY: The caller guarantees the callback for the life of the member.
     let mc = unsafe { SaMulticast::new(rec, comp, callback, context) };
     let group = port.acquire_group(rec.mgid(), flags)?;
-    let m = match Member::new(group.clone(), mc, *rec, comp, client, flags) {
+    let m = match Member::new(group.clone(), mc, rec.join_state(), client, flags) {
         Ok(m) => m,
         Err(e) => {
             group.release();
@@ -215,10 +220,10 @@ unsafe fn join(
         }
     };
     // The callback may run, and even free the member, before this returns: take the pointer
-    // to return, with the user's reference, first.
+    // to return, with the user's reference, first. `m` is the queues' reference.
     let mc = m.mc.as_raw();
-    let _ = Arc::into_raw(m.clone());
-    group.queue_join(&m);
+    let _ = Arc::into_raw(m.clone_arc());
+    group.queue_join(m);
     Ok(mc)
 }
 
@@ -251,6 +256,17 @@ unsafe fn from_user(ptr: *mut bindings::ib_sa_multicast) -> UserRef {
     UserRef(m)
 }
 
+/// The record `m` requested, while it is joining (`Phase::Joining` under its group's lock `g`).
+pub(super) fn requested_rec(m: &Member, g: &GroupInner) -> Option<McMemberRec> {
+    if m.phase(g) != Phase::Joining {
+        return None;
+    }
+    // SAFETY: The member is joining, under its group's lock: its record is written only with a
+    // `Joined`, made when it leaves that phase under the lock, never to return (type invariant
+    // of `Member`); users only read it.
+    Some(unsafe { m.mc.rec() })
+}
+
 /// [`Member::callback`]: no callback runs.
 pub(super) const CALLBACK_IDLE: i32 = 0;
 /// A callback runs.
@@ -258,11 +274,31 @@ const CALLBACK_RUNNING: i32 = 1;
 /// A callback gave the member back: none runs again.
 const CALLBACK_GIVEN_BACK: i32 = 2;
 
+/// Calls the user of `hold`'s member back with `status`, and drops `hold`; frees the member if
+/// the user gives it back (see [`Member::call_back`]). Callbacks of a member never overlap, and
+/// none follows a give-back.
+pub(super) fn call_user(hold: CallbackHold, status: Result) {
+    // SAFETY: No record to publish.
+    unsafe { call(hold, status, None) }
+}
+
+/// [`call_user`] for a join that succeeded, after publishing its record.
+pub(super) fn call_user_joined(joined: Joined) {
+    let (hold, rec) = joined.into_parts();
+    // SAFETY: `rec` is the record of `hold`'s member's `Joined`: made when the member left
+    // `Phase::Joining` under its group's lock, never to return (type invariant of `Joined`).
+    unsafe { call(hold, Ok(()), Some(&rec)) }
+}
+
 /// Calls the user of `hold`'s member back with `status`, after publishing `rec` (if any) as the
-/// record it reads there, and drops `hold`; frees the member if the user gives it back (see
-/// [`Member::call_back`]). Callbacks of a member never overlap, and none follows a give-back.
-pub(super) fn call_user(hold: CallbackHold, status: Result, rec: Option<&McMemberRec>) {
-    let m = hold.member().clone();
+/// record it reads there, and drops `hold`; frees the member if the user gives it back.
+///
+/// # Safety
+///
+/// A `rec` must come from a [`Joined`] of `hold`'s member: the member left `Phase::Joining`
+/// under its group's lock, never to return, so that [`requested_rec`] reads the record no more.
+unsafe fn call(hold: CallbackHold, status: Result, rec: Option<&McMemberRec>) {
+    let m = hold.member();
     if m.callback
         .cmpxchg(CALLBACK_IDLE, CALLBACK_RUNNING, Acquire)
         .is_err()
@@ -274,7 +310,8 @@ pub(super) fn call_user(hold: CallbackHold, status: Result, rec: Option<&McMembe
     }
     if let Some(rec) = rec {
         // SAFETY: No callback of the member runs (`callback` is ours), and the user reads the
-        // record only in its callbacks or after them.
+        // record only in its callbacks or after them. The member is no longer joining, for good
+        // (the caller's guarantee): `requested_rec()` reads the record no more.
         unsafe { m.mc.set_rec(rec) };
     }
     let status = match status {
@@ -285,18 +322,17 @@ pub(super) fn call_user(hold: CallbackHold, status: Result, rec: Option<&McMembe
     // could free it (type invariant of `CallbackHold`), and freeing waits for `hold`: the user
     // owns the member during the call. No other callback of it runs (`callback` is ours).
     let gave_back = unsafe { m.mc.call(status) } != 0;
-    let next = if gave_back {
-        CALLBACK_GIVEN_BACK
-    } else {
-        CALLBACK_IDLE
-    };
-    m.callback.store(next, Release);
-    drop(hold);
-    if gave_back {
-        // SAFETY: The callback returned non-zero: by the API contract its user gave up the
-        // reference `join()` handed out, and will not use the pointer again.
-        Member::free(unsafe { from_user(m.mc.as_raw()) });
+    if !gave_back {
+        m.callback.store(CALLBACK_IDLE, Release);
+        return;
     }
+    m.callback.store(CALLBACK_GIVEN_BACK, Release);
+    // SAFETY: The callback returned non-zero: by the API contract its user gave up the
+    // reference `join()` handed out, and will not use the pointer again.
+    let user = unsafe { from_user(m.mc.as_raw()) };
+    // Freeing waits for the callbacks held: this one's first.
+    drop(hold);
+    Member::free(user);
 }
 
 /// The port `port` of `device` with the piece's groups.
@@ -493,7 +529,7 @@ pub(crate) unsafe extern "C" fn rdma_rs_sa_mcast_cleanup(state: *mut c_void) {
 }
 
 /// What a [`NativeJoin`] does with its callbacks.
-#[cfg(any(CONFIG_KUNIT, CONFIG_RDMA_RS_BENCH))]
+#[cfg(CONFIG_KUNIT)]
 pub(super) trait JoinObserver: Send + Sync + 'static {
     /// A callback of the join `id` (its [`NativeJoin::id`]) with `status` and the record the
     /// member published; returns whether to give the member back to the implementation.
@@ -501,36 +537,36 @@ pub(super) trait JoinObserver: Send + Sync + 'static {
 }
 
 /// Whether a [`NativeJoin`]'s member is still the user's.
-#[cfg(any(CONFIG_KUNIT, CONFIG_RDMA_RS_BENCH))]
+#[cfg(CONFIG_KUNIT)]
 const NATIVE_LIVE: i32 = 0;
 /// A callback gave the member back.
-#[cfg(any(CONFIG_KUNIT, CONFIG_RDMA_RS_BENCH))]
+#[cfg(CONFIG_KUNIT)]
 const NATIVE_GIVEN_BACK: i32 = 1;
 /// The user is freeing it.
-#[cfg(any(CONFIG_KUNIT, CONFIG_RDMA_RS_BENCH))]
+#[cfg(CONFIG_KUNIT)]
 const NATIVE_FREEING: i32 = 2;
 
 /// The context of a [`NativeJoin`]'s callback.
-#[cfg(any(CONFIG_KUNIT, CONFIG_RDMA_RS_BENCH))]
+#[cfg(CONFIG_KUNIT)]
 struct NativeCtx<O: JoinObserver> {
     observer: Arc<O>,
     owner: kernel::sync::atomic::Atomic<i32>,
 }
 
 /// A join made from Rust through the same path as the C users' (`ib_sa_join_multicast()` and
-/// `ib_sa_free_multicast()`), whose callbacks go to an observer: for KUnit and the benchmark.
+/// `ib_sa_free_multicast()`), whose callbacks go to an observer: for KUnit.
 ///
 /// # Invariants
 ///
 /// `mc` came from [`join`] with [`native_callback::<O>`] and `ctx` as its context; the user's
 /// reference is given back by [`NativeJoin::free`], or by a callback that won `ctx.owner`.
-#[cfg(any(CONFIG_KUNIT, CONFIG_RDMA_RS_BENCH))]
+#[cfg(CONFIG_KUNIT)]
 pub(super) struct NativeJoin<O: JoinObserver> {
     mc: NonNull<bindings::ib_sa_multicast>,
     ctx: Arc<NativeCtx<O>>,
 }
 
-#[cfg(any(CONFIG_KUNIT, CONFIG_RDMA_RS_BENCH))]
+#[cfg(CONFIG_KUNIT)]
 impl<O: JoinObserver> NativeJoin<O> {
     /// Joins `rec.mgid()` on `port` with the components `comp` of `rec`.
     pub(super) fn new(
@@ -578,7 +614,7 @@ impl<O: JoinObserver> NativeJoin<O> {
     pub(super) fn free(self) {}
 }
 
-#[cfg(any(CONFIG_KUNIT, CONFIG_RDMA_RS_BENCH))]
+#[cfg(CONFIG_KUNIT)]
 impl<O: JoinObserver> Drop for NativeJoin<O> {
     fn drop(&mut self) {
         use kernel::sync::atomic::Relaxed;
@@ -600,7 +636,7 @@ impl<O: JoinObserver> Drop for NativeJoin<O> {
 /// # Safety
 ///
 /// `mc` is a live multicast of [`NativeJoin::new`], whose context is its `NativeCtx<O>`.
-#[cfg(any(CONFIG_KUNIT, CONFIG_RDMA_RS_BENCH))]
+#[cfg(CONFIG_KUNIT)]
 unsafe extern "C" fn native_callback<O: JoinObserver>(
     status: c_int,
     mc: *mut bindings::ib_sa_multicast,
@@ -621,4 +657,53 @@ unsafe extern "C" fn native_callback<O: JoinObserver>(
             .cmpxchg(NATIVE_LIVE, NATIVE_GIVEN_BACK, Relaxed)
             .is_ok();
     c_int::from(give_back)
+}
+
+/// A join of the benchmark, as C's (`mcast_bench_c()`): no context, and a callback that keeps
+/// the member.
+///
+/// # Invariants
+///
+/// `0` came from [`join`] with [`bench_callback`], which never gives the member back: the
+/// user's reference is this object's, given back when it is dropped.
+#[cfg(CONFIG_RDMA_RS_BENCH)]
+pub(super) struct BenchJoin(NonNull<bindings::ib_sa_multicast>);
+
+#[cfg(CONFIG_RDMA_RS_BENCH)]
+impl BenchJoin {
+    /// Joins `rec.mgid()` on `port` with the components `comp` of `rec`.
+    pub(super) fn new(port: &Arc<Port>, rec: &McMemberRec, comp: McMemberComps) -> Result<Self> {
+        // SAFETY: `bench_callback` can be called with any multicast at any time.
+        let mc = unsafe {
+            join(
+                port,
+                None,
+                rec,
+                comp,
+                GFP_KERNEL,
+                Some(bench_callback),
+                core::ptr::null_mut(),
+            )
+        }?;
+        // INVARIANT: As required.
+        Ok(Self(NonNull::new(mc).ok_or(EINVAL)?))
+    }
+}
+
+#[cfg(CONFIG_RDMA_RS_BENCH)]
+impl Drop for BenchJoin {
+    fn drop(&mut self) {
+        // SAFETY: The user's reference is this object's (type invariant), given back once.
+        Member::free(unsafe { from_user(self.0.as_ptr()) });
+    }
+}
+
+/// The callback of [`BenchJoin`]s (`mcast_bench_cb()`): keeps the member.
+///
+/// # Safety
+///
+/// None: it reads nothing (`unsafe` only to be a [`McastCallback`]).
+#[cfg(CONFIG_RDMA_RS_BENCH)]
+unsafe extern "C" fn bench_callback(_status: c_int, _mc: *mut bindings::ib_sa_multicast) -> c_int {
+    0
 }

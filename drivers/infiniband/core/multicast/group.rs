@@ -7,13 +7,16 @@
 //! other state means exactly one context does, either a work item of the port's queue or the
 //! completion of the group's SA query, and that context owns one user count of the group.
 //!
-//! The members of a group are on `pending` or `active`, ordered as they were put there: the two
+//! The members of a group are on `pending`, oldest first, or `active`, newest first (as C's
+//! `list_add_tail()` and `list_move()` put them there): the two
 //! lists of a [`ListSet`], which knows which of them holds a member, so that any member is taken
 //! off in constant time (C's `list_del()`).
 
 use super::{
+    ffi,
     member::{
         CallbackHold,
+        Joined,
         Member,
         Phase,
         ACTIVE,
@@ -38,6 +41,7 @@ use kernel::{
     rdma::sa::{
         JoinStates,
         McMemberComp,
+        McMemberComps,
         McMemberRec,
         SaMethod, //
     },
@@ -77,6 +81,9 @@ pub(crate) struct GroupInner {
     /// The members: [`PENDING`], waiting to be joined (the first one's join is the one being
     /// processed), and [`ACTIVE`], joined.
     pub(crate) queues: ListSet<Member, 2>,
+    /// The members their users hold: joined with [`Group::queue_join`], not yet freed by
+    /// [`Group::remove_member`] (on a queue or not).
+    held: usize,
     /// The last sequence number given to a member put on a queue.
     last_seq: u64,
     /// The sequence number, on `pending`, of the member whose join is at the SA.
@@ -89,20 +96,33 @@ pub(crate) struct GroupInner {
 }
 
 impl GroupInner {
-    /// Puts `m`, which is on neither queue, at the back of queue `list`.
-    fn link(&mut self, m: &Arc<Member>, list: usize) {
+    /// Gives the member's next place on a queue its sequence number.
+    fn stamp(&mut self, m: &Member) {
         self.last_seq += 1;
         let seq = self.last_seq;
-        m.state.access_mut(self).seq = seq;
-        let Ok(la) = ListArc::try_from_arc(m.clone()) else {
-            // A member off the queues has no list reference out: a bug, and the member is lost
-            // to its group's machine rather than queued twice.
-            kernel::warn_on!(true);
-            return;
-        };
+        m.set_seq(self, seq);
+    }
+
+    /// Puts a new member, on no queue yet, at the back of queue `list`; `la` becomes the
+    /// queue's reference.
+    fn link(&mut self, la: ListArc<Member>, list: usize) {
+        self.stamp(&la);
         if self.queues.push_back(list, la).is_err() {
+            // `list` is one of the set's: a bug, and the member is lost to its group's
+            // machine.
             kernel::warn_on!(true);
         }
+    }
+
+    /// Moves `m` from `pending` to the front of `active`, with the queue's reference (C's
+    /// `list_move()`: a port error then calls the newest member back first); false if `m` is
+    /// on no queue of this group.
+    fn activate(&mut self, m: &Member) -> bool {
+        let moved = self.queues.move_front(m, ACTIVE).is_some();
+        if moved {
+            self.stamp(m);
+        }
+        moved
     }
 
     /// Takes `m` off whichever queue of this group holds it (`list_del_init()`); returns the
@@ -111,15 +131,21 @@ impl GroupInner {
         self.queues.remove(m).map(|(_, la)| la.into_arc())
     }
 
-    /// The first member of `pending`.
-    fn pending_front(&mut self) -> Option<Arc<Member>> {
-        self.queues.front(PENDING)
+    /// The member at the head of `pending`, held for its callback: its join is the next to
+    /// process.
+    fn hold_pending_front(&self) -> Option<CallbackHold> {
+        let m = self.queues.front(PENDING)?;
+        // The head of `pending` is queued: `hold_queued()` cannot fail here.
+        let hold = Member::hold_queued(m, self);
+        kernel::warn_on!(hold.is_none());
+        hold
     }
 
     /// Whether the first member of `pending` is the one whose join is at the SA.
-    fn head_is_last_join(&mut self) -> bool {
-        self.pending_front()
-            .is_some_and(|m| m.state.access(self).seq == self.last_join)
+    fn head_is_last_join(&self) -> bool {
+        self.queues
+            .front(PENDING)
+            .is_some_and(|m| m.seq(self) == self.last_join)
     }
 }
 
@@ -160,6 +186,7 @@ impl Group {
                 key,
                 rec: McMemberRec::with_mgid(kernel::rdma::Gid(key.mgid)),
                 queues: ListSet::new(),
+                held: 0,
                 last_seq: 0,
                 last_join: 0,
                 members: Membership::default(),
@@ -177,9 +204,11 @@ impl Group {
         self.port.queue_work(self.clone());
     }
 
-    /// Queues a new member's join (`queue_join()`); starts the machine if idle.
-    pub(crate) fn queue_join(self: &Arc<Self>, m: &Arc<Member>) {
+    /// Queues a new member's join (`queue_join()`), with the queue's reference `m`; starts the
+    /// machine if idle.
+    pub(crate) fn queue_join(self: &Arc<Self>, m: ListArc<Member>) {
         let mut g = self.inner.lock();
+        g.held += 1;
         g.link(m, PENDING);
         if g.state == State::Idle {
             g.state = State::Busy;
@@ -193,7 +222,9 @@ impl Group {
     /// join states nobody holds any more.
     pub(crate) fn remove_member(self: &Arc<Self>, m: &Member) {
         let mut g = self.inner.lock();
-        if m.state.access(&g).phase == Phase::Member {
+        kernel::warn_on!(g.held == 0);
+        g.held = g.held.saturating_sub(1);
+        if m.phase(&g) == Phase::Member {
             g.members.adjust(m.join_state(), false);
         }
         let unlinked = g.unlink(m);
@@ -225,29 +256,49 @@ impl Group {
                     self.process_error();
                     continue 'retest;
                 }
-                let Some(m) = g.pending_front() else {
+                let Some(hold) = g.hold_pending_front() else {
                     break;
                 };
-                // The head of `pending` is queued: `hold_queued()` cannot fail here.
-                let Some(hold) = Member::hold_queued(&m, &g) else {
+                let m = hold.member();
+                // The head of `pending` is joining: its requested record is there.
+                let Some(req) = ffi::requested_rec(m, &g) else {
+                    // A bug: the member fails rather than stay at the head.
                     kernel::warn_on!(true);
-                    break;
+                    let unlinked = g.unlink(m);
+                    drop(g);
+                    drop(unlinked);
+                    Member::call_back(hold, Err(EINVAL));
+                    g = self.inner.lock();
+                    continue;
                 };
                 let js = m.join_state();
                 if js == g.rec.join_state() & js {
-                    let status = rec::check(&g.rec, &m.req, m.comp);
-                    let (unlinked, rec) = if status.is_ok() {
-                        let (unlinked, rec) = Self::join_member(&mut g, &m, js);
-                        (unlinked, Some(rec))
+                    let status = rec::check(&g.rec, &req, m.mc.comp());
+                    if status.is_err() {
+                        let unlinked = g.unlink(m);
+                        drop(g);
+                        drop(unlinked);
+                        Member::call_back(hold, status);
                     } else {
-                        (g.unlink(&m), None)
-                    };
-                    drop(g);
-                    drop(unlinked);
-                    Member::call_back(hold, status, rec.as_ref());
+                        match Self::join_member(&mut g, hold, js) {
+                            Ok(joined) => {
+                                drop(g);
+                                Member::call_back_joined(joined);
+                            }
+                            Err(hold) => {
+                                // Not joining, which `requested_rec()` checked: a bug.
+                                kernel::warn_on!(true);
+                                let unlinked = g.unlink(hold.member());
+                                drop(g);
+                                drop(unlinked);
+                                Member::call_back(hold, Err(EINVAL));
+                            }
+                        }
+                    }
                 } else {
+                    g.last_join = m.seq(&g);
                     drop(g);
-                    match self.send_join(&m) {
+                    match self.send_join(&req, m.mc.comp()) {
                         Ok(()) => {
                             drop(hold);
                             return;
@@ -275,25 +326,23 @@ impl Group {
         }
     }
 
-    /// `m`, at the head of `pending`, joins with `js` (`join_group()`); returns the pending
-    /// queue's reference, for the caller to drop outside the lock, and the record the member's
-    /// callback publishes: the group's, with the member's own join state.
+    /// The held member, at the head of `pending`, joins with `js` (`join_group()`) and moves to
+    /// `active`; returns its join, whose callback publishes the group's record with the member's
+    /// own join state, or the hold if the member is not joining.
     fn join_member(
         g: &mut GroupInner,
-        m: &Arc<Member>,
+        hold: CallbackHold,
         js: JoinStates,
-    ) -> (Option<Arc<Member>>, McMemberRec) {
+    ) -> Result<Joined, CallbackHold> {
+        let mut user = g.rec;
+        user.set_join_state(js);
+        let joined = hold.join(g, user)?;
+        // The head of `pending`, held under this lock: on a queue of the group.
+        kernel::warn_on!(!g.activate(joined.member()));
         g.members.adjust(js, true);
         let all = g.rec.join_state() | js;
         g.rec.set_join_state(all);
-        let mut user = g.rec;
-        user.set_join_state(js);
-        let unlinked = g.unlink(m);
-        if unlinked.is_some() {
-            m.state.access_mut(g).phase = Phase::Member;
-            g.link(m, ACTIVE);
-        }
-        (unlinked, user)
+        Ok(joined)
     }
 
     /// A join that could not be sent fails its member (`fail_join()`), which the caller holds
@@ -301,7 +350,7 @@ impl Group {
     fn fail_join(&self, hold: CallbackHold, e: Error) {
         let unlinked = self.inner.lock().unlink(hold.member());
         drop(unlinked);
-        Member::call_back(hold, Err(e), None);
+        Member::call_back(hold, Err(e));
     }
 
     /// Port event: every member gets `ENETRESET` and the group starts over, unless only the
@@ -319,22 +368,21 @@ impl Group {
 
         let mut g = self.inner.lock();
         if !(g.state == State::PkeyEvent && index == Some(g.pkey_index)) {
-            loop {
-                let next = g.queues.front(ACTIVE);
-                let Some(m) = next else {
-                    break;
-                };
+            while let Some(m) = g.queues.front(ACTIVE) {
+                let m: Arc<Member> = m.into();
                 // A member of `active` is queued: `hold_queued()` cannot fail here.
-                let hold = Member::hold_queued(&m, &g);
+                let hold = Member::hold_queued(m.as_arc_borrow(), &g);
                 kernel::warn_on!(hold.is_none());
                 let unlinked = g.unlink(&m);
                 g.members.adjust(m.join_state(), false);
-                m.state.access_mut(&mut g).phase = Phase::Error;
+                m.set_error(&mut g);
                 drop(g);
                 drop(unlinked);
                 if let Some(hold) = hold {
-                    Member::call_back(hold, Err(ENETRESET), None);
+                    Member::call_back(hold, Err(ENETRESET));
                 }
+                // Possibly the last reference, after a give-back: dropped outside the lock.
+                drop(m);
                 g = self.inner.lock();
             }
             g.rec.set_join_state(JoinStates::empty());
@@ -342,14 +390,12 @@ impl Group {
         g.state = State::Busy;
     }
 
-    fn send_join(self: &Arc<Self>, m: &Member) -> Result {
-        {
-            let mut g = self.inner.lock();
-            g.last_join = m.state.access(&g).seq;
-        }
+    /// Sends the join of the member at the head of `pending`, whose request is `req` with the
+    /// components `comp`; the caller set `last_join` to its sequence number.
+    fn send_join(self: &Arc<Self>, req: &McMemberRec, comp: McMemberComps) -> Result {
         self.port
             .sa
-            .query(self.port.num, SaMethod::Set, &m.req, m.comp, self.clone())
+            .query(self.port.num, SaMethod::Set, req, comp, self.clone())
     }
 
     fn send_leave(self: &Arc<Self>, ls: JoinStates) -> Result {
@@ -418,18 +464,18 @@ impl Group {
         if !g.head_is_last_join() {
             return;
         }
-        let Some(m) = g.pending_front() else {
+        let Some(hold) = g.hold_pending_front() else {
             return;
         };
-        // The head of `pending` is queued: `hold_queued()` cannot fail here.
-        let Some(hold) = Member::hold_queued(&m, &g) else {
-            kernel::warn_on!(true);
-            return;
-        };
-        let unlinked = g.unlink(&m);
+        let unlinked = g.unlink(hold.member());
         drop(g);
         drop(unlinked);
-        Member::call_back(hold, Err(e), None);
+        Member::call_back(hold, Err(e));
+    }
+
+    /// The members their users hold.
+    pub(crate) fn held(&self) -> usize {
+        self.inner.lock().held
     }
 
     /// Writes the group and its members, one line each.
@@ -452,11 +498,10 @@ impl Group {
         ))?;
         for (queue, name) in [(PENDING, "pending"), (ACTIVE, "active")] {
             for m in g.queues.iter(queue) {
-                let st = m.state.access(&g);
                 w.write_fmt(fmt!(
                     "    member {:p} {:?} {} join_state {:#x}\n",
                     core::ptr::from_ref::<Member>(&m),
-                    st.phase,
+                    m.phase(&g),
                     name,
                     m.join_state().as_raw()
                 ))?;

@@ -16,6 +16,7 @@ use super::{
 use kernel::{
     list::{
         AtomicTracker,
+        ListArc,
         ListLinks,
         SetSlot,
         TryNewListArc, //
@@ -23,13 +24,13 @@ use kernel::{
     prelude::*,
     rdma::sa::{
         JoinStates,
-        McMemberComps,
         McMemberRec,
         SaMulticast, //
     },
     sync::{
         atomic::Atomic,
         Arc,
+        ArcBorrow,
         Completion,
         LockedBy,
         Refcount, //
@@ -52,11 +53,15 @@ pub(crate) const PENDING: usize = 0;
 /// Joined members.
 pub(crate) const ACTIVE: usize = 1;
 
-/// The state of a member guarded by its group's lock.
+/// The state of a member guarded by its group's lock, private to this file.
+///
+/// # Invariants
+///
+/// `phase` never returns to [`Phase::Joining`] once it has left it.
 pub(crate) struct MemberState {
-    pub(crate) phase: Phase,
+    phase: Phase,
     /// The sequence number of the member's last queueing.
-    pub(crate) seq: u64,
+    seq: u64,
 }
 
 /// A user's join of a group.
@@ -64,15 +69,21 @@ pub(crate) struct MemberState {
 /// The user holds one reference, given out as the pointer to `mc` by `ib_sa_join_multicast()`
 /// and given back by `ib_sa_free_multicast()` or by a non-zero return of the callback. The
 /// group's queues hold another while the member is on one.
+///
+/// # Invariants
+///
+/// `mc`'s record is written (by [`ffi::call_user_joined`]) only with a [`Joined`] of the member,
+/// made by [`CallbackHold::join`] when `state`'s phase left [`Phase::Joining`] under the group's
+/// lock, which it never returns to.
 #[pin_data(PinnedDrop)]
 pub(crate) struct Member {
-    /// What the user sees.
+    /// What the user sees: while the member joins, its record is the requested one (read by
+    /// [`ffi::requested_rec`]); once joined, the group's, with the member's join state.
     pub(crate) mc: SaMulticast,
-    /// The requested record (a copy: `mc`'s record becomes the group's when joined).
-    pub(crate) req: McMemberRec,
-    pub(crate) comp: McMemberComps,
+    /// The requested join state.
+    join_state: JoinStates,
     pub(crate) group: Arc<Group>,
-    pub(crate) state: LockedBy<MemberState, GroupInner>,
+    state: LockedBy<MemberState, GroupInner>,
     /// Callbacks in progress plus the user's claim (`mcast_member.refcount`): freeing waits
     /// until it drops to zero.
     busy: Refcount,
@@ -108,15 +119,15 @@ kernel::impl_has_set_slot! {
 }
 
 impl Member {
-    /// A new member of `group` for the user's `mc`, on no queue yet.
+    /// A new member of `group` for the user's `mc`, on no queue yet: the reference its queues
+    /// will hold.
     pub(crate) fn new(
         group: Arc<Group>,
         mc: SaMulticast,
-        req: McMemberRec,
-        comp: McMemberComps,
+        join_state: JoinStates,
         client: Option<SaClientRef>,
         flags: kernel::alloc::Flags,
-    ) -> Result<Arc<Self>> {
+    ) -> Result<ListArc<Self>> {
         let state = LockedBy::new(
             &group.inner,
             MemberState {
@@ -124,12 +135,10 @@ impl Member {
                 seq: 0,
             },
         );
-        let port = group.port.clone();
-        let m = Arc::pin_init(
+        let m = ListArc::pin_init(
             try_pin_init!(Self {
                 mc,
-                req,
-                comp,
+                join_state,
                 group,
                 state,
                 busy: Refcount::new(1),
@@ -142,23 +151,23 @@ impl Member {
             }? Error),
             flags,
         )?;
-        port.stats.member_born();
+        m.group.port.stats.member_born();
         Ok(m)
     }
 
     /// The requested join state.
     pub(crate) fn join_state(&self) -> JoinStates {
-        self.req.join_state()
+        self.join_state
     }
 
     /// Holds `m` for a callback (the work handler's `atomic_inc(&member->refcount)`), if it is
     /// on one of its group's queues: a member its user has freed is on neither, and freeing
     /// waits for the holds taken before.
-    pub(crate) fn hold_queued(m: &Arc<Self>, g: &GroupInner) -> Option<CallbackHold> {
-        g.queues.which(m)?;
+    pub(crate) fn hold_queued(m: ArcBorrow<'_, Self>, g: &GroupInner) -> Option<CallbackHold> {
+        g.queues.which(&m)?;
         m.busy.inc();
         // INVARIANT: Taken above, while `m` is on a queue of its group, under its lock (`g`).
-        Some(CallbackHold(m.clone()))
+        Some(CallbackHold(m.into()))
     }
 
     /// Ends a callback or the user's claim (`deref_member()`).
@@ -168,19 +177,42 @@ impl Member {
         }
     }
 
-    /// Calls the user's callback with `status`, after publishing `rec` (if any) as the record
-    /// the user reads in it, and drops `hold`; if the user gives its reference back (the
-    /// callback returned non-zero), frees the member for it.
-    pub(crate) fn call_back(hold: CallbackHold, status: Result, rec: Option<&McMemberRec>) {
-        ffi::call_user(hold, status, rec);
+    /// Calls the user's callback with `status` and drops `hold`; if the user gives its reference
+    /// back (the callback returned non-zero), frees the member for it.
+    pub(crate) fn call_back(hold: CallbackHold, status: Result) {
+        ffi::call_user(hold, status);
+    }
+
+    /// Calls the user's callback of a join that succeeded, after publishing its record.
+    pub(crate) fn call_back_joined(joined: Joined) {
+        ffi::call_user_joined(joined);
+    }
+
+    /// Where the member is in its group's processing (under the group's lock `g`).
+    pub(crate) fn phase(&self, g: &GroupInner) -> Phase {
+        self.state.access(g).phase
+    }
+
+    /// Its join was reset by a port event (under the group's lock `g`).
+    pub(crate) fn set_error(&self, g: &mut GroupInner) {
+        self.state.access_mut(g).phase = Phase::Error;
+    }
+
+    /// The sequence number of its last queueing (under the group's lock `g`).
+    pub(crate) fn seq(&self, g: &GroupInner) -> u64 {
+        self.state.access(g).seq
+    }
+
+    /// Gives its queueing the sequence number `seq` (under the group's lock `g`).
+    pub(crate) fn set_seq(&self, g: &mut GroupInner, seq: u64) {
+        self.state.access_mut(g).seq = seq;
     }
 
     /// Frees the member for its user (`ib_sa_free_multicast()`): leaves the group, waits for
     /// callbacks in progress, drops the user's reference.
     pub(crate) fn free(user: UserRef) {
         let this = user.into_member();
-        let group = this.group.clone();
-        group.remove_member(&this);
+        this.group.remove_member(&this);
         this.unhold();
         this.idle.wait_for_completion();
     }
@@ -190,6 +222,29 @@ impl Member {
 impl PinnedDrop for Member {
     fn drop(self: Pin<&mut Self>) {
         self.group.port.stats.member_died();
+    }
+}
+
+/// A held member's successful join, whose callback publishes `rec`.
+///
+/// # Invariants
+///
+/// Made by [`CallbackHold::join`]: the held member left [`Phase::Joining`] under its group's
+/// lock, and never returns to it.
+pub(crate) struct Joined {
+    hold: CallbackHold,
+    rec: McMemberRec,
+}
+
+impl Joined {
+    /// The member.
+    pub(crate) fn member(&self) -> &Arc<Member> {
+        self.hold.member()
+    }
+
+    /// The hold and the record to publish.
+    pub(super) fn into_parts(self) -> (CallbackHold, McMemberRec) {
+        (self.hold, self.rec)
     }
 }
 
@@ -206,6 +261,20 @@ impl CallbackHold {
     /// The member.
     pub(crate) fn member(&self) -> &Arc<Member> {
         &self.0
+    }
+
+    /// Makes the held member a member of its group (`Phase::Member`, under the group's lock
+    /// `g`) if it is joining; `rec` is the record its callback then publishes. Gives the hold
+    /// back if the member is not joining.
+    pub(crate) fn join(self, g: &mut GroupInner, rec: McMemberRec) -> Result<Joined, Self> {
+        let state = self.0.state.access_mut(g);
+        if state.phase != Phase::Joining {
+            return Err(self);
+        }
+        state.phase = Phase::Member;
+        // INVARIANT: The member left `Phase::Joining` just now, under its group's lock; no setter
+        // of this file takes it back there.
+        Ok(Joined { hold: self, rec })
     }
 }
 
