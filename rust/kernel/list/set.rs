@@ -146,15 +146,32 @@ where
         Some(item)
     }
 
+    /// Puts `item` at the front of list `index`; gives it back if there is no such list.
+    pub fn push_front(&mut self, index: usize, item: ListArc<T, ID>) -> Result<(), ListArc<T, ID>> {
+        if index >= N {
+            return Err(item);
+        }
+        // INVARIANT: A `ListArc` is on no list; it goes on `lists[index]`, and its slot says so.
+        item.set_slot().owner.store(self.tag(index), Relaxed);
+        self.lists[index].push_front(item);
+        Ok(())
+    }
+
+    /// Takes `item` off whichever list of this set holds it, if there is a list `to` to put it
+    /// on: the list it came from, and the item.
+    fn take_for(&mut self, item: &T, to: usize) -> Option<(usize, ListArc<T, ID>)> {
+        if to >= N {
+            return None;
+        }
+        self.remove(item)
+    }
+
     /// Moves `item` from whichever list of this set holds it to the back of list `to`
     /// (`list_move_tail()`): the same list reference moves, so no count of the item changes.
     /// Returns the list it came from, or `None` (and moves nothing) if no list of this set
     /// holds it or there is no list `to`.
     pub fn move_back(&mut self, item: &T, to: usize) -> Option<usize> {
-        if to >= N {
-            return None;
-        }
-        let (from, item) = self.remove(item)?;
+        let (from, item) = self.take_for(item, to)?;
         // `to < N`: `push_back()` cannot give the item back.
         let _ = self.push_back(to, item);
         Some(from)
@@ -163,13 +180,9 @@ where
     /// Moves `item` from whichever list of this set holds it to the front of list `to`
     /// (`list_move()`), as [`ListSet::move_back`] does to the back.
     pub fn move_front(&mut self, item: &T, to: usize) -> Option<usize> {
-        if to >= N {
-            return None;
-        }
-        let (from, item) = self.remove(item)?;
-        // INVARIANT: A `ListArc` is on no list; it goes on `lists[to]`, and its slot says so.
-        item.set_slot().owner.store(self.tag(to), Relaxed);
-        self.lists[to].push_front(item);
+        let (from, item) = self.take_for(item, to)?;
+        // `to < N`: `push_front()` cannot give the item back.
+        let _ = self.push_front(to, item);
         Some(from)
     }
 

@@ -32,6 +32,7 @@ use super::{
         Membership, //
     },
 };
+use core::ops::DerefMut;
 use kernel::{
     list::{
         ListArc,
@@ -264,21 +265,14 @@ impl Group {
                 let Some(req) = ffi::requested_rec(m, &g) else {
                     // A bug: the member fails rather than stay at the head.
                     kernel::warn_on!(true);
-                    let unlinked = g.unlink(m);
-                    drop(g);
-                    drop(unlinked);
-                    Member::call_back(hold, Err(EINVAL));
+                    Self::fail_held(g, hold, EINVAL);
                     g = self.inner.lock();
                     continue;
                 };
                 let js = m.join_state();
                 if js == g.rec.join_state() & js {
-                    let status = rec::check(&g.rec, &req, m.mc.comp());
-                    if status.is_err() {
-                        let unlinked = g.unlink(m);
-                        drop(g);
-                        drop(unlinked);
-                        Member::call_back(hold, status);
+                    if let Err(e) = rec::check(&g.rec, &req, m.mc.comp()) {
+                        Self::fail_held(g, hold, e);
                     } else {
                         match Self::join_member(&mut g, hold, js) {
                             Ok(joined) => {
@@ -288,10 +282,7 @@ impl Group {
                             Err(hold) => {
                                 // Not joining, which `requested_rec()` checked: a bug.
                                 kernel::warn_on!(true);
-                                let unlinked = g.unlink(hold.member());
-                                drop(g);
-                                drop(unlinked);
-                                Member::call_back(hold, Err(EINVAL));
+                                Self::fail_held(g, hold, EINVAL);
                             }
                         }
                     }
@@ -348,7 +339,14 @@ impl Group {
     /// A join that could not be sent fails its member (`fail_join()`), which the caller holds
     /// for the callback.
     fn fail_join(&self, hold: CallbackHold, e: Error) {
-        let unlinked = self.inner.lock().unlink(hold.member());
+        Self::fail_held(self.inner.lock(), hold, e);
+    }
+
+    /// Takes the held member off its queue under the group's lock `g`, then, with the lock
+    /// dropped, calls it back with `e`.
+    fn fail_held(mut g: impl DerefMut<Target = GroupInner>, hold: CallbackHold, e: Error) {
+        let unlinked = g.unlink(hold.member());
+        drop(g);
         drop(unlinked);
         Member::call_back(hold, Err(e));
     }
@@ -460,17 +458,14 @@ impl Group {
     /// The join at the SA failed: its member, if still at the head, gets `e`
     /// (`process_join_error()`).
     fn join_error(self: &Arc<Self>, e: Error) {
-        let mut g = self.inner.lock();
+        let g = self.inner.lock();
         if !g.head_is_last_join() {
             return;
         }
         let Some(hold) = g.hold_pending_front() else {
             return;
         };
-        let unlinked = g.unlink(hold.member());
-        drop(g);
-        drop(unlinked);
-        Member::call_back(hold, Err(e));
+        Self::fail_held(g, hold, e);
     }
 
     /// The members their users hold.

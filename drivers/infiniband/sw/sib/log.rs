@@ -93,7 +93,7 @@ struct Entry {
     record: Record,
     /// What a fault rule did to the request, empty for none.
     fault: &'static str,
-    /// When it was logged: microseconds since the log's epoch.
+    /// When it was logged: microseconds since the log's epoch (stamped by [`SaLog::push`]).
     at_us: i64,
 }
 
@@ -106,7 +106,6 @@ impl Entry {
         mad: &Mad,
         table: Option<&[u8]>,
         fault: &'static str,
-        at_us: i64,
     ) -> Self {
         let record = match mad.attr_id() {
             ATTR_MCMEMBER_REC => Record::McMember(mcmember(mad).1),
@@ -139,7 +138,7 @@ impl Entry {
             comp_mask: comp_mask(mad),
             record,
             fault,
-            at_us,
+            at_us: 0,
         }
     }
 }
@@ -235,15 +234,11 @@ impl SaLog {
         mad: &Mad,
         fault: &'static str,
     ) {
-        let at_us = self.epoch.elapsed().as_micros_ceil();
-        self.push(Entry::new(
-            self.seq, direction, lid, mad, None, fault, at_us,
-        ));
+        self.push(Entry::new(self.seq, direction, lid, mad, None, fault));
     }
 
     /// Logs the table of records `table` sent to `lid` after the header `mad`.
     pub(crate) fn record_table(&mut self, lid: u32, mad: &Mad, table: &[u8], fault: &'static str) {
-        let at_us = self.epoch.elapsed().as_micros_ceil();
         self.push(Entry::new(
             self.seq,
             Direction::Response,
@@ -251,11 +246,11 @@ impl SaLog {
             mad,
             Some(table),
             fault,
-            at_us,
         ));
     }
 
-    fn push(&mut self, entry: Entry) {
+    fn push(&mut self, mut entry: Entry) {
+        entry.at_us = self.epoch.elapsed().as_micros_ceil();
         self.seq += 1;
         if self.entries.len() < CAPACITY {
             if self.entries.push(entry, GFP_KERNEL).is_err() {
