@@ -122,13 +122,7 @@ fn create_id(file: &Arc<File>, inbuf: u64, out_len: usize) -> Result {
         destroy_private(ctx);
         return Err(e);
     }
-    let mut inner = file.inner.lock();
-    if let Err(e) = inner.ctxs.reserve(1, GFP_KERNEL) {
-        drop(inner);
-        destroy_private(ctx);
-        return Err(e.into());
-    }
-    ctx.finish(&mut inner);
+    ctx.finish(&mut file.inner.lock());
     Ok(())
 }
 
@@ -141,13 +135,11 @@ fn destroy_id(file: &Arc<File>, inbuf: u64, out_len: usize) -> Result {
     let cmd: bindings::rdma_ucm_destroy_id = user::read(inbuf)?;
     let ctx = {
         let mut table = file.tables.ctxs.lock();
-        let ctx: Arc<Context> = table.get(cmd.id as usize).ok_or(ENOENT)?.into();
-        if !ctx.is_of(file) {
+        if !table.get(cmd.id as usize).ok_or(ENOENT)?.is_of(file) {
             return Err(EINVAL);
         }
         // Keep the id reserved while the context is destroyed.
-        drop(table.take_reserving(cmd.id as usize));
-        ctx
+        table.take_reserving(cmd.id as usize).ok_or(ENOENT)?
     };
     let resp = bindings::rdma_ucm_destroy_id_resp {
         events_reported: destroy_private(ctx) as u32,
@@ -498,11 +490,11 @@ fn migrate_id(new_file: &Arc<File>, inbuf: u64) -> Result {
         user.set_file(new_file);
     }
     let mut moved = KVec::new();
-    let resp = {
+    let (listed, resp) = {
         let mut inner = cur_file.inner.lock();
-        if let Some(i) = inner.ctxs.iter().position(|c| Arc::ptr_eq(c, user.ctx())) {
-            let _ = inner.ctxs.remove(i);
-        }
+        // The context is on its file's list from its creation to its destruction, which waits
+        // for `user`.
+        let listed = inner.ctxs.remove(user.ctx()).map(|(_, listed)| listed);
         // The handler mutex keeps new events of the context away.
         let mut i = 0;
         while i < inner.events.len() {
@@ -515,13 +507,16 @@ fn migrate_id(new_file: &Arc<File>, inbuf: u64) -> Result {
                 i += 1;
             }
         }
-        bindings::rdma_ucm_migrate_resp {
+        let resp = bindings::rdma_ucm_migrate_resp {
             events_reported: user.events_reported.load(Ordering::Relaxed) as u32,
-        }
+        };
+        (listed, resp)
     };
     {
         let mut inner = new_file.inner.lock();
-        if inner.ctxs.push(user.ctx().clone(), GFP_KERNEL).is_err() {
+        if let Some(listed) = listed {
+            inner.add_listed(listed);
+        } else {
             kernel::warn_on!(true);
         }
         for ev in moved.drain_all() {

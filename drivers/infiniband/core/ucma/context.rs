@@ -18,10 +18,20 @@ use super::{
 use core::sync::atomic::{
     AtomicI32,
     AtomicU64,
+    AtomicUsize,
     Ordering, //
 };
 use kernel::{
-    bindings, impl_has_work, new_spinlock, new_work,
+    bindings, impl_has_work,
+    list::{
+        AtomicTracker,
+        ListArc,
+        ListLinks,
+        ListSet,
+        SetSlot,
+        TryNewListArc, //
+    },
+    new_spinlock, new_work,
     prelude::*,
     rdma::cm::{
         self,
@@ -39,6 +49,9 @@ use kernel::{
     },
 };
 
+/// The list of a context's joins in `Context::joins`.
+const JOINS: usize = 0;
+
 /// A user's rdma_cm id.
 #[pin_data]
 pub(crate) struct Context {
@@ -49,6 +62,10 @@ pub(crate) struct Context {
     /// The file the context belongs to. MIGRATE_ID changes it with the id's handler lock held.
     #[pin]
     file: SpinLock<Arc<File>>,
+    /// The address of `file`'s `File`, written with it: whether the context is a file's, read
+    /// without the lock (C's `READ_ONCE(ctx->file)`). `file` keeps that `File` alive, so no
+    /// other one can have its address meanwhile.
+    file_addr: AtomicUsize,
     /// The user's value for the context's events; 0 for a connection not accepted yet.
     uid: AtomicU64,
     /// The rdma_cm id and its users; the context's publication in the table is one of them
@@ -61,10 +78,37 @@ pub(crate) struct Context {
     pub(crate) events_reported: AtomicI32,
     #[pin]
     close_work: Work<Context>,
+    /// The joins of the context's id that are in the table, or on their way in or out (C's
+    /// `mc_list`): destroying the context forgets them without a walk of the table.
+    #[pin]
+    joins: SpinLock<ListSet<Multicast, 1>>,
+    /// The context's place on its file's list of contexts (C's `ucma_context.list`).
+    #[pin]
+    links: ListLinks,
+    #[pin]
+    links_track: AtomicTracker,
+    /// Whether a file's list holds the context.
+    slot: SetSlot,
 }
 
 impl_has_work! {
     impl HasWork<Self> for Context { self.close_work }
+}
+
+kernel::list::impl_list_arc_safe! {
+    impl ListArcSafe<0> for Context {
+        tracked_by links_track: AtomicTracker;
+    }
+}
+
+kernel::list::impl_list_item! {
+    impl ListItem<0> for Context {
+        using ListLinks { self.links };
+    }
+}
+
+kernel::impl_has_set_slot! {
+    impl HasSetSlot<0> for Context { self.slot }
 }
 
 impl WorkItem for Context {
@@ -80,24 +124,28 @@ impl Context {
     /// `ucma_alloc_ctx()`: a context of `file`, with an id reserved in the table but not
     /// published, and no rdma_cm id yet.
     pub(crate) fn new(file: &Arc<File>, uid: u64) -> Result<Arc<Self>> {
-        let tables = file.tables.clone();
-        let id = Tables::reserve(&tables.ctxs)?;
-        let ctx_tables = tables.clone();
+        let id = Tables::reserve(&file.tables.ctxs)?;
+        let addr = Arc::as_ptr(file) as usize;
         let ctx = Arc::pin_init(
             try_pin_init!(Self {
                 id,
-                tables: ctx_tables,
+                tables: file.tables.clone(),
                 file <- new_spinlock!(file.clone(), "ucma::Context::file"),
+                file_addr: AtomicUsize::new(addr),
                 uid: AtomicU64::new(uid),
                 cm <- ContextId::new(),
                 backlog: AtomicI32::new(0),
                 events_reported: AtomicI32::new(0),
                 close_work <- new_work!("ucma::Context::close_work"),
+                joins <- new_spinlock!(ListSet::new(), "ucma::Context::joins"),
+                links <- ListLinks::new(),
+                links_track <- AtomicTracker::new(),
+                slot: SetSlot::new(),
             }),
             GFP_KERNEL,
         );
         if ctx.is_err() {
-            tables.ctxs.lock().remove(id as usize);
+            file.tables.ctxs.lock().remove(id as usize);
         }
         ctx
     }
@@ -114,12 +162,19 @@ impl Context {
 
     /// Whether the context belongs to `file`.
     pub(crate) fn is_of(&self, file: &Arc<File>) -> bool {
-        Arc::ptr_eq(&self.file.lock(), file)
+        self.file_addr.load(Ordering::Relaxed) == Arc::as_ptr(file) as usize
     }
 
     /// Moves the context to `file` (MIGRATE_ID).
     pub(crate) fn set_file(&self, file: &Arc<File>) {
-        *self.file.lock() = file.clone();
+        let mut guard = self.file.lock();
+        let old = core::mem::replace(&mut *guard, file.clone());
+        self.file_addr
+            .store(Arc::as_ptr(file) as usize, Ordering::Relaxed);
+        drop(guard);
+        // Dropped outside the lock, and after `file_addr` moved on: `old` kept its address
+        // from being another `File`'s until then.
+        drop(old);
     }
 
     /// The user's value for the context's events.
@@ -134,18 +189,18 @@ impl Context {
 
     /// A new user of the id, unless it is closed (`refcount_inc_not_zero()`).
     pub(crate) fn try_user(self: &Arc<Self>) -> Option<User> {
-        User::new(self)
+        User::new(self.as_arc_borrow())
     }
 
     /// `ucma_get_ctx()`: the published context `id` of `file`, with a new user: `ENOENT` if
     /// there is none, `EINVAL` if it is another file's, `ENXIO` if it is being closed.
     pub(crate) fn get(file: &Arc<File>, id: u32) -> Result<User> {
         let table = file.tables.ctxs.lock();
-        let ctx: Arc<Context> = table.get(id as usize).ok_or(ENOENT)?.into();
+        let ctx = table.get(id as usize).ok_or(ENOENT)?;
         if !ctx.is_of(file) {
             return Err(EINVAL);
         }
-        ctx.try_user().ok_or(ENXIO)
+        User::new(ctx).ok_or(ENXIO)
     }
 
     /// `ucma_get_ctx_dev()`: as [`Context::get`], of a bound id.
@@ -167,10 +222,9 @@ impl Context {
     }
 
     /// `ucma_finish_ctx()`: adds the context to its file and publishes it. `inner` is its
-    /// file's state, locked, with room for one more context.
+    /// file's state, locked.
     pub(crate) fn finish(self: &Arc<Self>, inner: &mut super::file::Inner) {
-        // `reserve()`d by the caller.
-        let _ = inner.ctxs.push_within_capacity(self.clone());
+        inner.add(self.clone());
         // Replacing a reserved id allocates nothing.
         let _ = self
             .tables
@@ -195,6 +249,18 @@ impl Context {
         true
     }
 
+    /// Adds `mc`, a new join of the context's id, to its list of joins.
+    pub(crate) fn add_join(&self, mc: ListArc<Multicast>) {
+        // `JOINS` is the set's one list: the push cannot fail.
+        let _ = self.joins.lock().push_back(JOINS, mc);
+    }
+
+    /// Takes `mc` off the context's list of joins, if there.
+    pub(crate) fn remove_join(&self, mc: &Multicast) {
+        let taken = self.joins.lock().remove(mc);
+        drop(taken);
+    }
+
     /// Queues the close of the id if the context is still published (device removal).
     fn queue_close(self: ArcBorrow<'_, Self>) {
         if self.is_published() {
@@ -210,19 +276,14 @@ impl Context {
 pub(crate) fn destroy_private(ctx: Arc<Context>) -> i32 {
     ctx.cm.close();
     let reported = cleanup_events(&ctx);
-    // The joins left with the id: forget them.
-    let mut gone = KVec::new();
-    {
-        let mut mcs = ctx.tables.mcs.lock();
-        mcs.for_each(|id, mc| {
-            if Arc::ptr_eq(&mc.ctx, &ctx) {
-                let _ = gone.push(id, GFP_ATOMIC);
-            }
-            true
-        });
-        for id in gone.iter() {
-            drop(mcs.remove(*id));
-        }
+    // The joins left with the id: forget them. This also ends the cycle between the context
+    // and its joins (each holds the other).
+    loop {
+        let Some(mc) = ctx.joins.lock().pop_front(JOINS) else {
+            break;
+        };
+        let unpublished = ctx.tables.mcs.lock().remove(mc.id as usize);
+        drop(unpublished);
     }
     let freed = ctx.tables.ctxs.lock().remove(ctx.id as usize);
     // The id was reserved, not published: nothing was found there.
@@ -238,9 +299,7 @@ fn cleanup_events(ctx: &Arc<Context>) -> i32 {
         let orphan = {
             let mut inner = file.inner.lock();
             let Some(i) = inner.events.iter().position(|e| Arc::ptr_eq(&e.ctx, ctx)) else {
-                if let Some(i) = inner.ctxs.iter().position(|c| Arc::ptr_eq(c, ctx)) {
-                    let _ = inner.ctxs.remove(i);
-                }
+                drop(inner.ctxs.remove(ctx));
                 return ctx.events_reported.load(Ordering::Relaxed);
             };
             let Ok(ev) = inner.events.remove(i) else {
@@ -326,7 +385,6 @@ fn connect_request_ctx(
     let r = inner
         .events
         .reserve(1, GFP_KERNEL)
-        .and_then(|()| inner.ctxs.reserve(1, GFP_KERNEL))
         .map_err(Error::from)
         .and_then(|()| ContextId::adopt(&ctx, conn));
     if let Err(e) = r {

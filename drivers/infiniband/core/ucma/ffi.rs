@@ -30,7 +30,8 @@ use core::{
     marker::PhantomData,
     mem::{
         align_of,
-        size_of, //
+        size_of,
+        ManuallyDrop, //
     },
     ptr::NonNull,
     sync::atomic::{
@@ -473,7 +474,7 @@ pub(crate) struct User(Arc<Context>);
 
 impl User {
     /// A new user of `ctx`'s id, unless the id is closed (`refcount_inc_not_zero()`).
-    pub(crate) fn new(ctx: &Arc<Context>) -> Option<Self> {
+    pub(crate) fn new(ctx: ArcBorrow<'_, Context>) -> Option<Self> {
         ctx.cm
             .users
             .fetch_update(Ordering::Acquire, Ordering::Relaxed, |n| {
@@ -481,7 +482,7 @@ impl User {
             })
             .ok()
             // INVARIANT: `users` was positive and is one more for this user.
-            .map(|_| Self(ctx.clone()))
+            .map(|_| Self(ctx.into()))
     }
 
     /// The context's id, alive while the user is.
@@ -564,6 +565,21 @@ unsafe fn file_of(p: *const c_void) -> Arc<File> {
     unsafe { ArcBorrow::<File>::from_raw(p.cast()) }.into()
 }
 
+/// The `File` of a file's private data, through the file's own reference: none is taken or
+/// given back (a command costs no reference count).
+///
+/// # Safety
+///
+/// `p` is the private data of a live file opened by [`rdma_rs_ucma_open`], alive while the
+/// result is used (the caller holds the file); the caller does not take the `Arc` out of the
+/// `ManuallyDrop`.
+unsafe fn file_ref(p: *const c_void) -> ManuallyDrop<Arc<File>> {
+    // SAFETY: The private data is a reference on the `File` from `Arc::into_raw()`, kept
+    // until the file is released (after the caller is done); `ManuallyDrop` keeps it from
+    // being given back here, and the caller does not take it out.
+    ManuallyDrop::new(unsafe { Arc::from_raw(p.cast()) })
+}
+
 /// Starts the piece (`ucma_init()`): the id tables, kept in `*state`.
 ///
 /// # Safety
@@ -640,8 +656,10 @@ pub(crate) unsafe extern "C" fn rdma_rs_ucma_write(
     let Some(raw) = NonNull::new(filp) else {
         return EINVAL.to_errno() as isize;
     };
-    // SAFETY: The VFS passes the live file for the call; its private data is its `File`.
-    let file = unsafe { file_of((*filp).private_data) };
+    // SAFETY: The VFS passes the live file for the call; its private data is its `File`. The
+    // result lives in this call only, and only `&Arc<File>` is handed on: nothing takes the
+    // `Arc` out of the `ManuallyDrop`.
+    let file = unsafe { file_ref((*filp).private_data) };
     // INVARIANT: The file is live for the call, which `f` does not outlive.
     let f = Filp(raw, PhantomData);
     match cmd::write(&file, &f, buf as u64, len) {
@@ -665,8 +683,9 @@ pub(crate) unsafe extern "C" fn rdma_rs_ucma_poll(
         return 0;
     };
     // SAFETY: The VFS passes the live file, whose private data is its `File`, and a poll table
-    // (or null), for the call.
-    let (file, table) = unsafe { (file_of((*filp).private_data), PollTable::from_raw(wait)) };
+    // (or null), for the call. The file's result lives in this call only and is only
+    // borrowed: nothing takes the `Arc` out of the `ManuallyDrop`.
+    let (file, table) = unsafe { (file_ref((*filp).private_data), PollTable::from_raw(wait)) };
     // INVARIANT: The file is live for the call, which `f` does not outlive.
     let f = Filp(raw, PhantomData);
     file.poll(&f, table)

@@ -18,7 +18,12 @@ use core::{
     sync::atomic::Ordering, //
 };
 use kernel::{
-    bindings, new_mutex, new_poll_condvar,
+    bindings,
+    list::{
+        ListArc,
+        ListSet, //
+    },
+    new_mutex, new_poll_condvar,
     prelude::*,
     rdma::ucm::EventResp,
     sync::{
@@ -31,12 +36,34 @@ use kernel::{
     },
 };
 
+/// The list of a file's contexts in [`Inner::ctxs`].
+const CTXS: usize = 0;
+
 /// A file's state, under its lock (C's `file->mut`).
 pub(crate) struct Inner {
-    /// The file's contexts, oldest first.
-    pub(crate) ctxs: KVec<Arc<Context>>,
+    /// The file's contexts, oldest first (C's `ctx_list`): taken off in constant time by
+    /// DESTROY_ID and MIGRATE_ID.
+    pub(crate) ctxs: ListSet<Context, 1>,
     /// Events not read yet, oldest first.
     pub(crate) events: KVec<Event>,
+}
+
+impl Inner {
+    /// Adds `ctx`, a new context, at the end of the file's contexts.
+    pub(crate) fn add(&mut self, ctx: Arc<Context>) {
+        // A new context is on no file's list, which would hold its only `ListArc`.
+        let Ok(listed) = ListArc::try_from_arc(ctx) else {
+            kernel::warn_on!(true);
+            return;
+        };
+        self.add_listed(listed);
+    }
+
+    /// Adds `ctx`, taken off another file's contexts (MIGRATE_ID), at the end of this file's.
+    pub(crate) fn add_listed(&mut self, ctx: ListArc<Context>) {
+        // `CTXS` is the set's one list: the push cannot fail.
+        let _ = self.ctxs.push_back(CTXS, ctx);
+    }
 }
 
 /// An open file of the rdma_cm device.
@@ -59,7 +86,7 @@ impl File {
                 tables,
                 inner <- new_mutex!(
                     Inner {
-                        ctxs: KVec::new(),
+                        ctxs: ListSet::new(),
                         events: KVec::new(),
                     },
                     "ucma::File::inner"
@@ -129,7 +156,7 @@ impl File {
         // Only a connection request adds contexts now, after a listener's, and destroying the
         // listener waits for its handler: taking the first one each time sees them all.
         loop {
-            let Some(ctx) = self.inner.lock().ctxs.first().cloned() else {
+            let Some(ctx) = self.inner.lock().ctxs.front(CTXS).map(Arc::from) else {
                 break;
             };
             kernel::warn_on!(!ctx.unpublish());

@@ -21,6 +21,13 @@ use core::{
 };
 use kernel::{
     bindings,
+    list::{
+        AtomicTracker,
+        ListArc,
+        ListLinks,
+        SetSlot,
+        TryNewListArc, //
+    },
     prelude::*,
     rdma::{
         addr::SockAddr,
@@ -38,7 +45,9 @@ use kernel::{
 /// rdma_cm hands `Arc::as_ptr()` of the join back in its events until the join is left or its
 /// id destroyed; until then an `Arc` of it is held: by the command that joins, then by the id
 /// table, then by the command that leaves (or by the table until the context's id is destroyed,
-/// see `destroy_private()`).
+/// see `destroy_private()`). The context's list of joins holds one more from the join's start
+/// until it is left or its context destroyed.
+#[pin_data]
 pub(crate) struct Multicast {
     /// The context whose id joined.
     pub(crate) ctx: Arc<Context>,
@@ -50,6 +59,29 @@ pub(crate) struct Multicast {
     pub(crate) uid: u64,
     /// The group's address.
     pub(crate) addr: SockAddr,
+    /// The join's place on its context's list of joins (C's `ucma_multicast.list`).
+    #[pin]
+    links: ListLinks,
+    #[pin]
+    links_track: AtomicTracker,
+    /// Whether its context's list holds the join.
+    slot: SetSlot,
+}
+
+kernel::list::impl_list_arc_safe! {
+    impl ListArcSafe<0> for Multicast {
+        tracked_by links_track: AtomicTracker;
+    }
+}
+
+kernel::list::impl_list_item! {
+    impl ListItem<0> for Multicast {
+        using ListLinks { self.links };
+    }
+}
+
+kernel::impl_has_set_slot! {
+    impl HasSetSlot<0> for Multicast { self.slot }
 }
 
 /// `ucma_process_join()`.
@@ -69,25 +101,32 @@ fn process_join(file: &Arc<File>, cmd: &JoinMcast, out_len: usize) -> Result {
     let user = Context::get_dev(file, cmd.id)?;
     let tables = &file.tables;
     let id = Tables::reserve(&tables.mcs)?;
-    let mc = match Arc::new(
-        Multicast {
-            ctx: user.ctx().clone(),
+    let ctx = user.ctx().clone();
+    let listed = match ListArc::pin_init(
+        try_pin_init!(Multicast {
+            ctx,
             id,
             events_reported: AtomicI32::new(0),
             uid: cmd.uid,
             addr: SockAddr::from_bytes(&cmd.addr.storage()[..size]),
-        },
+            links <- ListLinks::new(),
+            links_track <- AtomicTracker::new(),
+            slot: SetSlot::new(),
+        }? Error),
         GFP_KERNEL,
     ) {
-        Ok(mc) => mc,
+        Ok(listed) => listed,
         Err(e) => {
             tables.mcs.lock().remove(id as usize);
-            return Err(e.into());
+            return Err(e);
         }
     };
+    let mc = listed.clone_arc();
+    user.add_join(listed);
     let cm_id = user.lock();
     if let Err(e) = cm_id.join(&mc, join_state) {
         drop(cm_id);
+        user.remove_join(&mc);
         tables.mcs.lock().remove(id as usize);
         return Err(e);
     }
@@ -96,6 +135,7 @@ fn process_join(file: &Arc<File>, cmd: &JoinMcast, out_len: usize) -> Result {
         cm_id.leave(&mc.addr);
         drop(cm_id);
         cleanup_mc_events(&user, &mc);
+        user.remove_join(&mc);
         tables.mcs.lock().remove(id as usize);
         return Err(e);
     }
@@ -150,6 +190,7 @@ pub(crate) fn leave(file: &Arc<File>, inbuf: u64, out_len: usize) -> Result {
         drop(table.remove(cmd.id as usize));
         (mc, user)
     };
+    user.remove_join(&mc);
     user.lock().leave(&mc.addr);
     cleanup_mc_events(&user, &mc);
     drop(user);
