@@ -10,7 +10,9 @@
 #   make soak          the fuzzer (1,000,000 commands per implementation), 100
 #                      reload cycles per implementation, 1,000 IPoIB ifup/ifdown
 #                      cycles and 1,000 mlx5 race rounds, on the test kernel
-#   make bench         the C vs Rust benchmarks on the plain (bench) kernel
+#   make bench         the C vs Rust benchmarks on the plain (bench) kernel, the small
+#                      points of the scale curves; table, bench.csv and plot in bench/
+#   make bench SCALE=full    every point of the scale curves
 #   make export        the whole project as a git format-patch series against v7.3
 #   make check         clippy, rustfmt and checkpatch on the project's code
 #   make check-series  build every prefix of the exported series; names the first that breaks
@@ -42,7 +44,7 @@ soak:
 	RDMA_RS_FRESH=1 scripts/test.sh soak
 
 bench:
-	scripts/bench.sh
+	SCALE=$(or $(SCALE),small) scripts/bench.sh
 
 export:
 	scripts/export-patches.sh

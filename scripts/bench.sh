@@ -3,18 +3,33 @@
 #
 # Benchmarks: build the plain kernel (PROFILE=bench: no memory or lock
 # checkers; built on demand, cached like the test kernel), boot it, and run
-# every registered benchmark with both implementations in one run.
-#   scripts/bench.sh [ITERATIONS] [REPEATS]
+# every benchmark with both implementations in one run (scripts/guest/bench.sh);
+# then plot the scale curves (scripts/bench-plot.py). The table, bench.csv and
+# the plot bench.png land in the run's results folder and in bench/ of this
+# tree (the latest run, which README shows).
+#   [SCALE=small|full] scripts/bench.sh [ITERATIONS] [REPEATS]
 set -euo pipefail
 export PROFILE=${PROFILE:-bench}
 . "$(dirname "$0")/lib.sh"
 
+/usr/bin/python3 -c 'import matplotlib' 2>/dev/null ||
+	die "no matplotlib for /usr/bin/python3: install python3-matplotlib (scripts/setup.sh)"
 B=$("$RDMA_RS_TOP/scripts/build.sh" | tail -1)
 sel=$SRC_DIR/tools/testing/selftests/rdma
 gcc -O2 -Wall -o "$sel/rdma_rs_ucma_bench" "$sel/rdma_rs_ucma_bench.c"
 R=$B/results/bench-$(date +%Y%m%d-%H%M%S)
 mkdir -p "$R"
-"$RDMA_RS_TOP/scripts/run-qemu.sh" -r "$R" -t 1800 -- \
-	env RS_LIB="$SRC_DIR/tools/testing/selftests/rdma/rdma_rs_lib.sh" \
+"$RDMA_RS_TOP/scripts/run-qemu.sh" -r "$R" -t 3600 -- \
+	env RS_LIB="$SRC_DIR/tools/testing/selftests/rdma/rdma_rs_lib.sh" SCALE="${SCALE:-small}" \
 	bash "$RDMA_RS_TOP/scripts/guest/bench.sh" "$R" "$@" || die "benchmark run failed: $R/console.log"
+plot=0
+/usr/bin/python3 "$RDMA_RS_TOP/scripts/bench-plot.py" "$R" >/dev/null || plot=$?
+case $plot in
+0 | 2) ;;
+*) die "bench-plot.py failed ($plot) on $R/bench.csv" ;;
+esac
+mkdir -p "$RDMA_RS_TOP/bench"
+cp "$R/bench.txt" "$R/bench.csv" "$R/bench.png" "$RDMA_RS_TOP/bench/"
 cat "$R/bench.txt"
+log "results: $R (copied to bench/)"
+[ "$plot" -eq 0 ] || die "a Rust scale curve grows faster than C's (bench.txt)"

@@ -16,6 +16,8 @@ APT_PKGS=(
 	qemu-system-x86 busybox-static iproute2 iputils-ping kmod procps
 	rdma-core rdmacm-utils ibverbs-utils ibverbs-providers python3-pyverbs
 	coreutils util-linux
+	# the benchmarks' plot (scripts/bench-plot.py, on the host)
+	python3-matplotlib
 )
 
 step() { log "setup: $*"; }

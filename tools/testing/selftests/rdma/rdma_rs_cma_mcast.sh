@@ -212,7 +212,8 @@ rs_result "second join of one address on one id refused with EADDRINUSE [$impl]"
 # 10. An in-kernel rdma_cm user (the cma_mcast benchmark of cma.c: a UD id
 # bound to an rxe address joins, waits for its join event, leaves) gets its
 # 10 join events from each implementation, whichever mcast_impl is (the run
-# on C runs the C code only, so that it runs no Rust at all).
+# on C runs the C code only, so that it runs no Rust at all); then 5 times 4
+# joins at once on the id (20 events), and a bad joins count is refused.
 kernel_user() {
 	local f=/sys/kernel/debug/rdma_impl/cma_mcast i out
 	ip link add rs_cm0 type veth peer name rs_cm1 || return 1
@@ -226,10 +227,16 @@ kernel_user() {
 		out=$(cut -d' ' -f1,2,4 <$f)
 		rs_log "cma_mcast $i: $out"
 		[ "$out" = "$i 10 10" ] || return 1
+		echo "$i 5 10.97.0.1,4" >$f || return 1
+		out=$(cut -d' ' -f1,2,4 <$f)
+		rs_log "cma_mcast $i, 4 per id: $out"
+		[ "$out" = "$i 5 20" ] || return 1
+		! echo "$i 5 10.97.0.1,0" >$f 2>/dev/null || return 1
 	done
 }
 both=$([ "$impl" = rust ] && echo " and Rust")
-rs_result "in-kernel user: 10 joins, join events and leaves with C$both [$impl]" kernel_user
+rs_result "in-kernel user: 10 joins, then 4 at once, events and leaves with C$both [$impl]" \
+	kernel_user
 rdma link del rs_rxc 2>/dev/null
 ip link del rs_cm0 2>/dev/null
 

@@ -12,7 +12,16 @@
  *	create_destroy <c|rust> <ns per pair>
  *	join_event <c|rust> <ns per join + event>
  *
- * rdma_rs_ucma_bench IPV4 GROUP [PAIRS] [JOINS] [ROUNDS]
+ * and, for each N of IDS (a comma-separated list: the id table's scale), with
+ * N ids alive at once in the file:
+ *
+ *	ids_create_destroy <c|rust> <N> <ns per CREATE_ID + DESTROY_ID>
+ *	ids_lookup <c|rust> <N> <ns per QUERY of a random id>
+ *
+ * The N ids are created one after another, queried LOOKUPS times in a random
+ * order, and destroyed in another; both implementations see the same order.
+ *
+ * rdma_rs_ucma_bench IPV4 GROUP [PAIRS] [JOINS] [ROUNDS] [IDS]
  * IPV4 is an address of an RDMA device (RoCE), GROUP an IPv4 multicast group.
  */
 #include <arpa/inet.h>
@@ -30,6 +39,7 @@
 #define PARAM "/sys/module/rdma_ucm/parameters/ucma_impl"
 /* enum rdma_cm_event_type of <rdma/rdma_cm.h> (librdmacm's numbering) */
 #define CM_EVENT_MULTICAST_JOIN 12
+#define LOOKUPS 20000
 
 static const char *ip, *group;
 
@@ -154,15 +164,71 @@ static double join_event(int fd, int joins)
 	return (double)total / joins;
 }
 
+/* xorshift32: one sequence, the same for C and Rust. */
+static uint32_t random_state;
+
+static uint32_t next_random(void)
+{
+	random_state ^= random_state << 13;
+	random_state ^= random_state >> 17;
+	random_state ^= random_state << 5;
+	return random_state;
+}
+
+static void id_table(int fd, const char *impl, int n)
+{
+	struct rdma_ucm_query_addr_resp qr;
+	struct rdma_ucm_query q = { .option = RDMA_USER_CM_QUERY_ADDR };
+	uint32_t *id, t;
+	uint64_t t0, made, looked;
+	int i, j;
+
+	if (n <= 0) {
+		fprintf(stderr, "IDS: not a number of ids\n");
+		exit(2);
+	}
+	id = calloc(n, sizeof(*id));
+	if (!id)
+		die("calloc");
+	random_state = 2463534242u;
+	q.response = (uintptr_t)&qr;
+	t0 = now_ns();
+	for (i = 0; i < n; i++)
+		id[i] = create(fd, RDMA_PS_UDP);
+	made = now_ns() - t0;
+	t0 = now_ns();
+	for (i = 0; i < LOOKUPS; i++) {
+		q.id = id[next_random() % n];
+		if (cmd(fd, RDMA_USER_CM_CMD_QUERY, &q, sizeof(q), sizeof(qr)))
+			die("QUERY");
+	}
+	looked = now_ns() - t0;
+	for (i = n - 1; i > 0; i--) {
+		j = next_random() % (i + 1);
+		t = id[i];
+		id[i] = id[j];
+		id[j] = t;
+	}
+	t0 = now_ns();
+	for (i = 0; i < n; i++)
+		destroy(fd, id[i]);
+	made += now_ns() - t0;
+	free(id);
+	printf("ids_create_destroy %s %d %.1f\n", impl, n, (double)made / n);
+	printf("ids_lookup %s %d %.1f\n", impl, n, (double)looked / LOOKUPS);
+}
+
 int main(int argc, char **argv)
 {
 	static const char *const impls[] = { "c", "rust" };
 	int pairs, joins, rounds, r, k, fd;
 	char was[16] = "";
+	const char *scale;
 	FILE *p;
 
 	if (argc < 3) {
-		fprintf(stderr, "usage: %s IPV4 GROUP [PAIRS] [JOINS] [ROUNDS]\n", argv[0]);
+		fprintf(stderr, "usage: %s IPV4 GROUP [PAIRS] [JOINS] [ROUNDS] [IDS]\n",
+			argv[0]);
 		return 2;
 	}
 	ip = argv[1];
@@ -181,6 +247,11 @@ int main(int argc, char **argv)
 			fd = open_impl(impls[k]);
 			printf("create_destroy %s %.1f\n", impls[k], create_destroy(fd, pairs));
 			printf("join_event %s %.1f\n", impls[k], join_event(fd, joins));
+			for (scale = argc > 6 ? argv[6] : ""; *scale;) {
+				id_table(fd, impls[k], atoi(scale));
+				scale += strcspn(scale, ",");
+				scale += *scale == ',';
+			}
 			fflush(stdout);
 			close(fd);
 		}
