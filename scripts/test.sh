@@ -156,6 +156,25 @@ if [ -s "$R/kmemleak.txt" ]; then
 	log "kmemleak report (first 20 lines):"
 	head -20 "$R/kmemleak.txt" >&2
 fi
+# Why each result failed, not only that it did: the comment lines a test
+# printed before its "not ok" (the last 40 since the result before it).
+if grep -q '^FAIL' "$res"; then
+	log "what the failed results printed (first 200 lines):"
+	for k in "$R"/*.ktap; do
+		[ -e "$k" ] || continue
+		awk -v f="${k##*/}" '
+			/^[ \t]*(not )?ok [0-9]+ / {
+				if ($1 == "not") {
+					print "  " f ": " $0
+					for (i = (n > 40 ? n - 40 : 0); i < n; i++)
+						print "    " c[i % 40]
+				}
+				n = 0
+				next
+			}
+			/^[ \t]*# / { c[n++ % 40] = $0 }' "$k"
+	done | head -200 >&2 || true
+fi
 mv "$res" "$R/summary.res"
 res=$R/summary.res
 

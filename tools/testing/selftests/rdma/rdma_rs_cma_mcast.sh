@@ -15,8 +15,6 @@ source "$(dirname "$0")/rdma_rs_lib.sh"
 rs_require_root
 rs_require_cmds rdma mckey stdbuf gcc
 
-TR=/sys/kernel/tracing
-
 ktap_print_header
 ktap_set_plan 12
 
@@ -123,23 +121,18 @@ rs_result "10 join/send/leave cycles, no membership left [$impl]" repeat
 RACE=$(rs_program rdma_rs_ucma_race) || ktap_exit_fail_msg "cannot build rdma_rs_ucma_race"
 inflight() {
 	local i pid g=239.2.4.1 joins events
-	local ev=$TR/events/kprobes/rs_mc_join_event
-	rs_probes_on rdma_cm:rdma_join_multicast || return 1
-	echo 'p:rs_mc_join_event rdma_cm:cma_cm_event_handler event=+0(%si):u32' \
-		>>$TR/kprobe_events || return 1
-	echo 'event == 12' >$ev/filter && echo 1 >$TR/tracing_on || return 1
-	echo >$TR/trace
-	echo 1 >$ev/enable
+	rs_probes_on rdma_cm:rdma_join_multicast &&
+		rs_event_on rs_mc_join_event 'rdma_cm:cma_cm_event_handler event=+0(%si):u32' \
+			'event == 12' || return 1
 	ip netns exec "$RS_NS_A" timeout "$RS_LIMIT_PROGRAM" "$RACE" --inflight "$RS_IP_A" \
 		>"$RS_OUT/inflight.out" 2>&1
 	local rc=$?
 	# The joins' work may still be queued: let it run or be cancelled.
 	rs_no_cm_id || rc=1
-	echo 0 >$ev/enable
 	joins=$(rs_probe_hits rdma_cm:rdma_join_multicast)
-	events=$(grep -c 'rs_mc_join_event:' $TR/trace)
+	events=$(rs_event_count rs_mc_join_event)
 	rs_probes_off rdma_cm:rdma_join_multicast
-	echo '-:rs_mc_join_event' >>$TR/kprobe_events
+	rs_event_off rs_mc_join_event
 	rs_log "$(cat "$RS_OUT/inflight.out"); rdma_join_multicast: $joins calls," \
 		"join events delivered: $events"
 	# Some joins completed (so the count works) and some did not.

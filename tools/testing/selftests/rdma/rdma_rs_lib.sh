@@ -94,6 +94,31 @@ rs_probe_hits() {
 		/sys/kernel/tracing/kprobe_profile
 }
 
+# rs_event_on name probe filter: the kprobe event name at probe ([module:]
+# function and fetch arguments) records in the trace buffer, emptied first,
+# the calls for which filter holds (kprobe_profile counts them all).
+rs_event_on() {
+	local tr=/sys/kernel/tracing
+	rs_tracefs_up
+	echo "p:$1 $2" >>$tr/kprobe_events || return 1
+	echo "$3" >"$tr/events/kprobes/$1/filter" && echo 1 >$tr/tracing_on &&
+		echo >$tr/trace && echo 1 >"$tr/events/kprobes/$1/enable" ||
+		{ rs_event_off "$1"; return 1; }
+}
+
+# rs_event_count name: the calls event name recorded (read it before
+# rs_event_off: removing an event empties the buffer).
+rs_event_count() {
+	grep -c " $1:" /sys/kernel/tracing/trace
+}
+
+# rs_event_off name: the event stops and goes.
+rs_event_off() {
+	echo 0 2>/dev/null >"/sys/kernel/tracing/events/kprobes/$1/enable"
+	echo "-:$1" 2>/dev/null >>/sys/kernel/tracing/kprobe_events
+	return 0
+}
+
 # rs_dispatch_on entry...: count the calls of the given dispatching entry
 # points (functions of RS_DISPATCH, all of them if none is given) and of the
 # Rust functions they call.

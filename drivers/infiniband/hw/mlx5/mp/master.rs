@@ -39,6 +39,11 @@ pub(crate) struct Slot<H: Host> {
     draining: bool,
 }
 
+/// The index in the slots of port `port`, from 1 (port 0 wraps to `u32::MAX`: out of range).
+fn index(port: u32) -> usize {
+    port.wrapping_sub(1) as usize
+}
+
 /// A master device.
 ///
 /// # Invariants
@@ -101,7 +106,7 @@ impl<H: Host> Master<H> {
     /// Puts `slave` in its port, unless the port is taken or out of range.
     pub(crate) fn occupy(&self, slave: &Arc<Slave<H>>) -> bool {
         let mut slots = self.slots.lock();
-        match slots.get_mut(slave.port.wrapping_sub(1) as usize) {
+        match slots.get_mut(index(slave.port)) {
             Some(slot) if matches!(slot.occupant, Occupant::Free) => {
                 slot.occupant = Occupant::Slave(slave.clone());
                 true
@@ -114,7 +119,7 @@ impl<H: Host> Master<H> {
     /// New users are refused meanwhile.
     pub(crate) fn vacate(&self, slave: &Slave<H>) {
         let mut slots = self.slots.lock();
-        let i = slave.port.wrapping_sub(1) as usize;
+        let i = index(slave.port);
         if slots.get(i).is_some_and(|s| s.refs > 0) {
             slots[i].draining = true;
             while slots[i].refs > 0 {
@@ -142,7 +147,7 @@ impl<H: Host> Master<H> {
     /// The slave bound to port `port`, if any.
     pub(crate) fn slave_at(&self, port: u32) -> Option<Arc<Slave<H>>> {
         let slots = self.slots.lock();
-        match &slots.get(port.wrapping_sub(1) as usize)?.occupant {
+        match &slots.get(index(port))?.occupant {
             Occupant::Slave(s) => Some(s.clone()),
             _ => None,
         }
@@ -158,7 +163,7 @@ impl<H: Host> Master<H> {
     /// [`Master::put_native_core`]. `None` for a free or draining port.
     pub(crate) fn native_core(&self, port: u32) -> Option<H::Core> {
         let mut slots = self.slots.lock();
-        let slot = slots.get_mut(port.wrapping_sub(1) as usize)?;
+        let slot = slots.get_mut(index(port))?;
         match &slot.occupant {
             Occupant::Native => Some(self.core.clone()),
             Occupant::Slave(s) if !slot.draining => {
@@ -173,7 +178,7 @@ impl<H: Host> Master<H> {
     /// (`mlx5_ib_put_native_port_mdev()`).
     pub(crate) fn put_native_core(&self, port: u32) {
         let mut slots = self.slots.lock();
-        let Some(slot) = slots.get_mut(port.wrapping_sub(1) as usize) else {
+        let Some(slot) = slots.get_mut(index(port)) else {
             return;
         };
         if !matches!(slot.occupant, Occupant::Slave(_)) {
@@ -193,7 +198,7 @@ impl<H: Host> Master<H> {
     #[cfg(CONFIG_KUNIT)]
     pub(crate) fn holds(&self, port: u32, slave: &Slave<H>) -> bool {
         let slots = self.slots.lock();
-        slots.get(port.wrapping_sub(1) as usize).is_some_and(
+        slots.get(index(port)).is_some_and(
             |s| matches!(&s.occupant, Occupant::Slave(o) if core::ptr::eq(&**o, slave)),
         )
     }
@@ -203,16 +208,13 @@ impl<H: Host> Master<H> {
     pub(crate) fn draining(&self, port: u32) -> bool {
         self.slots
             .lock()
-            .get(port.wrapping_sub(1) as usize)
+            .get(index(port))
             .is_some_and(|s| s.draining)
     }
 
     /// The users of port `port`'s slave core device.
     #[cfg(CONFIG_KUNIT)]
     pub(crate) fn users(&self, port: u32) -> u32 {
-        self.slots
-            .lock()
-            .get(port.wrapping_sub(1) as usize)
-            .map_or(0, |s| s.refs)
+        self.slots.lock().get(index(port)).map_or(0, |s| s.refs)
     }
 }
