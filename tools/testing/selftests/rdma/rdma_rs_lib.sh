@@ -79,13 +79,10 @@ rs_probes_on() {
 
 # rs_probes_off [module:]function...: stop counting and remove the probes.
 rs_probes_off() {
-	local s n
+	local s
 	for s in "$@"; do
-		n=$(rs_probe_name "$s")
-		echo 0 2>/dev/null >"/sys/kernel/tracing/events/kprobes/$n/enable"
-		echo "-:$n" 2>/dev/null >>/sys/kernel/tracing/kprobe_events
+		rs_event_off "$(rs_probe_name "$s")"
 	done
-	return 0
 }
 
 # rs_probe_hits function: the calls counted so far (0 if not probed).
