@@ -17,7 +17,7 @@ rs_require_cmds rdma stdbuf gcc
 
 ktap_print_header
 # The unit on C (RS_IMPL=c) runs no Rust code, so not part 2 either.
-ktap_set_plan $([ "${RS_IMPL:-}" = c ] && echo 12 || echo 13)
+ktap_set_plan $([ "${RS_IMPL:-}" = c ] && echo 13 || echo 14)
 
 rs_two_node_start
 uimpl=$(cat /sys/module/rdma_ucm/parameters/ucma_impl)
@@ -99,7 +99,26 @@ ucma_bench() {
 	rs_result "rdma_ucm C and Rust files in one boot: create/destroy, join-to-event [$impl]" \
 		ucma_bench
 
-# 3. rs_rxa removed under an id with a join (rdma_rs_ucma_abi.c, group
+# 3. Connecting ids rejected by their user, with REJECT or ACCEPT
+# (rdma_rs_ucma_abi.c, group "reject"): ib_cm's REJ ends the REQ's retries, so
+# DESTROY_ID does not wait for them (about 69 s before patch 7) and no REQ is
+# sent again (rs_rxa's cm_tx_retries/req).
+reject() {
+	local retries=/sys/class/infiniband/rs_rxa/ports/1/cm_tx_retries/req before after
+	before=$(cat $retries) || return 1
+	ip netns exec "$RS_NS_A" timeout "$RS_LIMIT_PROGRAM" "$ABI" "$RS_IP_A" 239.6.0.4 \
+		reject >"$RS_OUT/reject.out" 2>&1
+	rs_log "ucma reject: exit $?; $(grep '^group' "$RS_OUT/reject.out")"
+	after=$(cat $retries) || return 1
+	rs_log "rs_rxa REQ retries: $before before, $after after"
+	grep -E "^(MISMATCH|create_id|DESTROY_ID)" "$RS_OUT/reject.out" | sed 's/^/#   /'
+	grep -q "^group reject cases [1-9][0-9]* bad 0$" "$RS_OUT/reject.out" &&
+		[ "$after" = "$before" ]
+}
+rs_result "connecting ids rejected by REJECT or ACCEPT: destroyed at once, REQ not resent [$impl]" \
+	reject
+
+# 4. rs_rxa removed under an id with a join (rdma_rs_ucma_abi.c, group
 # "removal"): the user gets DEVICE_REMOVAL, the id is closed behind it (ENXIO
 # for it and its join), DESTROY_ID still frees it and counts the events read.
 removal() {

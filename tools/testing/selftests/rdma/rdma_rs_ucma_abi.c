@@ -7,11 +7,13 @@
  * ucma.c (the order of its checks decides which one comes back); the same
  * table holds for every implementation behind /dev/infiniband/rdma_cm.
  *
- *   rdma_rs_ucma_abi BIND_IPV4 MCAST_IPV4 [DEVICE]
+ *   rdma_rs_ucma_abi BIND_IPV4 MCAST_IPV4 [DEVICE | reject]
  *
  * BIND_IPV4 is an address of an RDMA device (rxe), MCAST_IPV4 a group the
  * test may join. With DEVICE (the device of BIND_IPV4) only the "removal"
- * group runs: it removes the device with "rdma link del" under an id.
+ * group runs: it removes the device with "rdma link del" under an id. With
+ * "reject" only the "reject" group runs: connecting ids rejected by their
+ * user (ib_cm's REJ must stop the REQ's retries).
  * Prints a line per mismatch and, per group of cases,
  * "group <name> cases <n> bad <n>"; exits 1 if any case came out wrong.
  *
@@ -30,6 +32,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 #include <rdma/rdma_user_cm.h>
 #include "rdma_rs_ucma.h"
@@ -724,6 +727,90 @@ static void group_events(void)
 	group_end("events");
 }
 
+/* One event on @fd (blocking), which must be @type. */
+static void next_event(int fd, int type, const char *what)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	struct rdma_ucm_event_resp ev;
+	char w[128];
+
+	snprintf(w, sizeof(w), "poll for %s", what);
+	expect(w, poll(&p, 1, 30000), 1);
+	memset(&ev, 0, sizeof(ev));
+	snprintf(w, sizeof(w), "GET_EVENT (%s)", what);
+	expect(w, get_event(fd, &ev, resp), 0);
+	snprintf(w, sizeof(w), "event: %s", what);
+	expect(w, ev.event, type);
+}
+
+static double seconds(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec + t.tv_nsec / 1e9;
+}
+
+/*
+ * An RC id of this file's address connecting to 127.0.0.1, which no CM
+ * answers, rejected by its user (REJECT, or ACCEPT: rdma_accept() rejects
+ * when ib_send_cm_rep() refuses an active id): the REJ must end the REQ's
+ * retries, so DESTROY_ID returns at once (rdma_rs_ucma.sh checks that the
+ * port's cm_tx_retries/req, counted when a send completes, did not move).
+ * Before the fix of ib_cm's cm_send_rej_locked(), DESTROY_ID waited for
+ * the REQ's 15 retries, about 69 s.
+ */
+static void group_reject(void)
+{
+	int fd = xopen(0), accept;
+	struct rdma_ucm_resolve_ip ri = { .timeout_ms = 2000 };
+	struct rdma_ucm_resolve_route rr = { .timeout_ms = 2000 };
+	struct rdma_ucm_connect c = { .conn_param = { .qp_num = 0x1234, .valid = 1,
+						     .retry_count = 7 } };
+	struct rdma_ucm_accept a = { .conn_param = { .qp_num = 0x1234, .valid = 1 } };
+	struct rdma_ucm_reject r = {};
+	struct sockaddr_in *dst = (void *)&ri.dst_addr;
+	double t0, t;
+	__u32 id;
+	long ret;
+
+	for (accept = 0; accept < 2; accept++) {
+		id = create(fd, PS_TCP, 60 + accept);
+		expect("BIND_IP", run(fd, RDMA_USER_CM_CMD_BIND_IP, id), 0);
+		ri.id = id;
+		dst->sin_family = AF_INET;
+		dst->sin_port = htons(7471);
+		dst->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		expect("RESOLVE_IP to 127.0.0.1",
+		       cmd(fd, RDMA_USER_CM_CMD_RESOLVE_IP, &ri, sizeof(ri)), 0);
+		next_event(fd, 0, "ADDR_RESOLVED");
+		rr.id = id;
+		expect("RESOLVE_ROUTE",
+		       cmd(fd, RDMA_USER_CM_CMD_RESOLVE_ROUTE, &rr, sizeof(rr)), 0);
+		next_event(fd, 2, "ROUTE_RESOLVED");
+		c.id = id;
+		expect("CONNECT", cmd(fd, RDMA_USER_CM_CMD_CONNECT, &c, sizeof(c)), 0);
+		if (accept) {
+			a.id = id;
+			ret = cmd(fd, RDMA_USER_CM_CMD_ACCEPT, &a, sizeof(a));
+			expect("ACCEPT of a connecting id", ret, -EINVAL);
+		} else {
+			r.id = id;
+			ret = cmd(fd, RDMA_USER_CM_CMD_REJECT, &r, sizeof(r));
+			expect("REJECT of a connecting id", ret, 0);
+		}
+		t0 = seconds();
+		expect("DESTROY_ID", destroy(fd, id, NULL), 0);
+		t = seconds() - t0;
+		if (t >= 10)
+			printf("DESTROY_ID after %s took %.1f s\n",
+			       accept ? "ACCEPT" : "REJECT", t);
+		expect("DESTROY_ID returns within 10 s", t < 10, 1);
+	}
+	close(fd);
+	group_end("reject");
+}
+
 /*
  * The device goes away under a bound id with a join: the user gets
  * DEVICE_REMOVAL, ucma closes the id (its rdma_cm id is destroyed, which
@@ -775,7 +862,7 @@ int main(int argc, char **argv)
 	int fd;
 
 	if (argc != 3 && argc != 4) {
-		fprintf(stderr, "usage: %s BIND_IPV4 MCAST_IPV4 [DEVICE]\n", argv[0]);
+		fprintf(stderr, "usage: %s BIND_IPV4 MCAST_IPV4 [DEVICE | reject]\n", argv[0]);
 		return 2;
 	}
 	bind_addr.sin_family = AF_INET;
@@ -794,8 +881,12 @@ int main(int argc, char **argv)
 	page_end = map + pg;
 	e_nosys = syscall(-1) < 0 ? -errno : 0;
 
-	if (argc == 4) {
+	if (argc == 4 && strcmp(argv[3], "reject")) {
 		group_removal(argv[3]);
+		return total_bad ? 1 : 0;
+	}
+	if (argc == 4 && !strcmp(argv[3], "reject")) {
+		group_reject();
 		return total_bad ? 1 : 0;
 	}
 	fd = xopen(0);
