@@ -43,7 +43,10 @@ use kernel::{
             ResolveAddr, //
         },
     },
-    sync::Arc,
+    sync::{
+        Arc,
+        ArcBorrow, //
+    },
     transmute::AsBytes,
 };
 
@@ -51,7 +54,12 @@ use kernel::{
 const NCMDS: u32 = bindings::RDMA_USER_CM_CMD_WRITE_CM_EVENT + 1;
 
 /// `ucma_write()`: runs the command at `buf`, `len` bytes; the whole write on success.
-pub(crate) fn write(file: &Arc<File>, filp: &Filp<'_>, buf: u64, len: usize) -> Result<usize> {
+pub(crate) fn write(
+    file: ArcBorrow<'_, File>,
+    filp: &Filp<'_>,
+    buf: u64,
+    len: usize,
+) -> Result<usize> {
     if !filp.safe_access() {
         return Err(EACCES);
     }
@@ -101,7 +109,7 @@ pub(crate) fn write(file: &Arc<File>, filp: &Filp<'_>, buf: u64, len: usize) -> 
 }
 
 /// CREATE_ID.
-fn create_id(file: &Arc<File>, inbuf: u64, out_len: usize) -> Result {
+fn create_id(file: ArcBorrow<'_, File>, inbuf: u64, out_len: usize) -> Result {
     if out_len < size_of::<bindings::rdma_ucm_create_id_resp>() {
         return Err(ENOSPC);
     }
@@ -128,14 +136,14 @@ fn create_id(file: &Arc<File>, inbuf: u64, out_len: usize) -> Result {
 
 /// DESTROY_ID: destroys the context, with its unread events and joins, and says how many of
 /// its events the user read.
-fn destroy_id(file: &Arc<File>, inbuf: u64, out_len: usize) -> Result {
+fn destroy_id(file: ArcBorrow<'_, File>, inbuf: u64, out_len: usize) -> Result {
     if out_len < size_of::<bindings::rdma_ucm_destroy_id_resp>() {
         return Err(ENOSPC);
     }
     let cmd: bindings::rdma_ucm_destroy_id = user::read(inbuf)?;
     let ctx = {
         let mut table = file.tables.ctxs.lock();
-        if !table.get(cmd.id as usize).ok_or(ENOENT)?.is_of(file) {
+        if !table.get(cmd.id as usize).ok_or(ENOENT)?.is_of(&file) {
             return Err(EINVAL);
         }
         // Keep the id reserved while the context is destroyed.
@@ -148,7 +156,7 @@ fn destroy_id(file: &Arc<File>, inbuf: u64, out_len: usize) -> Result {
 }
 
 /// BIND_IP.
-fn bind_ip(file: &Arc<File>, inbuf: u64) -> Result {
+fn bind_ip(file: ArcBorrow<'_, File>, inbuf: u64) -> Result {
     let cmd: bindings::rdma_ucm_bind_ip = user::read(inbuf)?;
     let addr = in6_addr(&cmd.addr).ok_or(EINVAL)?;
     let user = Context::get(file, cmd.id)?;
@@ -165,7 +173,7 @@ fn in6_addr(a: &bindings::sockaddr_in6) -> Option<SockAddr> {
 }
 
 /// BIND.
-fn bind(file: &Arc<File>, inbuf: u64) -> Result {
+fn bind(file: ArcBorrow<'_, File>, inbuf: u64) -> Result {
     let cmd: Bind = user::read(inbuf)?;
     if cmd.reserved != 0 || cmd.addr_size == 0 || usize::from(cmd.addr_size) != cmd.addr.addr_size()
     {
@@ -177,7 +185,7 @@ fn bind(file: &Arc<File>, inbuf: u64) -> Result {
 }
 
 /// RESOLVE_IP.
-fn resolve_ip(file: &Arc<File>, inbuf: u64) -> Result {
+fn resolve_ip(file: ArcBorrow<'_, File>, inbuf: u64) -> Result {
     let cmd: bindings::rdma_ucm_resolve_ip = user::read(inbuf)?;
     let src = if cmd.src_addr.sin6_family != 0 {
         in6_addr(&cmd.src_addr).ok_or(EINVAL)?
@@ -191,7 +199,7 @@ fn resolve_ip(file: &Arc<File>, inbuf: u64) -> Result {
 }
 
 /// RESOLVE_ADDR.
-fn resolve_addr(file: &Arc<File>, inbuf: u64) -> Result {
+fn resolve_addr(file: ArcBorrow<'_, File>, inbuf: u64) -> Result {
     let cmd: ResolveAddr = user::read(inbuf)?;
     if cmd.reserved != 0
         || (cmd.src_size != 0 && usize::from(cmd.src_size) != cmd.src_addr.addr_size())
@@ -206,7 +214,7 @@ fn resolve_addr(file: &Arc<File>, inbuf: u64) -> Result {
 }
 
 /// RESOLVE_IB_SERVICE.
-fn resolve_ib_service(file: &Arc<File>, inbuf: u64) -> Result {
+fn resolve_ib_service(file: ArcBorrow<'_, File>, inbuf: u64) -> Result {
     let mut cmd: bindings::rdma_ucm_resolve_ib_service = user::read(inbuf)?;
     let user = Context::get(file, cmd.id)?;
     let id = user.lock();
@@ -214,7 +222,7 @@ fn resolve_ib_service(file: &Arc<File>, inbuf: u64) -> Result {
 }
 
 /// RESOLVE_ROUTE.
-fn resolve_route(file: &Arc<File>, inbuf: u64) -> Result {
+fn resolve_route(file: ArcBorrow<'_, File>, inbuf: u64) -> Result {
     let cmd: bindings::rdma_ucm_resolve_route = user::read(inbuf)?;
     let user = Context::get_dev(file, cmd.id)?;
     let id = user.lock();
@@ -222,7 +230,7 @@ fn resolve_route(file: &Arc<File>, inbuf: u64) -> Result {
 }
 
 /// QUERY_ROUTE.
-fn query_route(file: &Arc<File>, inbuf: u64, out_len: usize) -> Result {
+fn query_route(file: ArcBorrow<'_, File>, inbuf: u64, out_len: usize) -> Result {
     if out_len < core::mem::offset_of!(bindings::rdma_ucm_query_route_resp, ibdev_index) {
         return Err(ENOSPC);
     }
@@ -233,7 +241,7 @@ fn query_route(file: &Arc<File>, inbuf: u64, out_len: usize) -> Result {
 }
 
 /// QUERY, of the address, the paths, the GIDs or the IB service records.
-fn query(file: &Arc<File>, inbuf: u64, out_len: usize) -> Result {
+fn query(file: ArcBorrow<'_, File>, inbuf: u64, out_len: usize) -> Result {
     let cmd: bindings::rdma_ucm_query = user::read(inbuf)?;
     let user = Context::get(file, cmd.id)?;
     let id = user.lock();
@@ -301,7 +309,7 @@ fn af_ib(id: &LockedId<'_>) -> bool {
 }
 
 /// CONNECT: takes input down to `reserved` (older users have no ECE).
-fn connect(file: &Arc<File>, inbuf: u64, in_len: usize) -> Result {
+fn connect(file: ArcBorrow<'_, File>, inbuf: u64, in_len: usize) -> Result {
     let min = core::mem::offset_of!(bindings::rdma_ucm_connect, reserved) + size_of::<u32>();
     if in_len < min {
         return Err(EINVAL);
@@ -321,7 +329,7 @@ fn connect(file: &Arc<File>, inbuf: u64, in_len: usize) -> Result {
 }
 
 /// LISTEN.
-fn listen(file: &Arc<File>, inbuf: u64) -> Result {
+fn listen(file: ArcBorrow<'_, File>, inbuf: u64) -> Result {
     let mut cmd: bindings::rdma_ucm_listen = user::read(inbuf)?;
     let user = Context::get(file, cmd.id)?;
     let max = ffi::max_backlog();
@@ -335,7 +343,7 @@ fn listen(file: &Arc<File>, inbuf: u64) -> Result {
 
 /// ACCEPT: takes input down to `reserved`; with connection parameters the user's uid is set
 /// with the handler mutex held, so that the id's events are reported from then on.
-fn accept(file: &Arc<File>, inbuf: u64, in_len: usize) -> Result {
+fn accept(file: ArcBorrow<'_, File>, inbuf: u64, in_len: usize) -> Result {
     let min = core::mem::offset_of!(bindings::rdma_ucm_accept, reserved) + size_of::<u32>();
     if in_len < min {
         return Err(EINVAL);
@@ -359,7 +367,7 @@ fn accept(file: &Arc<File>, inbuf: u64, in_len: usize) -> Result {
 }
 
 /// REJECT.
-fn reject(file: &Arc<File>, inbuf: u64) -> Result {
+fn reject(file: ArcBorrow<'_, File>, inbuf: u64) -> Result {
     let cmd: bindings::rdma_ucm_reject = user::read(inbuf)?;
     let reason = match u32::from(cmd.reason) {
         0 => bindings::ib_cm_rej_reason_IB_CM_REJ_CONSUMER_DEFINED,
@@ -378,7 +386,7 @@ fn reject(file: &Arc<File>, inbuf: u64) -> Result {
 }
 
 /// DISCONNECT.
-fn disconnect(file: &Arc<File>, inbuf: u64) -> Result {
+fn disconnect(file: ArcBorrow<'_, File>, inbuf: u64) -> Result {
     let cmd: bindings::rdma_ucm_disconnect = user::read(inbuf)?;
     let user = Context::get_dev(file, cmd.id)?;
     let id = user.lock();
@@ -386,7 +394,7 @@ fn disconnect(file: &Arc<File>, inbuf: u64) -> Result {
 }
 
 /// INIT_QP_ATTR.
-fn init_qp_attr(file: &Arc<File>, inbuf: u64, out_len: usize) -> Result {
+fn init_qp_attr(file: ArcBorrow<'_, File>, inbuf: u64, out_len: usize) -> Result {
     if out_len < size_of::<bindings::ib_uverbs_qp_attr>() {
         return Err(ENOSPC);
     }
@@ -400,7 +408,7 @@ fn init_qp_attr(file: &Arc<File>, inbuf: u64, out_len: usize) -> Result {
 }
 
 /// SET_OPTION.
-fn set_option(file: &Arc<File>, inbuf: u64) -> Result {
+fn set_option(file: ArcBorrow<'_, File>, inbuf: u64) -> Result {
     let cmd: bindings::rdma_ucm_set_option = user::read(inbuf)?;
     if cmd.optlen as usize > bindings::KMALLOC_MAX_SIZE as usize {
         return Err(EINVAL);
@@ -458,7 +466,7 @@ fn set_ib_path(user: &User, val: &mut [u8]) -> Result {
 }
 
 /// NOTIFY.
-fn notify(file: &Arc<File>, inbuf: u64) -> Result {
+fn notify(file: ArcBorrow<'_, File>, inbuf: u64) -> Result {
     let cmd: bindings::rdma_ucm_notify = user::read(inbuf)?;
     let user = Context::get(file, cmd.id)?;
     let id = user.lock();
@@ -469,12 +477,12 @@ fn notify(file: &Arc<File>, inbuf: u64) -> Result {
 }
 
 /// MIGRATE_ID: moves a context, with its unread events, from the file `fd` to this one.
-fn migrate_id(new_file: &Arc<File>, inbuf: u64) -> Result {
+fn migrate_id(new_file: ArcBorrow<'_, File>, inbuf: u64) -> Result {
     let cmd: bindings::rdma_ucm_migrate_id = user::read(inbuf)?;
     // Holding the source file keeps it from being closed meanwhile.
     let f = FdRef::get(cmd.fd)?;
     let cur_file = f.file();
-    let user = Context::get(&cur_file, cmd.id)?;
+    let user = Context::get(cur_file, cmd.id)?;
     let cm_id = user.cm_id();
     let _h = cm_id.lock_handler();
     {
@@ -528,7 +536,7 @@ fn migrate_id(new_file: &Arc<File>, inbuf: u64) -> Result {
 }
 
 /// WRITE_CM_EVENT: an event of the user's, queued for the context.
-fn write_cm_event(file: &Arc<File>, inbuf: u64) -> Result {
+fn write_cm_event(file: ArcBorrow<'_, File>, inbuf: u64) -> Result {
     let cmd: bindings::rdma_ucm_write_cm_event = user::read(inbuf)?;
     if cmd.event != bindings::rdma_cm_event_type_RDMA_CM_EVENT_USER
         && cmd.event != bindings::rdma_cm_event_type_RDMA_CM_EVENT_INTERNAL

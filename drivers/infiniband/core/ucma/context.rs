@@ -123,14 +123,14 @@ impl WorkItem for Context {
 impl Context {
     /// `ucma_alloc_ctx()`: a context of `file`, with an id reserved in the table but not
     /// published, and no rdma_cm id yet.
-    pub(crate) fn new(file: &Arc<File>, uid: u64) -> Result<Arc<Self>> {
+    pub(crate) fn new(file: ArcBorrow<'_, File>, uid: u64) -> Result<Arc<Self>> {
         let id = Tables::reserve(&file.tables.ctxs)?;
-        let addr = Arc::as_ptr(file) as usize;
+        let addr = file.addr();
         let ctx = Arc::pin_init(
             try_pin_init!(Self {
                 id,
                 tables: file.tables.clone(),
-                file <- new_spinlock!(file.clone(), "ucma::Context::file"),
+                file <- new_spinlock!(Arc::from(file), "ucma::Context::file"),
                 file_addr: AtomicUsize::new(addr),
                 uid: AtomicU64::new(uid),
                 cm <- ContextId::new(),
@@ -161,16 +161,15 @@ impl Context {
     }
 
     /// Whether the context belongs to `file`.
-    pub(crate) fn is_of(&self, file: &Arc<File>) -> bool {
-        self.file_addr.load(Ordering::Relaxed) == Arc::as_ptr(file) as usize
+    pub(crate) fn is_of(&self, file: &File) -> bool {
+        self.file_addr.load(Ordering::Relaxed) == file.addr()
     }
 
     /// Moves the context to `file` (MIGRATE_ID).
-    pub(crate) fn set_file(&self, file: &Arc<File>) {
+    pub(crate) fn set_file(&self, file: ArcBorrow<'_, File>) {
         let mut guard = self.file.lock();
-        let old = core::mem::replace(&mut *guard, file.clone());
-        self.file_addr
-            .store(Arc::as_ptr(file) as usize, Ordering::Relaxed);
+        let old = core::mem::replace(&mut *guard, file.into());
+        self.file_addr.store(file.addr(), Ordering::Relaxed);
         drop(guard);
         // Dropped outside the lock, and after `file_addr` moved on: `old` kept its address
         // from being another `File`'s until then.
@@ -194,17 +193,17 @@ impl Context {
 
     /// `ucma_get_ctx()`: the published context `id` of `file`, with a new user: `ENOENT` if
     /// there is none, `EINVAL` if it is another file's, `ENXIO` if it is being closed.
-    pub(crate) fn get(file: &Arc<File>, id: u32) -> Result<User> {
+    pub(crate) fn get(file: ArcBorrow<'_, File>, id: u32) -> Result<User> {
         let table = file.tables.ctxs.lock();
         let ctx = table.get(id as usize).ok_or(ENOENT)?;
-        if !ctx.is_of(file) {
+        if !ctx.is_of(&file) {
             return Err(EINVAL);
         }
         User::new(ctx).ok_or(ENXIO)
     }
 
     /// `ucma_get_ctx_dev()`: as [`Context::get`], of a bound id.
-    pub(crate) fn get_dev(file: &Arc<File>, id: u32) -> Result<User> {
+    pub(crate) fn get_dev(file: ArcBorrow<'_, File>, id: u32) -> Result<User> {
         let u = Self::get(file, id)?;
         if !u.cm_id().has_device() {
             return Err(EINVAL);
@@ -380,7 +379,7 @@ fn connect_request_ctx(
     let listen_user = listen.try_user().ok_or(ENOMEM)?;
     let mut ev = Event::new(&listen, listen_user.cm_id(), event, None);
     drop(listen_user);
-    let ctx = Context::new(&file, 0)?;
+    let ctx = Context::new(file.as_arc_borrow(), 0)?;
     let mut inner = file.inner.lock();
     let r = inner
         .events

@@ -30,8 +30,7 @@ use core::{
     marker::PhantomData,
     mem::{
         align_of,
-        size_of,
-        ManuallyDrop, //
+        size_of, //
     },
     ptr::NonNull,
     sync::atomic::{
@@ -144,11 +143,11 @@ impl FdRef {
         })
     }
 
-    /// The file's `File`.
-    pub(crate) fn file(&self) -> Arc<File> {
+    /// The file's `File`, borrowed while the file is held.
+    pub(crate) fn file(&self) -> ArcBorrow<'_, File> {
         // SAFETY: The private data of a Rust ucma file is its `File` (type invariant), kept
-        // while we hold the file (`self._file`).
-        unsafe { file_of(self.private.as_ptr()) }
+        // while we hold the file (`self._file`), which the borrow does not outlive.
+        unsafe { file_borrow(self.private.as_ptr()) }
     }
 }
 
@@ -553,31 +552,17 @@ impl LockedId<'_> {
     }
 }
 
-/// The `File` of a file's private data.
+/// The `File` of a file's private data, borrowed from the file's own reference: none is
+/// taken or given back (a command costs no reference count).
 ///
 /// # Safety
 ///
-/// `p` is the private data of a live file opened by [`rdma_rs_ucma_open`], alive while the
-/// result is used (the caller holds the file).
-unsafe fn file_of(p: *const c_void) -> Arc<File> {
-    // SAFETY: The private data is a reference on the `File` from `Arc::into_raw()`, kept
-    // until the file is released (after the caller is done).
-    unsafe { ArcBorrow::<File>::from_raw(p.cast()) }.into()
-}
-
-/// The `File` of a file's private data, through the file's own reference: none is taken or
-/// given back (a command costs no reference count).
-///
-/// # Safety
-///
-/// `p` is the private data of a live file opened by [`rdma_rs_ucma_open`], alive while the
-/// result is used (the caller holds the file); the caller does not take the `Arc` out of the
-/// `ManuallyDrop`.
-unsafe fn file_ref(p: *const c_void) -> ManuallyDrop<Arc<File>> {
-    // SAFETY: The private data is a reference on the `File` from `Arc::into_raw()`, kept
-    // until the file is released (after the caller is done); `ManuallyDrop` keeps it from
-    // being given back here, and the caller does not take it out.
-    ManuallyDrop::new(unsafe { Arc::from_raw(p.cast()) })
+/// `p` is the private data of a live file opened by [`rdma_rs_ucma_open`], and the file stays
+/// open for `'a` (the caller holds it for the call the result does not outlive).
+unsafe fn file_borrow<'a>(p: *const c_void) -> ArcBorrow<'a, File> {
+    // SAFETY: The private data is a reference on the `File` from `Arc::into_raw()`, given
+    // back only when the file is released, after `'a`.
+    unsafe { ArcBorrow::from_raw(p.cast()) }
 }
 
 /// Starts the piece (`ucma_init()`): the id tables, kept in `*state`.
@@ -657,12 +642,11 @@ pub(crate) unsafe extern "C" fn rdma_rs_ucma_write(
         return EINVAL.to_errno() as isize;
     };
     // SAFETY: The VFS passes the live file for the call; its private data is its `File`. The
-    // result lives in this call only, and only `&Arc<File>` is handed on: nothing takes the
-    // `Arc` out of the `ManuallyDrop`.
-    let file = unsafe { file_ref((*filp).private_data) };
+    // borrow lives in this call only.
+    let file = unsafe { file_borrow((*filp).private_data) };
     // INVARIANT: The file is live for the call, which `f` does not outlive.
     let f = Filp(raw, PhantomData);
-    match cmd::write(&file, &f, buf as u64, len) {
+    match cmd::write(file, &f, buf as u64, len) {
         Ok(n) => n as isize,
         Err(e) => e.to_errno() as isize,
     }
@@ -683,9 +667,8 @@ pub(crate) unsafe extern "C" fn rdma_rs_ucma_poll(
         return 0;
     };
     // SAFETY: The VFS passes the live file, whose private data is its `File`, and a poll table
-    // (or null), for the call. The file's result lives in this call only and is only
-    // borrowed: nothing takes the `Arc` out of the `ManuallyDrop`.
-    let (file, table) = unsafe { (file_ref((*filp).private_data), PollTable::from_raw(wait)) };
+    // (or null), for the call. The borrow lives in this call only.
+    let (file, table) = unsafe { (file_borrow((*filp).private_data), PollTable::from_raw(wait)) };
     // INVARIANT: The file is live for the call, which `f` does not outlive.
     let f = Filp(raw, PhantomData);
     file.poll(&f, table)

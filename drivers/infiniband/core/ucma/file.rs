@@ -105,6 +105,11 @@ impl File {
         }
     }
 
+    /// The file's address, which tells it apart from every other live `File`.
+    pub(crate) fn addr(&self) -> usize {
+        core::ptr::from_ref(self) as usize
+    }
+
     /// Wakes GET_EVENT and `poll()` (`wake_up_interruptible()`).
     pub(crate) fn wake(&self) {
         self.poll_wait.notify_all();

@@ -37,7 +37,10 @@ use kernel::{
         },
         ucm::JoinMcast,
     },
-    sync::Arc,
+    sync::{
+        Arc,
+        ArcBorrow, //
+    },
 };
 
 /// A join.
@@ -85,7 +88,7 @@ kernel::impl_has_set_slot! {
 }
 
 /// `ucma_process_join()`.
-fn process_join(file: &Arc<File>, cmd: &JoinMcast, out_len: usize) -> Result {
+fn process_join(file: ArcBorrow<'_, File>, cmd: &JoinMcast, out_len: usize) -> Result {
     if out_len < size_of::<bindings::rdma_ucm_create_id_resp>() {
         return Err(ENOSPC);
     }
@@ -146,7 +149,7 @@ fn process_join(file: &Arc<File>, cmd: &JoinMcast, out_len: usize) -> Result {
 }
 
 /// JOIN_IP_MCAST: a full member join of an IP address.
-pub(crate) fn join_ip(file: &Arc<File>, inbuf: u64, out_len: usize) -> Result {
+pub(crate) fn join_ip(file: ArcBorrow<'_, File>, inbuf: u64, out_len: usize) -> Result {
     let cmd: bindings::rdma_ucm_join_ip_mcast = user::read(inbuf)?;
     // `rdma_addr_size_in6()`: the family's size, which must fit a `sockaddr_in6`.
     let addr = SockAddr::from_sockaddr(&cmd.addr);
@@ -166,7 +169,7 @@ pub(crate) fn join_ip(file: &Arc<File>, inbuf: u64, out_len: usize) -> Result {
 }
 
 /// JOIN_MCAST.
-pub(crate) fn join(file: &Arc<File>, inbuf: u64, out_len: usize) -> Result {
+pub(crate) fn join(file: ArcBorrow<'_, File>, inbuf: u64, out_len: usize) -> Result {
     let cmd: JoinMcast = user::read(inbuf)?;
     if cmd.addr.addr_size() == 0 {
         return Err(EINVAL);
@@ -175,7 +178,7 @@ pub(crate) fn join(file: &Arc<File>, inbuf: u64, out_len: usize) -> Result {
 }
 
 /// LEAVE_MCAST: leaves the join, drops its unread events and says how many the user read.
-pub(crate) fn leave(file: &Arc<File>, inbuf: u64, out_len: usize) -> Result {
+pub(crate) fn leave(file: ArcBorrow<'_, File>, inbuf: u64, out_len: usize) -> Result {
     if out_len < size_of::<bindings::rdma_ucm_destroy_id_resp>() {
         return Err(ENOSPC);
     }
@@ -183,7 +186,7 @@ pub(crate) fn leave(file: &Arc<File>, inbuf: u64, out_len: usize) -> Result {
     let (mc, user) = {
         let mut table = file.tables.mcs.lock();
         let mc: Arc<Multicast> = table.get(cmd.id as usize).ok_or(ENOENT)?.into();
-        if !mc.ctx.is_of(file) {
+        if !mc.ctx.is_of(&file) {
             return Err(EINVAL);
         }
         let user = mc.ctx.try_user().ok_or(ENXIO)?;
