@@ -9,7 +9,9 @@
 #   make test FRESH=1  run every unit, also those that passed before with the same inputs
 #   make soak          the fuzzer (1,000,000 commands per implementation), 100
 #                      reload cycles per implementation, 1,000 IPoIB ifup/ifdown
-#                      cycles and 1,000 mlx5 race rounds, on the test kernel
+#                      cycles and 1,000 mlx5 race rounds, on the test kernel: a
+#                      guest per soak suite, RDMA_RS_SOAK_JOBS (3) at a time
+#   make soak SUITE=soak-fuzz1    some of the soak suites (scripts/units.sh)
 #   make bench         the C vs Rust benchmarks on the plain (bench) kernel, the small
 #                      points of the scale curves; table, bench.csv and plot in bench/
 #   make bench SCALE=full    every point of the scale curves
@@ -41,7 +43,7 @@ test:
 	$(if $(FRESH),RDMA_RS_FRESH=1 )scripts/test.sh $(SUITE)
 
 soak:
-	RDMA_RS_FRESH=1 scripts/test.sh soak
+	scripts/soak.sh $(SUITE)
 
 bench:
 	SCALE=$(or $(SCALE),small) scripts/bench.sh

@@ -4,6 +4,7 @@
 # Build the rdma-rs kernel incrementally into the cache:
 #   scripts/build.sh            setup, prepare the tree, configure, build
 #   PROFILE=bench scripts/build.sh   the plain kernel for the benchmarks
+# and the selftests' C programs.
 # Prints the build folder on the last line of stdout.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -50,4 +51,12 @@ if ! kmake bzImage modules >"$B/build.log" 2>&1; then
 fi
 grep -E '^(\S+:[0-9]+:[0-9]+: )?warning' "$B/build.log" | sort -u | head -20 >&2 || true
 log "build done in $(($(date +%s) - start)) s"
+# The selftests' programs, built here: gcc in the emulated guest is slow.
+sel=$SRC_DIR/tools/testing/selftests/rdma
+for prog in rdma_rs_ucma_race rdma_rs_ucma_abi rdma_rs_ucma_bench rdma_rs_ucma_fuzz \
+	rdma_rs_ib_service; do
+	if [ ! -x "$sel/$prog" ] || [ "$sel/$prog.c" -nt "$sel/$prog" ]; then
+		gcc -O2 -Wall -pthread -o "$sel/$prog" "$sel/$prog.c"
+	fi
+done
 echo "$B"

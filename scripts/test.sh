@@ -5,8 +5,9 @@
 # suites, and count every test.
 #
 #   scripts/test.sh                 all suites
-#   scripts/test.sh smoke           one suite (kunit, selftests, smoke; soak, not
-#                                   in the default run: make soak)
+#   scripts/test.sh smoke           one suite (kunit, selftests, smoke; the
+#                                   soak-* suites are not in the default run:
+#                                   make soak, scripts/soak.sh)
 #
 # The suites are made of units (scripts/units.sh): the KUnit suites, or one
 # kselftest script with one implementation. Each unit is keyed by its inputs:
@@ -31,21 +32,19 @@ suites=("$@")
 [ ${#suites[@]} -gt 0 ] || suites=(kunit selftests smoke)
 
 t0=$(date +%s)
-B=$("$RDMA_RS_TOP/scripts/build.sh" | tail -1)
+# RDMA_RS_BUILT=1: the caller built the kernel and the programs (make soak
+# runs several of these at once, on one build).
+if [ "${RDMA_RS_BUILT:-0}" = 1 ]; then
+	B=$(build_dir)
+else
+	B=$("$RDMA_RS_TOP/scripts/build.sh" | tail -1)
+fi
 t1=$(date +%s)
-R=$B/results/$(date +%Y%m%d-%H%M%S)
+# RDMA_RS_RUN_TAG names runs that start in the same second apart.
+R=$B/results/$(date +%Y%m%d-%H%M%S)${RDMA_RS_RUN_TAG:+-$RDMA_RS_RUN_TAG}
 P=$B/results/passed
 mkdir -p "$R/units" "$P"
 ln -sfn "$R" "$B/results/latest"
-
-# The selftests' programs, built here: gcc in the emulated guest is slow.
-sel=$SRC_DIR/tools/testing/selftests/rdma
-for prog in rdma_rs_ucma_race rdma_rs_ucma_abi rdma_rs_ucma_bench rdma_rs_ucma_fuzz \
-	rdma_rs_ib_service; do
-	if [ ! -x "$sel/$prog" ] || [ "$sel/$prog.c" -nt "$sel/$prog" ]; then
-		gcc -O2 -Wall -pthread -o "$sel/$prog" "$sel/$prog.c"
-	fi
-done
 
 # The repository's files (tracked, or new and not ignored; not out/), split
 # into the project's Rust sources and the other inputs. Documentation and
@@ -121,7 +120,7 @@ log "running ${suites[*]} in QEMU; results in $R"
 [ ${#reused[@]} -eq 0 ] || log "not run again (passed with the same inputs): ${reused[*]}"
 set +e
 guest_limit=$RS_LIMIT_GUEST
-[[ " ${suites[*]} " == *" soak "* ]] && guest_limit=$RS_LIMIT_SOAK_GUEST
+[[ " ${suites[*]} " == *" soak"* ]] && guest_limit=$RS_LIMIT_SOAK_GUEST
 # Under a deadline (.ci/run sets one), a hung guest is stopped in time for the
 # results to be counted and printed before it.
 if [ -n "${RDMA_RS_DEADLINE:-}" ]; then

@@ -43,8 +43,12 @@ RS_RUST_MLX5="rust/ drivers/infiniband/hw/mlx5"
 # the other: C), then those on C; rdma_ucm's parameter is written, not
 # reloaded (rdma_rs_lib.sh's rs_reload_impl).
 #
-# The soak suite (make soak) runs the fuzzer, the reload cycles and IPoIB's
-# ifup/ifdown cycles at volume; it is not in the default run.
+# The soak suites (make soak: scripts/soak.sh) run the fuzzer, the reload
+# cycles, IPoIB's ifup/ifdown cycles and mlx5's race rounds at volume, each
+# suite in a guest of its own, several guests at once; they are not in the
+# default run. The fuzzer's 1,000,000 commands per implementation are four
+# seeds of 250,000, the reload's 100 cycles per implementation a suite per
+# implementation.
 # rdma_rs_ucma_fuzz.sh runs both rdma_ucm implementations (C twice, Rust
 # once, per stream; every other piece on C): its key has the Rust rdma_ucm
 # sources.
@@ -76,9 +80,13 @@ smoke.rdma_rs_ucma_fuzz smoke rdma_rs_ucma_fuzz.sh RS_IMPL=c,RS_FUZZ_CMDS=20000 
 smoke.rdma_rs_sib.c smoke rdma_rs_sib.sh RS_IMPL=c -
 smoke.rdma_rs_ipoib.c smoke rdma_rs_ipoib.sh RS_IMPL=c $RS_RUST_SIB
 smoke.rdma_rs_ib_client.c smoke rdma_rs_ib_client.sh RS_IMPL=c $RS_RUST_SIB samples/rust/
-soak.rdma_rs_ucma_fuzz soak rdma_rs_ucma_fuzz.sh RS_IMPL=c,RS_FUZZ_CMDS=1000000 $RS_RUST_UCMA
-soak.rdma_rs_reload soak rdma_rs_reload.sh RS_RELOAD_CYCLES=100 *
-soak.rdma_rs_ipoib_mcast soak rdma_rs_ipoib_mcast.sh RS_IPOIB_CYCLES=1000 $RS_RUST_SIB $RS_RUST_SA $RS_RUST_IPOIB
-soak.rdma_rs_mlx5_mp soak rdma_rs_mlx5_mp.sh RS_MLX5_MP_RACE_ROUNDS=1000 $RS_RUST_MLX5
+soak-fuzz1.rdma_rs_ucma_fuzz soak-fuzz1 rdma_rs_ucma_fuzz.sh RS_IMPL=c,RS_FUZZ_CMDS=250000,RS_FUZZ_SEED=1 $RS_RUST_UCMA
+soak-fuzz2.rdma_rs_ucma_fuzz soak-fuzz2 rdma_rs_ucma_fuzz.sh RS_IMPL=c,RS_FUZZ_CMDS=250000,RS_FUZZ_SEED=2 $RS_RUST_UCMA
+soak-fuzz3.rdma_rs_ucma_fuzz soak-fuzz3 rdma_rs_ucma_fuzz.sh RS_IMPL=c,RS_FUZZ_CMDS=250000,RS_FUZZ_SEED=3 $RS_RUST_UCMA
+soak-fuzz4.rdma_rs_ucma_fuzz soak-fuzz4 rdma_rs_ucma_fuzz.sh RS_IMPL=c,RS_FUZZ_CMDS=250000,RS_FUZZ_SEED=4 $RS_RUST_UCMA
+soak-reload-c.rdma_rs_reload soak-reload-c rdma_rs_reload.sh RS_RELOAD_CYCLES=100,RS_RELOAD_IMPLS=c -
+soak-reload-rust.rdma_rs_reload soak-reload-rust rdma_rs_reload.sh RS_RELOAD_CYCLES=100,RS_RELOAD_IMPLS=rust *
+soak-ipoib.rdma_rs_ipoib_mcast soak-ipoib rdma_rs_ipoib_mcast.sh RS_IPOIB_CYCLES=1000 $RS_RUST_SIB $RS_RUST_SA $RS_RUST_IPOIB
+soak-mlx5.rdma_rs_mlx5_mp soak-mlx5 rdma_rs_mlx5_mp.sh RS_MLX5_MP_RACE_ROUNDS=1000 $RS_RUST_MLX5
 EOF
 }

@@ -132,7 +132,7 @@ run_script() {
 	name=${script##*/}
 	say "$suite: $name $*"
 	local limit=$RS_LIMIT_UNIT
-	[ "$suite" = soak ] && limit=$RS_LIMIT_SOAK_UNIT
+	[[ $suite == soak* ]] && limit=$RS_LIMIT_SOAK_UNIT
 	env "$@" RS_STRICT=1 RS_OUT="$R/out.${unit#*.}" timeout "$limit" bash "$SELFTESTS/$name" \
 		>"$R/tmp.ktap" 2>&1
 	rc=$?
@@ -296,7 +296,7 @@ rm -f "$R"/*.res "$R"/*.ktap "$R/progress.log"
 mkdir -p "$R/units"
 for s in "$@"; do
 	case $s in
-	kunit | selftests | smoke | soak)
+	kunit | selftests | smoke | soak-*)
 		say "suite $s"
 		run_suite "$s"
 		;;

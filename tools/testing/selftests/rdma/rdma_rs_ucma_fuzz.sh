@@ -50,9 +50,11 @@ fuzz() {
 	local rc=$?
 	grep -E '^(seed|rate|coverage|events|waits)' "$RS_OUT/fuzz.out" |
 		while read -r l; do rs_log "$l"; done
-	grep -E '^stream .*(noise|DIFFERENT)' "$RS_OUT/fuzz.out" | head -20 |
+	grep -E '^stream .*ops .*(noise|DIFFERENT)' "$RS_OUT/fuzz.out" | head -20 |
 		while read -r l; do rs_log "$l"; done
-	grep -A 12 '^DIFFERENCE' "$RS_OUT/fuzz.out" | head -60 | sed 's/^/#   /'
+	grep -E '^stream .*(mismatch|noise) at' "$RS_OUT/fuzz.out" | head -20 |
+		while read -r l; do rs_log "$l"; done
+	grep -B 30 '^DIFFERENCE' "$RS_OUT/fuzz.out" | head -60 | sed 's/^/#   /'
 	summary=$(grep '^commands ' "$RS_OUT/fuzz.out")
 	rs_log "exit $rc: ${summary:-no summary}"
 	local streams noise
