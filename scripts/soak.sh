@@ -37,8 +37,11 @@ soak_one() {
 	local s=$1 t=$SECONDS rc=0
 	RDMA_RS_BUILT=1 RDMA_RS_FRESH=1 RDMA_RS_RUN_TAG=$s \
 		"$RDMA_RS_TOP/scripts/test.sh" "$s" >"$L/$s.log" 2>&1 || rc=$?
+	echo "$rc" >"$L/$s.rc"
 	log "$s: $(tail -1 "$L/$s.log") (exit $rc, $(((SECONDS - t) / 60)) min)"
 }
+# An interrupted soak takes its guests with it.
+trap 'kill $(jobs -p) 2>/dev/null || true' EXIT
 for s in "${suites[@]}"; do
 	while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do
 		wait -n || true
@@ -55,6 +58,10 @@ for s in "${suites[@]}"; do
 	grep -E '^(PASS|FAIL|SKIP) ' "$L/$s.log" || true
 	if ! grep -qE '^(PASS|FAIL|SKIP) ' "$L/$s.log"; then
 		echo "FAIL $s: no result (see $L/$s.log)"
+		failed=$((failed + 1))
+	elif [ "$(cat "$L/$s.rc" 2>/dev/null)" != 0 ] && ! grep -q '^FAIL ' "$L/$s.log"; then
+		# test.sh failed after printing only passes: not a pass.
+		echo "FAIL $s: scripts/test.sh exited $(cat "$L/$s.rc" 2>/dev/null) (see $L/$s.log)"
 		failed=$((failed + 1))
 	fi
 	passed=$((passed + $(grep -c '^PASS ' "$L/$s.log" || true)))

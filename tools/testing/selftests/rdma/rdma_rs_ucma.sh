@@ -101,7 +101,7 @@ ucma_bench() {
 
 # 3. Connecting ids rejected by their user, with REJECT or ACCEPT
 # (rdma_rs_ucma_abi.c, group "reject"): ib_cm's REJ ends the REQ's retries, so
-# DESTROY_ID does not wait for them (about 69 s before patch 7) and no REQ is
+# DESTROY_ID does not wait for them (about 74 s before patch 7) and no REQ is
 # sent again (rs_rxa's cm_tx_retries/req).
 reject() {
 	local retries=/sys/class/infiniband/rs_rxa/ports/1/cm_tx_retries/req before after

@@ -69,12 +69,15 @@
  * twice running at the same operation is a difference. One where the C
  * runs agree and Rust differs otherwise is a mismatch, printed with the
  * seed, stream, operation, command, both results and a hex dump of both
- * inputs and responses; the stream runs again, and the same mismatch twice
- * running is a difference. A mismatch that does not repeat came of timing
- * as well (an event late past its wait leaves an id in another state for
- * the next command; seen with several guests on two cores) and counts as
- * noise unless a run again is the same. The figures (writes, rates,
- * coverage) include the runs again.
+ * inputs and responses; the stream runs again (up to three times), and the
+ * same mismatch twice running, or Rust apart from C in each of the first
+ * three runs, is a difference (a run where the C runs differ between them
+ * does not break the count). A mismatch that does not repeat came of
+ * timing as well (an event late past its wait leaves an id in another
+ * state for the next command; seen with several guests on two cores) and
+ * counts as noise unless a run again is the same. The figures (writes,
+ * rates, coverage) include the runs again; the summary counts the runs
+ * with Rust apart from C.
  *
  * Determinism: every buffer given to the kernel is at a fixed address
  * (MAP_FIXED_NOREPLACE), so addresses do not depend on ASLR; each input
@@ -1693,9 +1696,10 @@ static int compare(__u64 seed, long stream, int *noise, int *late)
 int main(int argc, char **argv)
 {
 	long cmds = 20000, stream = 0, only = -1, streams = 0, diffs = 0;
-	long noises = 0, min;
+	long noises = 0, mismatches = 0, min;
 	__u64 seed = 1;
 	int ops = 150, opt, i, at, noise, again, late, late_at, mismatch_at;
+	int cc_noise, rust_runs;
 	char old[16] = "c";
 	char *map;
 	FILE *p;
@@ -1758,42 +1762,59 @@ usage:
 	       (unsigned long long)seed, ops, cmds, e_nosys);
 	for (stream = only >= 0 ? only : 0;; stream++) {
 		/*
-		 * Noise is timing: a noisy stream runs again, up to twice,
-		 * and the last outcome counts. A difference is what repeats:
-		 * Rust late at the same operation twice running, or Rust's
-		 * answer different from C's (C agreeing) at the same operation
-		 * twice running. A mismatch that the stream's next run does
-		 * not repeat came of timing too (a late event leaves an id in
-		 * another state; seen when several guests share the cores):
-		 * noise, if the last run is not the same.
+		 * Noise is timing: a stream whose C runs differ runs again,
+		 * up to twice, and the last outcome counts. Where Rust alone
+		 * differs (late, or another answer), the stream runs again too,
+		 * up to three times, and a difference is what repeats: Rust
+		 * late at the same operation twice running, the same mismatch
+		 * at the same operation twice running (a run where the C runs
+		 * differ between them says nothing of Rust and does not break
+		 * the count), or Rust apart from C in every run. A mismatch
+		 * that does not repeat came of timing (a late event leaves an
+		 * id in another state; seen when several guests share the
+		 * cores): noise, unless a run again is the same.
 		 */
 		late_at = -1;
 		mismatch_at = -1;
-		for (again = 0; again < 3; again++) {
+		rust_runs = 0;
+		for (again = 0; again < 4; again++) {
 			for (i = 0; i < NWORLDS; i++)
 				run_stream(i, seed, stream, ops);
 			at = compare(seed, stream, &noise, &late);
-			if ((late && at == late_at) ||
-			    (!noise && at >= 0 && at == mismatch_at)) {
-				printf("DIFFERENCE seed %llu stream %ld op %d: %s\n",
+			if (at < 0)
+				break;
+			if ((late && at == late_at) || (!noise && at == mismatch_at)) {
+				printf("DIFFERENCE seed %llu stream %ld op %d (%s): %s\n",
 				       (unsigned long long)seed, stream, at,
+				       at < worlds[0].nrec ? rec_what(&worlds[0].rec[at]) : "end",
 				       late ? "Rust's event timing, twice" :
 				       "the same mismatch, twice");
 				noise = 0;
 				break;
 			}
-			if (at < 0)
-				break;
-			late_at = late ? at : -1;
-			mismatch_at = !noise ? at : -1;
-			/* Not repeated (yet): timing, unless it repeats. */
+			cc_noise = noise && !late;
+			if (!cc_noise) {
+				rust_runs++;
+				late_at = late ? at : -1;
+				mismatch_at = late ? -1 : at;
+			}
 			noise = 1;
-			if (again < 2)
-				printf("stream %ld: %s at op %d (%s), run again\n",
-				       stream, mismatch_at >= 0 ? "mismatch" : "noise",
-				       at, at < worlds[0].nrec ?
-				       rec_what(&worlds[0].rec[at]) : "end");
+			if (rust_runs == 3 && rust_runs == again + 1) {
+				printf("DIFFERENCE seed %llu stream %ld op %d (%s): %s\n",
+				       (unsigned long long)seed, stream, at,
+				       at < worlds[0].nrec ? rec_what(&worlds[0].rec[at]) : "end",
+				       "Rust apart from C in every run");
+				noise = 0;
+				break;
+			}
+			if (again == 3 || (again == 2 && cc_noise))
+				break;
+			printf("stream %ld: %s at op %d (%s), run again\n", stream,
+			       cc_noise ? "noise" : late ? "Rust late" : "mismatch",
+			       at, at < worlds[0].nrec ?
+			       rec_what(&worlds[0].rec[at]) : "end");
 		}
+		mismatches += rust_runs;
 		streams++;
 		noises += noise;
 		diffs += at >= 0 && !noise;
@@ -1833,7 +1854,7 @@ usage:
 		       worlds[i].slowest_ms[0], worlds[i].slowest_ms[1]);
 	}
 	printf("\n");
-	printf("commands %ld streams %ld differences %ld noise %ld\n", min,
-	       streams, diffs, noises);
+	printf("commands %ld streams %ld differences %ld noise %ld runs-with-rust-apart %ld\n",
+	       min, streams, diffs, noises, mismatches);
 	return diffs ? 1 : 0;
 }

@@ -52,7 +52,7 @@ fuzz() {
 		while read -r l; do rs_log "$l"; done
 	grep -E '^stream .*ops .*(noise|DIFFERENT)' "$RS_OUT/fuzz.out" | head -20 |
 		while read -r l; do rs_log "$l"; done
-	grep -E '^stream .*(mismatch|noise) at' "$RS_OUT/fuzz.out" | head -20 |
+	grep -E '^stream [0-9]+: ' "$RS_OUT/fuzz.out" | head -20 |
 		while read -r l; do rs_log "$l"; done
 	grep -B 30 '^DIFFERENCE' "$RS_OUT/fuzz.out" | head -60 | sed 's/^/#   /'
 	summary=$(grep '^commands ' "$RS_OUT/fuzz.out")
