@@ -28,6 +28,9 @@ done
 jobs=${RDMA_RS_SOAK_JOBS:-3}
 
 B=$("$RDMA_RS_TOP/scripts/build.sh" | tail -1)
+# virtme-ng links the modules for the guest (.virtme_mods) when the build
+# changed them: done here once, not by the guests at once.
+(cd "$B" && virtme-prep-kdir-mods >/dev/null)
 L=$B/results/soak-$(date +%Y%m%d-%H%M%S)
 mkdir -p "$L"
 log "running ${suites[*]}, $jobs guests at a time; logs in $L"
