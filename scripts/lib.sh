@@ -59,3 +59,20 @@ config_key() {
 }
 
 build_dir() { echo "$BUILD_ROOT/$KVER-$PROFILE"; }
+
+# tally FILE...: the last line of a run, "N passed, N failed" (", N skipped"
+# when a result was skipped), from the PASS, FAIL and SKIP lines of the
+# files; fails unless a result passed and none failed.
+tally() {
+	local passed failed skipped
+	[ $# -gt 0 ] || return 2
+	passed=$(cat "$@" | grep -c '^PASS' || true)
+	failed=$(cat "$@" | grep -c '^FAIL' || true)
+	skipped=$(cat "$@" | grep -c '^SKIP' || true)
+	if [ "$skipped" -gt 0 ]; then
+		echo "$passed passed, $failed failed, $skipped skipped"
+	else
+		echo "$passed passed, $failed failed"
+	fi
+	[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
+}

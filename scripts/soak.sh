@@ -55,25 +55,17 @@ for s in "${suites[@]}"; do
 done
 wait
 
-# Every suite's results, then the sum.
-passed=0 failed=0 skipped=0
+# Every suite's results, then the sum; a suite with no result, or whose
+# test.sh failed after printing only passes, is a failure.
+sum=$L/results.txt
+: >"$sum"
 for s in "${suites[@]}"; do
-	grep -E '^(PASS|FAIL|SKIP) ' "$L/$s.log" || true
+	grep -E '^(PASS|FAIL|SKIP) ' "$L/$s.log" >>"$sum" || true
 	if ! grep -qE '^(PASS|FAIL|SKIP) ' "$L/$s.log"; then
-		echo "FAIL $s: no result (see $L/$s.log)"
-		failed=$((failed + 1))
+		echo "FAIL $s: no result (see $L/$s.log)" >>"$sum"
 	elif [ "$(cat "$L/$s.rc" 2>/dev/null)" != 0 ] && ! grep -q '^FAIL ' "$L/$s.log"; then
-		# test.sh failed after printing only passes: not a pass.
-		echo "FAIL $s: scripts/test.sh exited $(cat "$L/$s.rc" 2>/dev/null) (see $L/$s.log)"
-		failed=$((failed + 1))
+		echo "FAIL $s: scripts/test.sh exited $(cat "$L/$s.rc" 2>/dev/null) (see $L/$s.log)" >>"$sum"
 	fi
-	passed=$((passed + $(grep -c '^PASS ' "$L/$s.log" || true)))
-	failed=$((failed + $(grep -c '^FAIL ' "$L/$s.log" || true)))
-	skipped=$((skipped + $(grep -c '^SKIP ' "$L/$s.log" || true)))
 done
-if [ "$skipped" -gt 0 ]; then
-	echo "$passed passed, $failed failed, $skipped skipped"
-else
-	echo "$passed passed, $failed failed"
-fi
-[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
+cat "$sum"
+tally "$sum"

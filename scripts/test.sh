@@ -196,17 +196,9 @@ if [ -e "$R/kernel-log.res" ] && ! grep -q '^FAIL' "$R/kernel-log.res" && [ "$rc
 	done
 fi
 
-passed=$(grep -c '^PASS' "$res" || true)
-failed=$(grep -c '^FAIL' "$res" || true)
-skipped=$(grep -c '^SKIP' "$res" || true)
 log "build $((t1 - t0)) s, guest $((t2 - t1)) s"
 if [ ${#reused[@]} -gt 0 ]; then
 	n=$(while read -r unit; do cat "$R/units/$unit.res"; done <"$R/reuse.list" | grep -c . || true)
-	log "$n of these $((passed + failed + skipped)) results are from earlier runs with the same inputs (RDMA_RS_FRESH=1 runs all)"
+	log "$n of these $(grep -cE '^(PASS|FAIL|SKIP)' "$res" || true) results are from earlier runs with the same inputs (RDMA_RS_FRESH=1 runs all)"
 fi
-if [ "$skipped" -gt 0 ]; then
-	echo "$passed passed, $failed failed, $skipped skipped"
-else
-	echo "$passed passed, $failed failed"
-fi
-[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
+tally "$res"

@@ -70,17 +70,18 @@ sample() { echo "${2:-NA}" >>"$1"; }
 # bench.csv. The samples files hold one line per repetition, in the order
 # they ran (C then Rust in each); a repetition counts when both ran.
 row() {
-	local name=$1 scale=$2 unit=$3 pairs c r q
+	local name=$1 scale=$2 unit=$3 pairs n c r q
 	pairs=$(paste -d' ' "$4" "$5" | awk 'NF == 2 && $1 != "NA" && $2 != "NA"')
+	n=$(echo "$pairs" | grep -c . || true)
 	c=$(echo "$pairs" | awk 'NF { print $1 }' | stats)
 	r=$(echo "$pairs" | awk 'NF { print $2 }' | stats)
 	q=$(echo "$pairs" | awk 'NF && $1 > 0 { printf "%.3f\n", $2 / $1 }' | stats)
 	set -- $c $r $q
 	printf '%-30s %7s %5s %12s %12s  %5s %5s %5s %3d\n' "$name" "${scale:--}" "$unit" \
-		"$2" "$5" "$7" "$8" "$9" "$(echo "$pairs" | grep -c .)" | tee -a "$R/bench.txt"
-	echo "$name,$scale,$unit,$1,$2,$3,$4,$5,$6,$7,$8,$9,$(echo "$pairs" | grep -c .)" >>"$R/bench.csv"
-	[ "$(echo "$pairs" | grep -c .)" -ge "$REPEATS" ] ||
-		{ echo "$name $scale: $(echo "$pairs" | grep -c .) of $REPEATS repetitions" >&2; bench_bad=1; }
+		"$2" "$5" "$7" "$8" "$9" "$n" | tee -a "$R/bench.txt"
+	echo "$name,$scale,$unit,$1,$2,$3,$4,$5,$6,$7,$8,$9,$n" >>"$R/bench.csv"
+	[ "$n" -ge "$REPEATS" ] ||
+		{ echo "$name $scale: $n of $REPEATS repetitions" >&2; bench_bad=1; }
 }
 note() { echo "  ($*)" | tee -a "$R/bench.txt"; }
 

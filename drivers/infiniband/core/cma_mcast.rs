@@ -14,21 +14,17 @@
 //!   and its leave, which waits for a join event being delivered and drops one not delivered
 //!   yet, so that nothing reaches a user after its leave (or its id's destruction) returned.
 //!
-//! The joins of each id are kept here, by id, in the order they were made; destroying an id
-//! leaves its joins newest first, as C does. An id has one join per address at most: a leave
-//! names its join by address, so a second join at an address gets `EADDRINUSE` (as in C, with
-//! the fix that comes with this piece).
+//! Each id keeps its joins, in the order they were made, in a field of its own
+//! (`rdma_id_private.mcast_rs`, beside C's `mc_list`), so that finding them costs the same
+//! however many ids there are; destroying an id leaves its joins newest first, as C does. An
+//! id has one join per address at most: a leave names its join by address, so a second join
+//! at an address gets `EADDRINUSE` (as in C, with the fix that comes with this piece).
 //!
 //! [`ffi`] is the piece's C boundary and its only `unsafe` code.
 
 use kernel::{
     new_mutex,
     prelude::*,
-    rbtree::{
-        Entry,
-        RBTree,
-        RBTreeNodeReservation, //
-    },
     rdma::{
         addr::SockAddr,
         sa::JoinStates, //
@@ -46,12 +42,16 @@ mod qkey;
 #[cfg(CONFIG_KUNIT)]
 mod tests;
 
-use ffi::PrivId;
+use ffi::{
+    JoinsSlot,
+    PrivId,
+    SlotsLocked, //
+};
 use join::Join;
 
-/// The joins of one id.
+/// The joins of one id, kept in the id ([`JoinsSlot`]) as C keeps its `mc_list`.
 #[derive(Default)]
-struct IdJoins {
+pub(crate) struct IdJoins {
     /// Joins made, oldest first.
     joins: KVec<Arc<Join>>,
     /// Joins in flight. `joins` has room for all of them, so that a join the SA or the net
@@ -59,29 +59,36 @@ struct IdJoins {
     reserved: usize,
 }
 
-/// The joins of every id that has some, by id.
+/// The lock of every id's joins (each id keeps its own, in a [`JoinsSlot`]).
 #[pin_data]
 pub(crate) struct Joins {
     #[pin]
-    ids: Mutex<RBTree<usize, IdJoins>>,
+    slots: Mutex<SlotsLocked>,
 }
 
 impl Joins {
-    fn new() -> impl PinInit<Self, Error> {
+    fn new(locked: SlotsLocked) -> impl PinInit<Self, Error> {
         try_pin_init!(Self {
-            ids <- new_mutex!(RBTree::new(), "cma_mcast::Joins::ids"),
+            slots <- new_mutex!(locked, "cma_mcast::Joins::slots"),
         })
     }
 
-    /// `rdma_join_multicast()` of an id that passed its checks (see [`PrivId`]).
-    fn join(&self, id: PrivId, addr: SockAddr, join_state: JoinStates, context: usize) -> Result {
+    /// `rdma_join_multicast()` of an id that passed its checks (see [`PrivId`]), whose joins
+    /// are in `slot`.
+    fn join(
+        &self,
+        id: PrivId,
+        slot: &JoinsSlot<'_>,
+        addr: SockAddr,
+        join_state: JoinStates,
+        context: usize,
+    ) -> Result {
         let caps = id
             .device()
             .ok_or(EINVAL)?
             .port_caps(id.cm_id().port_num())?;
-        let key = id.key();
         let join = Join::new(id, addr, join_state, context)?;
-        self.reserve(key, &addr)?;
+        self.reserve(slot, &addr)?;
         let r = if caps.is_roce() {
             join.join_roce()
         } else if caps.has_ib_mcast() {
@@ -89,39 +96,30 @@ impl Joins {
         } else {
             Err(ENOSYS)
         };
-        self.record(key, r.is_ok().then_some(join));
+        self.record(slot, r.is_ok().then_some(join));
         r
     }
 
-    /// Makes room for one more join of the id `key`, at `addr`. A leave names its join by
+    /// Makes room for one more join of the id of `slot`, at `addr`. A leave names its join by
     /// address, so the id may not have a join at `addr` already (`EADDRINUSE`): leaving one of
     /// two would end the other's, whose context its user then frees.
-    fn reserve(&self, key: usize, addr: &SockAddr) -> Result {
-        let mut ids = self.ids.lock();
-        let e = match ids.entry(key) {
-            Entry::Occupied(o) => o.into_mut(),
-            // A mutex is held: the node may be allocated here, on a miss only.
-            Entry::Vacant(v) => {
-                v.insert(IdJoins::default(), RBTreeNodeReservation::new(GFP_KERNEL)?)
-            }
-        };
+    fn reserve(&self, slot: &JoinsSlot<'_>, addr: &SockAddr) -> Result {
+        let mut locked = self.slots.lock();
+        // A mutex is held: the id's joins may be allocated here.
+        let e = slot.get_or_insert(&mut locked, GFP_KERNEL)?;
         if e.joins.iter().any(|j| j.addr.matches(addr)) {
             return Err(EADDRINUSE);
         }
-        let r = e.joins.reserve(e.reserved + 1, GFP_KERNEL);
-        if r.is_ok() {
-            e.reserved += 1;
-        } else if e.joins.is_empty() && e.reserved == 0 {
-            ids.remove(&key);
-        }
-        Ok(r?)
+        e.joins.reserve(e.reserved + 1, GFP_KERNEL)?;
+        e.reserved += 1;
+        Ok(())
     }
 
-    /// Ends a join of the id `key` that [`Joins::reserve`] made room for: records `join` if it
-    /// joined.
-    fn record(&self, key: usize, join: Option<Arc<Join>>) {
-        let mut ids = self.ids.lock();
-        let Some(e) = ids.get_mut(&key) else {
+    /// Ends a join of the id of `slot` that [`Joins::reserve`] made room for: records `join`
+    /// if it joined.
+    fn record(&self, slot: &JoinsSlot<'_>, join: Option<Arc<Join>>) {
+        let mut locked = self.slots.lock();
+        let Some(e) = slot.get(&mut locked) else {
             return;
         };
         e.reserved -= 1;
@@ -129,46 +127,40 @@ impl Joins {
             // There is room: `reserve()` made it.
             let _ = e.joins.push_within_capacity(join);
         }
-        if e.joins.is_empty() && e.reserved == 0 {
-            ids.remove(&key);
-        }
     }
 
-    /// `rdma_leave_multicast()`: leaves the newest join of the id `key` at `addr`, if any.
-    fn leave(&self, key: usize, addr: &SockAddr) {
+    /// `rdma_leave_multicast()`: leaves the newest join of the id of `slot` at `addr`, if any.
+    fn leave(&self, slot: &JoinsSlot<'_>, addr: &SockAddr) {
         let join = {
-            let mut ids = self.ids.lock();
-            let Some(e) = ids.get_mut(&key) else {
+            let mut locked = self.slots.lock();
+            let Some(e) = slot.get(&mut locked) else {
                 return;
             };
             let Some(i) = e.joins.iter().rposition(|j| j.addr.matches(addr)) else {
                 return;
             };
-            let join = e.joins.remove(i).ok();
-            if e.joins.is_empty() && e.reserved == 0 {
-                ids.remove(&key);
-            }
-            join
+            e.joins.remove(i).ok()
         };
         if let Some(join) = join {
             join.leave();
         }
     }
 
-    /// `cma_leave_mc_groups()`: leaves every join of the id `key`, newest first.
-    fn leave_all(&self, key: usize) {
+    /// `cma_leave_mc_groups()`: leaves every join of the id of `slot`, newest first, and
+    /// empties the slot.
+    fn leave_all(&self, slot: &JoinsSlot<'_>) {
         let joins = {
-            let mut ids = self.ids.lock();
-            match ids.get_mut(&key) {
-                Some(e) => {
-                    let joins = core::mem::take(&mut e.joins);
-                    if e.reserved == 0 {
-                        ids.remove(&key);
-                    }
-                    joins
-                }
-                None => return,
+            let mut locked = self.slots.lock();
+            let Some(e) = slot.get(&mut locked) else {
+                return;
+            };
+            let joins = core::mem::take(&mut e.joins);
+            // A join in flight while its id is destroyed breaks rdma_cm's rules: its slot is
+            // kept for it, and `cma.c` warns when the id is freed.
+            if !kernel::warn_on!(e.reserved != 0) {
+                drop(slot.take(&mut locked));
             }
+            joins
         };
         for join in joins.iter().rev() {
             join.leave();

@@ -36,6 +36,7 @@ void rdma_rs_mcast_sa_done(void *context, u8 method, int status,
 
 /* multicast/bench.rs, with CONFIG_RDMA_RS_BENCH */
 s64 rdma_rs_sa_mcast_bench(bool groups, u64 n);
+int rdma_rs_sync_bench(u64 n);
 
 /* multicast_glue.c, for multicast/ffi.rs */
 void rdma_rs_mcast_sa_client_register(void);

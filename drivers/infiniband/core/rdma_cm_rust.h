@@ -24,6 +24,7 @@ void rdma_rs_cma_leave_mc_groups(void *state, struct rdma_cm_id *id);
 
 /* cma.c, for cma_mcast/ffi.rs */
 bool rdma_rs_cma_addr_ready(struct rdma_cm_id *id);
+void **rdma_rs_cma_mcast_slot(struct rdma_cm_id *id);
 u32 rdma_rs_cma_gid_type(struct rdma_cm_id *id);
 u32 rdma_rs_cma_qkey(struct rdma_cm_id *id);
 void rdma_rs_cma_set_qkey(struct rdma_cm_id *id, u32 qkey);

@@ -5,13 +5,21 @@
 //! internals through the glue of `cma.c` (an id's private state, its handler mutex and event
 //! handler, the IGMP helper, rdma_cm's queue and SA client).
 
-use super::Joins;
+use super::{
+    IdJoins,
+    Joins, //
+};
 use core::{
     ffi::{
         c_int,
         c_void, //
     },
+    marker::PhantomData,
     ptr::NonNull,
+    sync::atomic::{
+        AtomicBool,
+        Ordering, //
+    },
 };
 use kernel::{
     bindings,
@@ -34,6 +42,7 @@ use kernel::{
         Gid, RegisteredDevice,
     },
     sync::Arc,
+    types::ForeignOwnable,
     workqueue::Queue,
 };
 
@@ -83,11 +92,6 @@ impl PrivId {
         // INVARIANT: Bound or resolved, so bound to its device; rdma_cm leaves its joins
         // before it unbinds or frees it, and the piece keeps the view no longer.
         Ok(Self(ptr))
-    }
-
-    /// A key that names the id while it is alive.
-    pub(crate) fn key(&self) -> usize {
-        self.0.as_ptr() as usize
     }
 
     /// The id, as consumers see it.
@@ -281,7 +285,8 @@ fn sa_client() -> &'static SaClient {
     unsafe { SaClient::from_raw(bindings::rdma_rs_cma_sa_client()) }
 }
 
-/// Starts the piece (`cma_init()`): stores the joins' table in `*state`.
+/// Starts the piece (`cma_init()`, or the cma_mcast benchmark while C runs): stores the joins'
+/// table in `*state`; `EBUSY` while another table exists.
 ///
 /// # Safety
 ///
@@ -289,7 +294,11 @@ fn sa_client() -> &'static SaClient {
 #[no_mangle]
 pub(crate) unsafe extern "C" fn rdma_rs_cma_mcast_init(state: *mut *mut c_void) -> c_int {
     // SAFETY: `state` is valid for a write; `rdma_rs_cma_mcast_exit()` stops the piece.
-    unsafe { piece::start(state, || KBox::pin_init(Joins::new(), GFP_KERNEL)) }
+    unsafe {
+        piece::start(state, || {
+            KBox::pin_init(Joins::new(SlotsLocked::claim()?), GFP_KERNEL)
+        })
+    }
 }
 
 /// Stops the piece (`cma_cleanup()`); every id is gone by then.
@@ -301,6 +310,109 @@ pub(crate) unsafe extern "C" fn rdma_rs_cma_mcast_init(state: *mut *mut c_void) 
 pub(crate) unsafe extern "C" fn rdma_rs_cma_mcast_exit(state: *mut c_void) {
     // SAFETY: As required by `piece::stop()`.
     unsafe { piece::stop::<Pin<KBox<Joins>>>(state) };
+}
+
+/// Proof that the lock of the piece's [`Joins`] is held: the key to every id's
+/// [`JoinsSlot`].
+///
+/// # Invariants
+///
+/// At most one exists at a time (`SLOTS_CLAIMED`), kept in the lock of a [`Joins`] and reached
+/// only through it.
+pub(crate) struct SlotsLocked {
+    _claimed: (),
+}
+
+/// Set while a [`SlotsLocked`] exists.
+static SLOTS_CLAIMED: AtomicBool = AtomicBool::new(false);
+
+impl SlotsLocked {
+    /// The proof for the lock of a new [`Joins`]; `EBUSY` while another one exists (a piece
+    /// runs already).
+    fn claim() -> Result<Self> {
+        if SLOTS_CLAIMED.swap(true, Ordering::Acquire) {
+            return Err(EBUSY);
+        }
+        // INVARIANT: The only one; `Joins::new()` puts it in its lock.
+        Ok(Self { _claimed: () })
+    }
+}
+
+impl Drop for SlotsLocked {
+    fn drop(&mut self) {
+        SLOTS_CLAIMED.store(false, Ordering::Release);
+    }
+}
+
+/// Where an rdma_cm id keeps its joins for the piece (`rdma_id_private.mcast_rs`, beside C's
+/// `mc_list`): null, or an [`IdJoins`] the piece put there with [`KBox::into_foreign`].
+///
+/// # Invariants
+///
+/// `slot` is the `mcast_rs` of an id of rdma_cm that lives for `'a`. It is null when the id is
+/// made (`kzalloc()`), and only this piece reads or writes it, under [`SlotsLocked`]; the
+/// piece empties it when the id is destroyed (`cma_leave_mc_groups()`), unless a join of the
+/// id is still in flight then, which rdma_cm's users do not do (`cma.c` warns of it).
+pub(crate) struct JoinsSlot<'a> {
+    slot: NonNull<*mut c_void>,
+    _id: PhantomData<&'a bindings::rdma_cm_id>,
+}
+
+impl<'a> JoinsSlot<'a> {
+    /// The joins' place of the id `id`.
+    ///
+    /// # Safety
+    ///
+    /// `id` must be an id of rdma_cm that lives for `'a`.
+    unsafe fn of(id: *mut bindings::rdma_cm_id) -> Self {
+        // SAFETY: `id` is a live id of rdma_cm (the caller's guarantee).
+        let slot = unsafe { bindings::rdma_rs_cma_mcast_slot(id) };
+        // INVARIANT: The glue returns the id's `mcast_rs`, which lives as long as the id; the
+        // rest holds by the use this file makes of it.
+        Self {
+            // SAFETY: The address of a field of a live id is not null.
+            slot: unsafe { NonNull::new_unchecked(slot) },
+            _id: PhantomData,
+        }
+    }
+
+    /// The id's joins, made empty first if it has none yet.
+    pub(super) fn get_or_insert<'b>(
+        &'b self,
+        _locked: &'b mut SlotsLocked,
+        flags: kernel::alloc::Flags,
+    ) -> Result<&'b mut IdJoins> {
+        // SAFETY: The slot is the live id's (`'a` outlives `'b`), only read or written under
+        // `SlotsLocked` (type invariant), which the caller holds.
+        let mut p = unsafe { *self.slot.as_ptr() };
+        if p.is_null() {
+            p = KBox::new(IdJoins::default(), flags)?.into_foreign();
+            // SAFETY: As above; the slot takes the new joins.
+            unsafe { *self.slot.as_ptr() = p };
+        }
+        // SAFETY: A non-null slot holds an `IdJoins` from `KBox::into_foreign()`. Only holders
+        // of `SlotsLocked` touch it, and `take()`, which gives it back, needs the proof that
+        // is borrowed here for `'b`: the `IdJoins` is this borrow's alone, and lives, for `'b`.
+        Ok(unsafe { <KBox<IdJoins> as ForeignOwnable>::borrow_mut(p) })
+    }
+
+    /// The id's joins, if it has some.
+    pub(super) fn get<'b>(&'b self, _locked: &'b mut SlotsLocked) -> Option<&'b mut IdJoins> {
+        // SAFETY: As in `get_or_insert()`.
+        let p = unsafe { *self.slot.as_ptr() };
+        // SAFETY: As in `get_or_insert()`: a non-null slot holds an `IdJoins`, this borrow's
+        // alone for `'b`.
+        (!p.is_null()).then(|| unsafe { <KBox<IdJoins> as ForeignOwnable>::borrow_mut(p) })
+    }
+
+    /// Takes the id's joins out.
+    pub(super) fn take(&self, _locked: &mut SlotsLocked) -> Option<KBox<IdJoins>> {
+        // SAFETY: As in `get_or_insert()`; the slot is emptied.
+        let p = unsafe { core::ptr::replace(self.slot.as_ptr(), core::ptr::null_mut()) };
+        // SAFETY: A non-null slot held an `IdJoins` from `KBox::into_foreign()`, no longer in
+        // the slot and borrowed nowhere (the caller holds the proof mutably): given back once.
+        unsafe { <KBox<IdJoins> as ForeignOwnable>::try_from_foreign(p) }
+    }
 }
 
 /// Borrows the table C keeps.
@@ -328,9 +440,10 @@ pub(crate) unsafe extern "C" fn rdma_rs_cma_join_multicast(
     context: *mut c_void,
 ) -> c_int {
     // SAFETY: The caller passes the live table, a live id and a valid address.
-    let r = unsafe { PrivId::for_join(id) }.and_then(|id| unsafe {
+    let r = unsafe { PrivId::for_join(id) }.and_then(|priv_id| unsafe {
         joins(state).join(
-            id,
+            priv_id,
+            &JoinsSlot::of(id),
             SockAddr::from_raw(addr),
             JoinStates::from_raw(join_state),
             context as usize,
@@ -353,8 +466,8 @@ pub(crate) unsafe extern "C" fn rdma_rs_cma_leave_multicast(
     id: *mut bindings::rdma_cm_id,
     addr: *mut bindings::sockaddr,
 ) {
-    // SAFETY: The caller passes the live table and a valid address.
-    unsafe { joins(state).leave(id as usize, &SockAddr::from_raw(addr)) };
+    // SAFETY: The caller passes the live table, a live id and a valid address.
+    unsafe { joins(state).leave(&JoinsSlot::of(id), &SockAddr::from_raw(addr)) };
 }
 
 /// `cma_leave_mc_groups()`, when an id is destroyed.
@@ -367,6 +480,6 @@ pub(crate) unsafe extern "C" fn rdma_rs_cma_leave_mc_groups(
     state: *mut c_void,
     id: *mut bindings::rdma_cm_id,
 ) {
-    // SAFETY: The caller passes the live table.
-    unsafe { joins(state) }.leave_all(id as usize);
+    // SAFETY: The caller passes the live table and a live id.
+    unsafe { joins(state).leave_all(&JoinsSlot::of(id)) };
 }

@@ -18,7 +18,15 @@ use kernel::{
         },
         Gid,
     },
-    sync::Arc,
+    sync::{
+        atomic::{
+            Acquire,
+            Atomic,
+            Release, //
+        },
+        Arc,
+        Refcount, //
+    },
     workqueue::{
         OwnedQueue,
         QueueFlag, //
@@ -74,5 +82,40 @@ pub(crate) extern "C" fn rdma_rs_sa_mcast_bench(groups: bool, n: u64) -> i64 {
     match run(groups, n) {
         Ok(n) => i64::try_from(n).unwrap_or(i64::MAX),
         Err(e) => i64::from(e.to_errno()),
+    }
+}
+
+/// The Rust side of `multicast_bench.c`'s `sync_steps` benchmark: `n` rounds of the
+/// synchronisation steps a member's join and leave are made of (`mcast_bench_sync_c()` does C's):
+/// a [`Refcount`] taken and dropped, a [`kernel::sync::SpinLockIrq`] taken and released, an
+/// [`Atomic`] compared-and-exchanged and set back, each through the calls into `rust/helpers/`
+/// that the member path makes. Returns 0, or `-EIO` if a step did not do what it should.
+#[no_mangle]
+pub(crate) extern "C" fn rdma_rs_sync_bench(n: u64) -> c_int {
+    let lock = match KBox::pin_init(
+        kernel::new_spinlock_irq!((), "sync_steps::lock"),
+        GFP_KERNEL,
+    ) {
+        Ok(lock) => lock,
+        Err(e) => return e.to_errno(),
+    };
+    let busy = Refcount::new(1);
+    let flag = Atomic::new(0i32);
+    let mut bad = 0u64;
+    for _ in 0..n {
+        busy.inc();
+        drop(lock.lock());
+        if flag.cmpxchg(0, 1, Acquire).is_err() {
+            bad += 1;
+        }
+        flag.store(0, Release);
+        if busy.dec_and_test() {
+            bad += 1;
+        }
+    }
+    if bad == 0 {
+        0
+    } else {
+        EIO.to_errno()
     }
 }

@@ -23,12 +23,13 @@ use kernel::{
         ListArc,
         ListSet, //
     },
-    new_mutex, new_poll_condvar,
+    new_mutex,
     prelude::*,
     rdma::ucm::EventResp,
+    static_lock_class,
     sync::{
         poll::{
-            PollCondVar,
+            PollCondVarBox,
             PollTable, //
         },
         Arc,
@@ -73,14 +74,16 @@ pub(crate) struct File {
     pub(crate) tables: Arc<Tables>,
     #[pin]
     pub(crate) inner: Mutex<Inner>,
-    /// Woken when an event is queued: GET_EVENT and `poll()` wait here.
-    #[pin]
-    poll_wait: PollCondVar,
+    /// Woken when an event is queued: GET_EVENT and `poll()` wait here. Boxed so that a
+    /// closed file frees it after an RCU grace period instead of waiting for one: `close()`
+    /// costs no more than C's.
+    poll_wait: PollCondVarBox,
 }
 
 impl File {
     /// `ucma_open()`.
     pub(crate) fn new(tables: Arc<Tables>) -> Result<Arc<Self>> {
+        let poll_wait = PollCondVarBox::new(c"ucma::File::poll_wait", static_lock_class!())?;
         Arc::pin_init(
             try_pin_init!(Self {
                 tables,
@@ -91,7 +94,7 @@ impl File {
                     },
                     "ucma::File::inner"
                 ),
-                poll_wait <- new_poll_condvar!("ucma::File::poll_wait"),
+                poll_wait,
             }),
             GFP_KERNEL,
         )

@@ -17,7 +17,7 @@ rs_require_cmds rdma ip objdump modinfo
 DEV=rs_rxm
 
 ktap_print_header
-ktap_set_plan 6
+ktap_set_plan 7
 
 cleanup() {
 	rs_kprobes_clear
@@ -118,5 +118,18 @@ same_traffic() {
 }
 both=$([ "$impl" = rust ] && echo " and Rust")
 rs_result "the same SA messages from C$both (sa_mcast benchmark)" same_traffic
+
+# The sync_steps benchmark (the member path's refcount, lock and atomic steps)
+# on each implementation of the run: every round's steps did what they should.
+sync_steps() {
+	local f=/sys/kernel/debug/rdma_impl/sync_steps i out
+	for i in c $([ "$impl" = rust ] && echo rust); do
+		echo "$i 1000" >$f || return 1
+		out=$(cut -d' ' -f1,2,4 <$f)
+		rs_log "sync_steps $i 1000: $out"
+		[ "$out" = "$i 1000 0" ] || return 1
+	done
+}
+rs_result "sync_steps rounds right on C$both (benchmark)" sync_steps
 
 ktap_finished
