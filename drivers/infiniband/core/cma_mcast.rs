@@ -155,8 +155,9 @@ impl Joins {
                 return;
             };
             let joins = core::mem::take(&mut e.joins);
-            // A join in flight while its id is destroyed breaks rdma_cm's rules: its slot is
-            // kept for it, and `cma.c` warns when the id is freed.
+            // A join in flight while its id is destroyed breaks rdma_cm's rules (that join
+            // then touches a freed id): its joins are left in the slot, leaked, and `cma.c`
+            // warns again when the id is freed.
             if !kernel::warn_on!(e.reserved != 0) {
                 drop(slot.take(&mut locked));
             }

@@ -109,7 +109,7 @@ static int cma_mcast_bench_run(int impl, u64 iters, const char *arg)
 		}
 	}
 	if (rs_own) {
-		/* rdma_destroy_id() leaves through C: the run's piece empties the id. */
+		/* rdma_destroy_id() leaves through C: empty the id here. */
 		rdma_rs_cma_leave_mc_groups(rs_own, id);
 		rdma_rs_cma_mcast_exit(rs_own);
 	}

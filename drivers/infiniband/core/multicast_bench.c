@@ -188,7 +188,7 @@ static int mcast_bench_sync_run(int impl, u64 iters, const char *arg)
 
 static struct rdma_impl_bench mcast_bench_sync = {
 	.name = "sync_steps",
-	.help = "a refcount, irq-safe lock and atomic round per iteration; result: 0",
+	.help = "refcount, irq-safe lock and atomic steps; result: 0",
 	.run = mcast_bench_sync_run,
 };
 

@@ -22,6 +22,7 @@ use core::{
     },
 };
 use kernel::{
+    alloc::Flags,
     bindings,
     error::to_result,
     net::device::NetDevice,
@@ -312,8 +313,8 @@ pub(crate) unsafe extern "C" fn rdma_rs_cma_mcast_exit(state: *mut c_void) {
     unsafe { piece::stop::<Pin<KBox<Joins>>>(state) };
 }
 
-/// Proof that the lock of the piece's [`Joins`] is held: the key to every id's
-/// [`JoinsSlot`].
+/// Exclusive access to every id's [`JoinsSlot`] while borrowed mutably; the lock of the
+/// piece's [`Joins`] is how callers get it.
 ///
 /// # Invariants
 ///
@@ -380,13 +381,14 @@ impl<'a> JoinsSlot<'a> {
     pub(super) fn get_or_insert<'b>(
         &'b self,
         _locked: &'b mut SlotsLocked,
-        flags: kernel::alloc::Flags,
+        flags: Flags,
     ) -> Result<&'b mut IdJoins> {
         // SAFETY: The slot is the live id's (`'a` outlives `'b`), only read or written under
         // `SlotsLocked` (type invariant), which the caller holds.
         let mut p = unsafe { *self.slot.as_ptr() };
         if p.is_null() {
             p = KBox::new(IdJoins::default(), flags)?.into_foreign();
+            // INVARIANT: An `IdJoins` from `KBox::into_foreign()`, written under `SlotsLocked`.
             // SAFETY: As above; the slot takes the new joins.
             unsafe { *self.slot.as_ptr() = p };
         }
@@ -407,6 +409,7 @@ impl<'a> JoinsSlot<'a> {
 
     /// Takes the id's joins out.
     pub(super) fn take(&self, _locked: &mut SlotsLocked) -> Option<KBox<IdJoins>> {
+        // INVARIANT: Null, written under `SlotsLocked`.
         // SAFETY: As in `get_or_insert()`; the slot is emptied.
         let p = unsafe { core::ptr::replace(self.slot.as_ptr(), core::ptr::null_mut()) };
         // SAFETY: A non-null slot held an `IdJoins` from `KBox::into_foreign()`, no longer in

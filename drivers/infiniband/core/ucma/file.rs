@@ -75,8 +75,7 @@ pub(crate) struct File {
     #[pin]
     pub(crate) inner: Mutex<Inner>,
     /// Woken when an event is queued: GET_EVENT and `poll()` wait here. Boxed so that a
-    /// closed file frees it after an RCU grace period instead of waiting for one: `close()`
-    /// costs no more than C's.
+    /// closed file frees it after an RCU grace period: `close()` does not wait for one.
     poll_wait: PollCondVarBox,
 }
 
