@@ -100,7 +100,8 @@ suite_kunit() {
 		rdma_rs_ipoib_mcast:11 rdma_rs_mlx5_mp:9 rdma_sa_mcast:12 \
 		rdma_sa_mcast_rec:2 rdma_sib_faults:2 rdma_sib_sa:13 rdma_sib_service:3 rdma_ucm_rs:3 \
 		rust_kernel_net_notifier:3 \
-		rust_kernel_rdma_addr:2 rust_kernel_rdma_gid:7 rust_kernel_rdma_port:2 \
+		rust_kernel_rdma_addr:2 rust_kernel_rdma_gid:7 rust_kernel_rdma_piece:1 \
+		rust_kernel_rdma_port:2 \
 		rust_kernel_rdma_sa:4 rust_kernel_rdma_ucm:2 rust_kernel_str_name_buf:1 \
 		rust_kernel_list_set:3 rust_kernel_workqueue_owned:2 rust_kernel_xarray_alloc:2; do
 		suite=${want%:*}

@@ -27,7 +27,10 @@ use kernel::{
     prelude::*,
     rdma::{
         addr::SockAddr,
-        sa::JoinStates, //
+        sa::{
+            JoinStates,
+            SaJoin, //
+        },
     },
     sync::{
         Arc,
@@ -49,11 +52,31 @@ use ffi::{
 };
 use join::Join;
 
+/// A join as its id keeps it (C's `struct cma_multicast` on `mc_list`). It is left with
+/// [`IdJoin::leave`], and never under the lock of [`Joins`]: dropping the SA membership waits
+/// for the join's callback, which may run the user's event handler.
+struct IdJoin {
+    join: Arc<Join>,
+    /// The SA's membership of an InfiniBand join; none for RoCE.
+    sa: Option<SaJoin<Join>>,
+}
+
+impl IdJoin {
+    /// Leaves the group (`destroy_mc()`): an InfiniBand join by dropping its SA membership,
+    /// which waits for its callback; a RoCE one has none.
+    fn leave(self) {
+        match self.sa {
+            Some(sa) => drop(sa),
+            None => self.join.leave_roce(),
+        }
+    }
+}
+
 /// The joins of one id, kept in the id ([`JoinsSlot`]) as C keeps its `mc_list`.
 #[derive(Default)]
 pub(crate) struct IdJoins {
     /// Joins made, oldest first.
-    joins: KVec<Arc<Join>>,
+    joins: KVec<IdJoin>,
     /// Joins in flight. `joins` has room for all of them, so that a join the SA or the net
     /// device accepted is always recorded.
     reserved: usize,
@@ -90,14 +113,22 @@ impl Joins {
         let join = Join::new(id, addr, join_state, context)?;
         self.reserve(slot, &addr)?;
         let r = if caps.is_roce() {
-            join.join_roce()
+            join.join_roce().map(|()| None)
         } else if caps.has_ib_mcast() {
-            join.join_ib()
+            join.join_ib().map(Some)
         } else {
             Err(ENOSYS)
         };
-        self.record(slot, r.is_ok().then_some(join));
-        r
+        match r {
+            Ok(sa) => {
+                self.record(slot, Some(IdJoin { join, sa }));
+                Ok(())
+            }
+            Err(e) => {
+                self.record(slot, None);
+                Err(e)
+            }
+        }
     }
 
     /// Makes room for one more join of the id of `slot`, at `addr`. A leave names its join by
@@ -107,7 +138,7 @@ impl Joins {
         let mut locked = self.slots.lock();
         // A mutex is held: the id's joins may be allocated here.
         let e = slot.get_or_insert(&mut locked, GFP_KERNEL)?;
-        if e.joins.iter().any(|j| j.addr.matches(addr)) {
+        if e.joins.iter().any(|j| j.join.addr.matches(addr)) {
             return Err(EADDRINUSE);
         }
         e.joins.reserve(e.reserved + 1, GFP_KERNEL)?;
@@ -117,15 +148,25 @@ impl Joins {
 
     /// Ends a join of the id of `slot` that [`Joins::reserve`] made room for: records `join`
     /// if it joined.
-    fn record(&self, slot: &JoinsSlot<'_>, join: Option<Arc<Join>>) {
-        let mut locked = self.slots.lock();
-        let Some(e) = slot.get(&mut locked) else {
-            return;
+    fn record(&self, slot: &JoinsSlot<'_>, join: Option<IdJoin>) {
+        let unrecorded = {
+            let mut locked = self.slots.lock();
+            match slot.get(&mut locked) {
+                Some(e) => {
+                    e.reserved -= 1;
+                    // There is room: `reserve()` made it.
+                    join.and_then(|j| e.joins.push_within_capacity(j).err().map(|p| p.0))
+                }
+                // The slot is emptied only when nothing is in flight (`leave_all()`).
+                None => join,
+            }
         };
-        e.reserved -= 1;
-        if let Some(join) = join {
-            // There is room: `reserve()` made it.
-            let _ = e.joins.push_within_capacity(join);
+        // A join that cannot be recorded is one whose id was destroyed while it was in flight
+        // (`leave_all()` warned of it: rdma_cm's users do not do that); it is left here,
+        // outside the lock.
+        if let Some(join) = unrecorded {
+            kernel::warn_on!(true);
+            join.leave();
         }
     }
 
@@ -136,7 +177,7 @@ impl Joins {
             let Some(e) = slot.get(&mut locked) else {
                 return;
             };
-            let Some(i) = e.joins.iter().rposition(|j| j.addr.matches(addr)) else {
+            let Some(i) = e.joins.iter().rposition(|j| j.join.addr.matches(addr)) else {
                 return;
             };
             e.joins.remove(i).ok()
@@ -149,21 +190,21 @@ impl Joins {
     /// `cma_leave_mc_groups()`: leaves every join of the id of `slot`, newest first, and
     /// empties the slot.
     fn leave_all(&self, slot: &JoinsSlot<'_>) {
-        let joins = {
+        let mut joins = {
             let mut locked = self.slots.lock();
             let Some(e) = slot.get(&mut locked) else {
                 return;
             };
             let joins = core::mem::take(&mut e.joins);
             // A join in flight while its id is destroyed breaks rdma_cm's rules (that join
-            // then touches a freed id): its joins are left in the slot, leaked, and `cma.c`
-            // warns again when the id is freed.
+            // then touches a freed id): the slot keeps its joins' list, now empty, leaked, for
+            // that join's `record()`, and `cma.c` warns again when the id is freed.
             if !kernel::warn_on!(e.reserved != 0) {
                 drop(slot.take(&mut locked));
             }
             joins
         };
-        for join in joins.iter().rev() {
+        while let Some(join) = joins.pop() {
             join.leave();
         }
     }

@@ -15,11 +15,7 @@ use core::{
         c_void, //
     },
     marker::PhantomData,
-    ptr::NonNull,
-    sync::atomic::{
-        AtomicBool,
-        Ordering, //
-    },
+    ptr::NonNull, //
 };
 use kernel::{
     alloc::Flags,
@@ -30,7 +26,11 @@ use kernel::{
     rdma::{
         addr::SockAddr,
         cm::CmId,
-        piece,
+        piece::{
+            self,
+            Exclusive,
+            ExclusiveClaim, //
+        },
         sa::{
             self,
             JoinHandler,
@@ -318,30 +318,23 @@ pub(crate) unsafe extern "C" fn rdma_rs_cma_mcast_exit(state: *mut c_void) {
 ///
 /// # Invariants
 ///
-/// At most one exists at a time (`SLOTS_CLAIMED`), kept in the lock of a [`Joins`] and reached
-/// only through it.
+/// It holds the claim on `SLOTS`, so at most one exists at a time; it is kept in the lock of
+/// a [`Joins`] and reached only through it.
 pub(crate) struct SlotsLocked {
-    _claimed: (),
+    _claim: ExclusiveClaim<'static>,
 }
 
-/// Set while a [`SlotsLocked`] exists.
-static SLOTS_CLAIMED: AtomicBool = AtomicBool::new(false);
+/// Every id's [`JoinsSlot`]: one [`SlotsLocked`] at a time stands for them.
+static SLOTS: Exclusive = Exclusive::new();
 
 impl SlotsLocked {
     /// The proof for the lock of a new [`Joins`]; `EBUSY` while another one exists (a piece
     /// runs already).
     fn claim() -> Result<Self> {
-        if SLOTS_CLAIMED.swap(true, Ordering::Acquire) {
-            return Err(EBUSY);
-        }
-        // INVARIANT: The only one; `Joins::new()` puts it in its lock.
-        Ok(Self { _claimed: () })
-    }
-}
-
-impl Drop for SlotsLocked {
-    fn drop(&mut self) {
-        SLOTS_CLAIMED.store(false, Ordering::Release);
+        // INVARIANT: The claim's holder; `Joins::new()` puts it in its lock.
+        Ok(Self {
+            _claim: SLOTS.claim()?,
+        })
     }
 }
 

@@ -55,9 +55,8 @@ enum RoceEvent {
 
 /// A join of an id.
 ///
-/// An InfiniBand join's SA membership holds the join as its handler, and the join holds the
-/// membership until it is left: every join is left, by `rdma_leave_multicast()` or when its id
-/// is destroyed, which breaks the cycle.
+/// An InfiniBand join's SA membership ([`SaJoin`]) holds the join as its handler; the id's
+/// joins ([`super::IdJoins`]) hold the membership beside the join until it is left.
 #[pin_data]
 pub(crate) struct Join {
     pub(crate) id: PrivId,
@@ -65,9 +64,6 @@ pub(crate) struct Join {
     /// The user's context, handed back in the events.
     context: usize,
     join_state: JoinStates,
-    /// The SA's membership of an InfiniBand join, once sent.
-    #[pin]
-    sa: SpinLock<Option<SaJoin<Join>>>,
     #[pin]
     roce: SpinLock<RoceEvent>,
     #[pin]
@@ -138,7 +134,6 @@ impl Join {
                 addr,
                 context,
                 join_state,
-                sa <- kernel::new_spinlock!(None, "cma_mcast::Join::sa"),
                 roce <- kernel::new_spinlock!(RoceEvent::Gone, "cma_mcast::Join::roce"),
                 delivered <- Completion::new(),
                 work <- kernel::new_work!("cma_mcast::Join::work"),
@@ -170,8 +165,8 @@ impl Join {
     }
 
     /// `cma_join_ib_multicast()`: the join goes to the SA multicast code, which answers in
-    /// [`JoinHandler::joined`].
-    pub(crate) fn join_ib(self: &Arc<Self>) -> Result {
+    /// [`JoinHandler::joined`]; the membership, which the leave drops.
+    pub(crate) fn join_ib(self: &Arc<Self>) -> Result<SaJoin<Join>> {
         let id = &self.id;
         let cm_id = id.cm_id();
         let dev_addr = cm_id.dev_addr();
@@ -201,9 +196,7 @@ impl Join {
                 | McMemberComp::Mtu
                 | McMemberComp::HopLimit;
         }
-        let join = id.sa_join(&rec, comp, self.clone())?;
-        *self.sa.lock() = Some(join);
-        Ok(())
+        id.sa_join(&rec, comp, self.clone())
     }
 
     /// `cma_iboe_join_multicast()`: a RoCE join needs no SA. IPv4 groups of RoCE v2 are
@@ -255,20 +248,16 @@ impl Join {
         });
     }
 
-    /// `destroy_mc()`: leaves the group. An InfiniBand join is given back to the SA
-    /// multicast code (waiting for its callback); a RoCE one sends the IGMP leave and takes
-    /// back its event unless it is being delivered, in which case it waits until it is.
-    pub(crate) fn leave(&self) {
+    /// The leave of a RoCE join (`destroy_mc()`): sends the IGMP leave and takes back the join's
+    /// event unless it is being delivered, in which case it waits until it is. (An InfiniBand
+    /// join leaves by dropping its SA membership.)
+    pub(crate) fn leave_roce(&self) {
         let id = &self.id;
         let port = id.cm_id().port_num();
         let caps = id
             .device()
             .and_then(|d| d.port_caps(port).ok())
             .unwrap_or(PortCaps::from_raw(0));
-        if caps.has_ib_mcast() {
-            let join = self.sa.lock().take();
-            drop(join);
-        }
         if !caps.is_roce() {
             return;
         }

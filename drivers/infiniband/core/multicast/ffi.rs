@@ -20,7 +20,8 @@ use super::{
         CallbackHold,
         Joined,
         Member,
-        Phase, //
+        Phase,
+        UserRef, //
     },
     port::Port,
     MCAST_CLIENT, //
@@ -30,18 +31,18 @@ use core::{
         c_int,
         c_void, //
     },
-    ptr::NonNull,
-    sync::atomic::{
-        AtomicBool,
-        Ordering, //
-    },
+    ptr::NonNull, //
 };
 use kernel::{
     bindings, debugfs,
     error::to_result,
     prelude::*,
     rdma::{
-        piece,
+        piece::{
+            self,
+            Exclusive,
+            ExclusiveClaim, //
+        },
         sa::{
             McMemberComps,
             McMemberRec,
@@ -127,34 +128,31 @@ pub(crate) unsafe extern "C" fn rdma_rs_mcast_sa_done(
 ///
 /// # Invariants
 ///
-/// At most one exists at a time (`SA_CLIENT_TAKEN`), and it has registered the glue's client.
+/// It holds the claim on `SA_CLIENT`, and it has registered the glue's client.
 pub(super) struct PieceSaClient {
-    _registered: (),
+    _claim: ExclusiveClaim<'static>,
 }
 
-/// Set while a [`PieceSaClient`] exists.
-static SA_CLIENT_TAKEN: AtomicBool = AtomicBool::new(false);
+/// The glue's client: one [`PieceSaClient`] at a time registers it.
+static SA_CLIENT: Exclusive = Exclusive::new();
 
 impl PieceSaClient {
     /// Registers the glue's client; `EBUSY` while another `PieceSaClient` has it.
     pub(super) fn register() -> Result<Self> {
-        if SA_CLIENT_TAKEN.swap(true, Ordering::Acquire) {
-            return Err(EBUSY);
-        }
-        // SAFETY: No other `PieceSaClient` exists (checked above), so the glue's static client
-        // is not registered; `drop()` unregisters it.
+        let claim = SA_CLIENT.claim()?;
+        // SAFETY: No other `PieceSaClient` exists (we hold the claim they hold), so the glue's
+        // static client is not registered; `drop()` unregisters it, before the claim goes.
         unsafe { bindings::rdma_rs_mcast_sa_client_register() };
-        // INVARIANT: The only one, registered.
-        Ok(Self { _registered: () })
+        // INVARIANT: The claim's holder, registered.
+        Ok(Self { _claim: claim })
     }
 }
 
 impl Drop for PieceSaClient {
     fn drop(&mut self) {
         // SAFETY: Registered by `register()` (type invariant); unregistering waits for its last
-        // query.
+        // query. The claim is let go after this, with the field.
         unsafe { bindings::rdma_rs_mcast_sa_client_unregister() };
-        SA_CLIENT_TAKEN.store(false, Ordering::Release);
     }
 }
 
@@ -223,23 +221,10 @@ unsafe fn join(
     // to return, with the user's reference, first. `m` is the queues' reference.
     let mc = m.mc.as_raw();
     let _ = Arc::into_raw(m.clone_arc());
-    group.queue_join(m);
+    // SAFETY: The user's reference was taken just above; the user gives it back through
+    // `from_user()`, which makes it a `UserRef`.
+    unsafe { group.queue_join(m) };
     Ok(mc)
-}
-
-/// The user's reference of a member: the one [`join`] handed out as the pointer to its `mc`,
-/// given back.
-///
-/// # Invariants
-///
-/// The `Arc` is the user's reference, which the user no longer uses.
-pub(crate) struct UserRef(Arc<Member>);
-
-impl UserRef {
-    /// The member, with the user's reference.
-    pub(crate) fn into_member(self) -> Arc<Member> {
-        self.0
-    }
 }
 
 /// Takes back the user's reference of the member whose `mc` is `ptr`.
@@ -252,8 +237,8 @@ unsafe fn from_user(ptr: *mut bindings::ib_sa_multicast) -> UserRef {
     // transparent wrapper of `ib_sa_multicast`), whose `Arc` the user holds from
     // `Arc::into_raw()` in `join()` and gives up now.
     let m = unsafe { Arc::from_raw(kernel::container_of!(ptr.cast::<SaMulticast>(), Member, mc)) };
-    // INVARIANT: The user's reference, given up.
-    UserRef(m)
+    // SAFETY: The user's reference, given up once (the caller's guarantee).
+    unsafe { UserRef::new(m) }
 }
 
 /// The record `m` requested, while it is joining (`Phase::Joining` under its group's lock `g`).
@@ -339,15 +324,15 @@ unsafe fn call(hold: CallbackHold, status: Result, rec: Option<&McMemberRec>) {
 ///
 /// # Safety
 ///
-/// `device` must be a registered device that the caller uses within the `add()`..`remove()`
-/// span of an `ib_client` of its own registered after ib_core's, as the callers of the
-/// exported functions are (rdma_cm, IPoIB).
-unsafe fn device_port(device: *mut bindings::ib_device, port: u32) -> Result<Arc<Port>> {
+/// `device` must be a registered device that the caller uses, during `'a`, within the
+/// `add()`..`remove()` span of an `ib_client` of its own registered after ib_core's, as the
+/// callers of the exported functions are (rdma_cm, IPoIB).
+unsafe fn device_port<'a>(device: *mut bindings::ib_device, port: u32) -> Result<&'a Arc<Port>> {
     // SAFETY: The caller passes a registered device and is a client of it registered after
-    // this one: ib_core removes clients in the reverse order of their registration, so this
-    // one's data outlives the caller's use of it.
+    // this one, during `'a`: ib_core removes clients in the reverse order of their
+    // registration, so this one's data outlives the caller's use of it.
     let data = unsafe { MCAST_CLIENT.client_data(Device::from_raw(device)) }.ok_or(ENODEV)?;
-    data.ports.get(port).cloned().ok_or(ENODEV)
+    data.get_ref().ports.get(port).ok_or(ENODEV)
 }
 
 /// The allocation flags of a C caller's `gfp_mask`: `GFP_KERNEL` for a caller that allows
@@ -383,13 +368,14 @@ pub(crate) unsafe extern "C" fn rdma_rs_sa_join_multicast(
     context: *mut c_void,
 ) -> *mut bindings::ib_sa_multicast {
     // SAFETY: The caller passes a registered device and is one of its clients, registered
-    // after ib_core's (the exported function's contract).
+    // after ib_core's (the exported function's contract); the port is used during this call
+    // only.
     let r = unsafe { device_port(device, port_num) }.and_then(|port| {
         // SAFETY: The caller passes a valid record, a registered client or none, and a callback
         // callable until the multicast is freed.
         unsafe {
             join(
-                &port,
+                port,
                 SaClientRef::get(client),
                 &McMemberRec::from_raw(*rec),
                 McMemberComps::from_be(comp_mask),
@@ -431,7 +417,7 @@ pub(crate) unsafe extern "C" fn rdma_rs_sa_get_mcmember_rec(
     mgid: *mut bindings::ib_gid,
     rec: *mut bindings::ib_sa_mcmember_rec,
 ) -> c_int {
-    // SAFETY: As in `rdma_rs_sa_join_multicast()`.
+    // SAFETY: As in `rdma_rs_sa_join_multicast()`: the port is used during this call only.
     let r = unsafe { device_port(device, port_num) }.and_then(|port| {
         // SAFETY: The caller passes a valid MGID.
         port.find_rec(Gid::from_raw(unsafe { &*mgid }))

@@ -137,7 +137,7 @@ impl GroupInner {
     fn hold_pending_front(&self) -> Option<CallbackHold> {
         let m = self.queues.front(PENDING)?;
         // The head of `pending` is queued: `hold_queued()` cannot fail here.
-        let hold = Member::hold_queued(m, self);
+        let hold = Member::hold_queued(&m, self);
         kernel::warn_on!(hold.is_none());
         hold
     }
@@ -207,7 +207,13 @@ impl Group {
 
     /// Queues a new member's join (`queue_join()`), with the queue's reference `m`; starts the
     /// machine if idle.
-    pub(crate) fn queue_join(self: &Arc<Self>, m: ListArc<Member>) {
+    ///
+    /// # Safety
+    ///
+    /// The member's user must hold a reference of it (the one handed out by
+    /// `ib_sa_join_multicast()`), given back only as a [`super::member::UserRef`]: the
+    /// member's callbacks rely on it to keep the member ([`CallbackHold`]).
+    pub(crate) unsafe fn queue_join(self: &Arc<Self>, m: ListArc<Member>) {
         let mut g = self.inner.lock();
         g.held += 1;
         g.link(m, PENDING);
@@ -369,7 +375,7 @@ impl Group {
             while let Some(m) = g.queues.front(ACTIVE) {
                 let m: Arc<Member> = m.into();
                 // A member of `active` is queued: `hold_queued()` cannot fail here.
-                let hold = Member::hold_queued(m.as_arc_borrow(), &g);
+                let hold = Member::hold_queued(&m, &g);
                 kernel::warn_on!(hold.is_none());
                 let unlinked = g.unlink(&m);
                 g.members.adjust(m.join_state(), false);

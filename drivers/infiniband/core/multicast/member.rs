@@ -5,13 +5,16 @@
 use super::{
     ffi::{
         self,
-        SaClientRef,
-        UserRef, //
+        SaClientRef, //
     },
     group::{
         Group,
         GroupInner, //
     },
+};
+use core::{
+    mem::ManuallyDrop,
+    ptr::NonNull, //
 };
 use kernel::{
     list::{
@@ -30,7 +33,6 @@ use kernel::{
     sync::{
         atomic::Atomic,
         Arc,
-        ArcBorrow,
         Completion,
         LockedBy,
         Refcount, //
@@ -67,8 +69,9 @@ pub(crate) struct MemberState {
 /// A user's join of a group.
 ///
 /// The user holds one reference, given out as the pointer to `mc` by `ib_sa_join_multicast()`
-/// and given back by `ib_sa_free_multicast()` or by a non-zero return of the callback. The
-/// group's queues hold another while the member is on one.
+/// and given back by `ib_sa_free_multicast()` or by a non-zero return of the callback, as a
+/// [`UserRef`]. The group's queues hold another while the member is on one. A callback holds a
+/// count of `busy` ([`CallbackHold`]), not a reference: the user's reference outlives it.
 ///
 /// # Invariants
 ///
@@ -163,18 +166,16 @@ impl Member {
     /// Holds `m` for a callback (the work handler's `atomic_inc(&member->refcount)`), if it is
     /// on one of its group's queues: a member its user has freed is on neither, and freeing
     /// waits for the holds taken before.
-    pub(crate) fn hold_queued(m: ArcBorrow<'_, Self>, g: &GroupInner) -> Option<CallbackHold> {
-        g.queues.which(&m)?;
+    pub(crate) fn hold_queued(m: &Self, g: &GroupInner) -> Option<CallbackHold> {
+        g.queues.which(m)?;
         m.busy.inc();
         // INVARIANT: Taken above, while `m` is on a queue of its group, under its lock (`g`).
-        Some(CallbackHold(m.into()))
+        Some(CallbackHold(NonNull::from(m)))
     }
 
     /// Ends a callback or the user's claim (`deref_member()`).
     fn unhold(&self) {
-        if self.busy.dec_and_test() {
-            self.idle.complete_all();
-        }
+        release_busy(&self.busy, &self.idle);
     }
 
     /// Calls the user's callback with `status` and drops `hold`; if the user gives its reference
@@ -208,13 +209,57 @@ impl Member {
         self.state.access_mut(g).seq = seq;
     }
 
-    /// Frees the member for its user (`ib_sa_free_multicast()`): leaves the group, waits for
-    /// callbacks in progress, drops the user's reference.
+    /// Frees the member for its user (`ib_sa_free_multicast()`): dropping the user's reference
+    /// does it.
     pub(crate) fn free(user: UserRef) {
-        let this = user.into_member();
-        this.group.remove_member(&this);
+        drop(user);
+    }
+}
+
+/// Drops one count of a member's `busy` and, if it was the last, wakes the free waiting on its
+/// `idle`. It takes the two fields rather than the member: once the count is dropped, another
+/// thread may free the member while a `&Member` argument would still be live here (the fields
+/// are C objects in `Opaque`, which allows that).
+fn release_busy(busy: &Refcount, idle: &Completion) {
+    if busy.dec_and_test() {
+        idle.complete_all();
+    }
+}
+
+/// The user's reference of a member: the one that `ib_sa_join_multicast()` handed out as the
+/// pointer to its `mc`, given back. Dropping it frees the member for its user
+/// (`ib_sa_free_multicast()`), and sleeps: the member leaves its group, the callbacks in
+/// progress end, and only then does the reference go, which is what keeps a
+/// [`CallbackHold`]'s member alive.
+///
+/// # Invariants
+///
+/// `0` is the user's reference of its member, which the user no longer uses; it is dropped
+/// only by this type's drop, once the member's `busy` is zero.
+pub(crate) struct UserRef(ManuallyDrop<Arc<Member>>);
+
+impl UserRef {
+    /// The user's reference `m`, given back.
+    ///
+    /// # Safety
+    ///
+    /// `m` must be the reference handed out to the member's user, whose user is giving it up:
+    /// no other `UserRef` of the member exists, before or after.
+    pub(crate) unsafe fn new(m: Arc<Member>) -> Self {
+        // INVARIANT: The user's reference, given up (the caller's guarantee).
+        Self(ManuallyDrop::new(m))
+    }
+}
+
+impl Drop for UserRef {
+    fn drop(&mut self) {
+        let this: &Member = &self.0;
+        this.group.remove_member(this);
         this.unhold();
         this.idle.wait_for_completion();
+        // SAFETY: `busy` is zero: no `CallbackHold` of the member is left, and none is taken
+        // any more (the member is on no queue). The reference is taken once, here.
+        drop(unsafe { ManuallyDrop::take(&mut self.0) });
     }
 }
 
@@ -238,7 +283,7 @@ pub(crate) struct Joined {
 
 impl Joined {
     /// The member.
-    pub(crate) fn member(&self) -> &Arc<Member> {
+    pub(crate) fn member(&self) -> &Member {
         self.hold.member()
     }
 
@@ -253,21 +298,28 @@ impl Joined {
 ///
 /// # Invariants
 ///
-/// Holds one count of the member's `busy`, taken while the member was on one of its group's
-/// queues, under the group's lock: its user had not freed it then.
-pub(crate) struct CallbackHold(Arc<Member>);
+/// `0` is a member of which this holds one count of `busy`, taken while the member was on one
+/// of its group's queues, under the group's lock: its user had not freed it then. A member is
+/// queued only while its user holds a reference ([`super::group::Group::queue_join`]), which
+/// its [`UserRef`] lets go only once `busy` is zero, so the member lives while this does.
+pub(crate) struct CallbackHold(NonNull<Member>);
+
+// SAFETY: A hold gives access to `&Member` only, and `Member` is `Send` and `Sync`; dropping it
+// from any thread only drops a count.
+unsafe impl Send for CallbackHold {}
 
 impl CallbackHold {
     /// The member.
-    pub(crate) fn member(&self) -> &Arc<Member> {
-        &self.0
+    pub(crate) fn member(&self) -> &Member {
+        // SAFETY: The member lives while the hold does (type invariant).
+        unsafe { self.0.as_ref() }
     }
 
     /// Makes the held member a member of its group (`Phase::Member`, under the group's lock
     /// `g`) if it is joining; `rec` is the record its callback then publishes. Gives the hold
     /// back if the member is not joining.
     pub(crate) fn join(self, g: &mut GroupInner, rec: McMemberRec) -> Result<Joined, Self> {
-        let state = self.0.state.access_mut(g);
+        let state = self.member().state.access_mut(g);
         if state.phase != Phase::Joining {
             return Err(self);
         }
@@ -280,6 +332,11 @@ impl CallbackHold {
 
 impl Drop for CallbackHold {
     fn drop(&mut self) {
-        self.0.unhold();
+        let m = self.0.as_ptr();
+        // SAFETY: The member lives while the count is held (type invariant). The fields are
+        // reached through the pointer, without a `&Member`: the member may be freed as soon as
+        // the count is dropped.
+        let (busy, idle) = unsafe { (&(*m).busy, &(*m).idle) };
+        release_busy(busy, idle);
     }
 }
