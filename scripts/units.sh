@@ -31,7 +31,7 @@ RS_RUST_UCMA="rust/ drivers/infiniband/core/ucma_rust.rs drivers/infiniband/core
 # scaffolding that the IPoIB units run on C too: their key has them.
 RS_RUST_SIB="rust/ drivers/infiniband/sw/sib"
 # IPoIB's join task; rdma_rs_ipoib_mcast.sh runs it on C and on Rust, over
-# the SA multicast piece as loaded.
+# the SA multicast piece on Rust (the defaults: rs_stack_up).
 RS_RUST_IPOIB="rust/ drivers/infiniband/ulp/ipoib"
 # mlx5 multiport affiliation; rdma_rs_mlx5_mp.sh runs it on C and on Rust,
 # over the fake provider mlx5_mp_fake.

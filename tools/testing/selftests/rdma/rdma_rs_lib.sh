@@ -282,6 +282,11 @@ rs_unload_stack() {
 	return 1
 }
 
+# The implementation every piece defaults to in the kernels this harness
+# builds (CONFIG_INFINIBAND_RUST_DEFAULT=y in scripts/config/base.config;
+# rdma_rs_impl.sh checks it): what a unit that names no RS_IMPL runs on.
+RS_DEFAULT_IMPL=rust
+
 # The implementation parameters, one per piece, as module:parameter.
 RS_ALL_IMPL_PARAMS="ib_core:roce_gid_impl ib_core:sa_mcast_impl rdma_cm:mcast_impl"
 RS_ALL_IMPL_PARAMS+=" rdma_ucm:ucma_impl"
@@ -381,29 +386,23 @@ rs_reload_impl() {
 }
 
 # rs_stack_up: the stack with the pieces on $RS_IMPL (c|rust), only those of
-# $RS_PIECES if set, else as it is loaded (or with the defaults). With
-# RS_IMPL, one KTAP result: every implementation parameter holds the value
-# the unit claims (the harness's unit list states RS_IMPL and RS_PIECES), so
-# a unit that ran on the other implementation cannot pass under its label.
+# $RS_PIECES if set, else on the defaults ($RS_DEFAULT_IMPL for every piece),
+# reloaded if it runs something else. One KTAP result: every implementation
+# parameter holds the value the unit claims (the harness's unit list states
+# RS_IMPL and RS_PIECES), so a unit that ran on the other implementation
+# cannot pass under its label.
 rs_stack_up() {
-	local rc=0 p v want seen=
-	if [ -n "${RS_IMPL:-}" ]; then
-		rs_reload_impl "$RS_IMPL" || rc=1
-	else
-		rs_load_stack || rc=1
-	fi
+	local rc=0 p v want seen= impl=${RS_IMPL:-$RS_DEFAULT_IMPL}
+	rs_reload_impl "$impl" || rc=1
 	for p in $RS_ALL_IMPL_PARAMS; do
 		v=$(cat "/sys/module/${p%%:*}/parameters/${p#*:}" 2>/dev/null) || v=absent
-		if [ -n "${RS_IMPL:-}" ]; then
-			want=$(rs_param_value "$RS_IMPL" "$p")
-		else
-			want=$v
-		fi
+		want=$(rs_param_value "$impl" "$p")
 		seen+=" ${p#*:}=$v"
 		[ "$v" = "$want" ] || rc=1
 	done
 	rs_log "implementation parameters:$seen"
-	local claim="${RS_IMPL:+${RS_PIECES:-every piece} on }${RS_IMPL:-as loaded}"
+	local claim="${RS_PIECES:-every piece} on $impl"
+	[ -n "${RS_IMPL:-}" ] || claim+=" (the defaults)"
 	rs_result "implementation parameters as claimed ($claim) [${RS_IMPL:-default}]" \
 		test $rc -eq 0
 	return $rc
