@@ -15,6 +15,7 @@
 #   make bench         the C vs Rust benchmarks on the plain (bench) kernel, the small
 #                      points of the scale curves; table, bench.csv and plot in bench/
 #   make bench SCALE=full    every point of the scale curves
+#   make bench-calls   the calls per operation of C and Rust, counted by kprobes
 #   make export        the whole project as a git format-patch series against v7.3
 #   make check         clippy, rustfmt and checkpatch on the project's code
 #   make check-series  build every prefix of the exported series; names the first that breaks
@@ -25,7 +26,7 @@ SHELL := /bin/bash
 SUITE ?=
 FRESH ?=
 
-.PHONY: all setup build demo test soak bench export check check-series clippy rustfmtcheck \
+.PHONY: all setup build demo test soak bench bench-calls export check check-series clippy rustfmtcheck \
 	checkpatch rust-analyzer shell
 
 all: test
@@ -47,6 +48,9 @@ soak:
 
 bench:
 	SCALE=$(or $(SCALE),small) scripts/bench.sh
+
+bench-calls:
+	scripts/bench.sh calls
 
 export:
 	scripts/export-patches.sh

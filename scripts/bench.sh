@@ -8,6 +8,8 @@
 # the plot bench.png land in the run's results folder and in bench/ of this
 # tree (the latest run, which README shows).
 #   [SCALE=small|full] scripts/bench.sh [ITERATIONS] [REPEATS]
+#   scripts/bench.sh calls [N]    the calls per operation of each side, counted
+#                                 by kprobes (scripts/guest/calls.sh): bench/calls.txt
 set -euo pipefail
 export PROFILE=${PROFILE:-bench}
 . "$(dirname "$0")/lib.sh"
@@ -19,6 +21,17 @@ sel=$SRC_DIR/tools/testing/selftests/rdma
 gcc -O2 -Wall -o "$sel/rdma_rs_ucma_bench" "$sel/rdma_rs_ucma_bench.c"
 R=$B/results/bench-$(date +%Y%m%d-%H%M%S)
 mkdir -p "$R"
+if [ "${1:-}" = calls ]; then
+	shift
+	"$RDMA_RS_TOP/scripts/run-qemu.sh" -r "$R" -t 1800 -- \
+		bash "$RDMA_RS_TOP/scripts/guest/calls.sh" "$R" "$@" ||
+		die "call count run failed: $R/console.log"
+	mkdir -p "$RDMA_RS_TOP/bench"
+	cp "$R/calls.txt" "$RDMA_RS_TOP/bench/"
+	cat "$R/calls.txt"
+	log "results: $R (copied to bench/)"
+	exit 0
+fi
 "$RDMA_RS_TOP/scripts/run-qemu.sh" -r "$R" -t 3600 -- \
 	env RS_LIB="$SRC_DIR/tools/testing/selftests/rdma/rdma_rs_lib.sh" SCALE="${SCALE:-small}" \
 	bash "$RDMA_RS_TOP/scripts/guest/bench.sh" "$R" "$@" || die "benchmark run failed: $R/console.log"

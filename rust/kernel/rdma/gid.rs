@@ -18,7 +18,6 @@ use crate::{
     },
     fmt,
     impl_flags,
-    prelude::*,
     sync::rcu, //
 };
 use core::{
@@ -417,7 +416,10 @@ impl Drop for GidAttr<'_> {
 #[macros::kunit_tests(rust_kernel_rdma_gid)]
 mod tests {
     use super::*;
-    use crate::str::CString;
+    use crate::{
+        prelude::*,
+        str::CString, //
+    };
 
     #[test]
     fn gid_parses_the_ipv6_text_form() {

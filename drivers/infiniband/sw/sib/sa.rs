@@ -445,6 +445,7 @@ impl Sa {
     }
 
     /// The number of groups and of members over all groups.
+    #[cfg(CONFIG_KUNIT)]
     pub(crate) fn counts(&self) -> (usize, usize) {
         (
             self.groups.len(),

@@ -13,7 +13,6 @@ use kernel::{
         RBTree,
         RBTreeNodeReservation, //
     },
-    rdma::Gid,
     sync::{
         Arc,
         SpinLockIrq, //
@@ -131,7 +130,7 @@ impl<H: Host> Engine<H> {
 
     /// The entry of group `mgid`.
     #[cfg(CONFIG_KUNIT)]
-    pub(crate) fn find(&self, mgid: &Gid) -> Option<Arc<Entry<H>>> {
+    pub(crate) fn find(&self, mgid: &kernel::rdma::Gid) -> Option<Arc<Entry<H>>> {
         self.inner.lock().tree.get(&mgid.0).cloned()
     }
 }
