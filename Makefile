@@ -15,7 +15,7 @@
 #   make bench         the C vs Rust benchmarks on the plain (bench) kernel, the small
 #                      points of the scale curves; table, bench.csv and plot in bench/
 #   make bench SCALE=full    every point of the scale curves
-#   make bench-calls   the calls per operation of C and Rust, counted by kprobes
+#   make bench-calls [N=5000]  the calls per operation of C and Rust, counted by kprobes
 #   make export        the whole project as a git format-patch series against v7.3
 #   make check         clippy, rustfmt and checkpatch on the project's code
 #   make check-series  build every prefix of the exported series; names the first that breaks
@@ -50,7 +50,7 @@ bench:
 	SCALE=$(or $(SCALE),small) scripts/bench.sh
 
 bench-calls:
-	scripts/bench.sh calls
+	scripts/bench.sh calls $(N)
 
 export:
 	scripts/export-patches.sh

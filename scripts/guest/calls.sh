@@ -10,13 +10,14 @@
 #   ucma_create_destroy  N CREATE_ID + DESTROY_ID pairs through write() on
 #                      /dev/infiniband/rdma_cm, per pair
 # Each side runs N and then 2N operations, and the table gives the calls of
-# the second run less those of the first, per operation: what the rest of the
-# system calls meanwhile, and the start of each run (python3's, say), cancel
-# out, but for the XArray nodes an id table allocates or frees (a few tenths
-# either way). Unlike the timings under TCG, the counts repeat from run to
-# run. Only functions of the kernel image are probed (the modules' own
-# functions are the implementations themselves), and none that the kprobes
-# use (raw spinlocks) or that are too hot to probe.
+# the second run less those of the first, per operation: the start of each
+# run (python3's, say) cancels out; what runs longer with more operations
+# (timers, a work item's batching) and the XArray nodes an id table
+# allocates or frees do not quite: where the timings under TCG spread by
+# tens of per cent, the counts move by a call or less between runs. Only
+# functions of the kernel image are probed (the modules' own functions are
+# the implementations themselves), and none that the kprobes use (raw
+# spinlocks) or that are too hot to probe.
 #
 #   calls.sh RESULTS_DIR [N]
 set -u
@@ -112,10 +113,10 @@ for name, (per, what) in ops.items():
     h = sum(v for f, v in rs.items() if f.startswith('rust_helper_'))
     print(f"{name:34s} {sum(c.values()):7.2f} {sum(rs.values()):7.2f} {h:13.2f}")
     print(f"  (per {what}: runs of {2 * n} less runs of {n}; the functions that differ by 0.25 or more:)")
-    for f in sorted(set(c) | set(rs), key=lambda f: -abs(rs.get(f, 0) - c.get(f, 0))):
+    for f in sorted(set(c) | set(rs), key=lambda f: (-abs(rs.get(f, 0) - c.get(f, 0)), f)):
         a, b = c.get(f, 0), rs.get(f, 0)
         if abs(a - b) >= 0.25:
-            print(f"    {f:44s} {a:7.2f} {b:7.2f}")
+            print(f"    {f:44s} {round(a, 2) + 0.0:7.2f} {round(b, 2) + 0.0:7.2f}")
 EOF
 cat "$R/calls.txt"
 [ $bad -eq 0 ] && [ -s "$R/calls.txt" ]

@@ -42,7 +42,7 @@ mod addr;
 mod ffi;
 mod join;
 mod qkey;
-#[cfg(CONFIG_KUNIT)]
+#[cfg(CONFIG_KUNIT = "y")]
 mod tests;
 
 use ffi::{

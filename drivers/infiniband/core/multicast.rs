@@ -48,14 +48,14 @@ use kernel::{
 mod backend;
 #[cfg(CONFIG_RDMA_RS_BENCH)]
 mod bench;
-#[cfg(any(CONFIG_KUNIT, CONFIG_RDMA_RS_BENCH))]
+#[cfg(any(CONFIG_KUNIT = "y", CONFIG_RDMA_RS_BENCH))]
 mod fake;
 mod ffi;
 mod group;
 mod member;
 mod port;
 mod rec;
-#[cfg(CONFIG_KUNIT)]
+#[cfg(CONFIG_KUNIT = "y")]
 mod tests;
 
 use backend::RealSa;

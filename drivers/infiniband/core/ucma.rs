@@ -28,7 +28,7 @@ mod event;
 mod ffi;
 mod file;
 mod multicast;
-#[cfg(CONFIG_KUNIT)]
+#[cfg(CONFIG_KUNIT = "y")]
 mod tests;
 mod user;
 

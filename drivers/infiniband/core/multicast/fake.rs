@@ -34,7 +34,7 @@ pub(crate) struct Query {
     pub(crate) method: SaMethod,
     pub(crate) rec: McMemberRec,
     /// Read by the KUnit suites only (`peek()`).
-    #[cfg_attr(not(CONFIG_KUNIT), allow(dead_code))]
+    #[cfg_attr(not(CONFIG_KUNIT = "y"), expect(dead_code))]
     pub(crate) comp: McMemberComps,
     group: Arc<Group>,
 }
@@ -79,13 +79,13 @@ impl FakeSa {
     }
 
     /// Queries waiting for an answer.
-    #[cfg(CONFIG_KUNIT)]
+    #[cfg(CONFIG_KUNIT = "y")]
     pub(crate) fn pending(&self) -> usize {
         self.inner.lock().queries.len()
     }
 
     /// The method and record of waiting query `i`.
-    #[cfg(CONFIG_KUNIT)]
+    #[cfg(CONFIG_KUNIT = "y")]
     pub(crate) fn peek(&self, i: usize) -> Option<(SaMethod, McMemberRec, McMemberComps)> {
         self.inner
             .lock()
@@ -123,7 +123,7 @@ impl FakeSa {
 
     /// Answers the oldest waiting query with `status` (0 or a negative errno) and the SA's
     /// record, changed by `edit`; returns whether there was one.
-    #[cfg(CONFIG_KUNIT)]
+    #[cfg(CONFIG_KUNIT = "y")]
     pub(crate) fn answer_with(&self, status: i32, edit: impl FnOnce(&mut McMemberRec)) -> bool {
         // `remove()` fails only on an empty list: then there is nothing to answer.
         let Ok(q) = self.inner.lock().queries.remove(0) else {
@@ -137,7 +137,7 @@ impl FakeSa {
     }
 
     /// Answers the oldest waiting query with `status`.
-    #[cfg(CONFIG_KUNIT)]
+    #[cfg(CONFIG_KUNIT = "y")]
     pub(crate) fn answer(&self, status: i32) -> bool {
         self.answer_with(status, |_| {})
     }

@@ -515,7 +515,7 @@ pub(crate) unsafe extern "C" fn rdma_rs_sa_mcast_cleanup(state: *mut c_void) {
 }
 
 /// What a [`NativeJoin`] does with its callbacks.
-#[cfg(CONFIG_KUNIT)]
+#[cfg(CONFIG_KUNIT = "y")]
 pub(super) trait JoinObserver: Send + Sync + 'static {
     /// A callback of the join `id` (its [`NativeJoin::id`]) with `status` and the record the
     /// member published; returns whether to give the member back to the implementation.
@@ -523,17 +523,17 @@ pub(super) trait JoinObserver: Send + Sync + 'static {
 }
 
 /// Whether a [`NativeJoin`]'s member is still the user's.
-#[cfg(CONFIG_KUNIT)]
+#[cfg(CONFIG_KUNIT = "y")]
 const NATIVE_LIVE: i32 = 0;
 /// A callback gave the member back.
-#[cfg(CONFIG_KUNIT)]
+#[cfg(CONFIG_KUNIT = "y")]
 const NATIVE_GIVEN_BACK: i32 = 1;
 /// The user is freeing it.
-#[cfg(CONFIG_KUNIT)]
+#[cfg(CONFIG_KUNIT = "y")]
 const NATIVE_FREEING: i32 = 2;
 
 /// The context of a [`NativeJoin`]'s callback.
-#[cfg(CONFIG_KUNIT)]
+#[cfg(CONFIG_KUNIT = "y")]
 struct NativeCtx<O: JoinObserver> {
     observer: Arc<O>,
     owner: kernel::sync::atomic::Atomic<i32>,
@@ -546,13 +546,13 @@ struct NativeCtx<O: JoinObserver> {
 ///
 /// `mc` came from [`join`] with [`native_callback::<O>`] and `ctx` as its context; the user's
 /// reference is given back by [`NativeJoin::free`], or by a callback that won `ctx.owner`.
-#[cfg(CONFIG_KUNIT)]
+#[cfg(CONFIG_KUNIT = "y")]
 pub(super) struct NativeJoin<O: JoinObserver> {
     mc: NonNull<bindings::ib_sa_multicast>,
     ctx: Arc<NativeCtx<O>>,
 }
 
-#[cfg(CONFIG_KUNIT)]
+#[cfg(CONFIG_KUNIT = "y")]
 impl<O: JoinObserver> NativeJoin<O> {
     /// Joins `rec.mgid()` on `port` with the components `comp` of `rec`.
     pub(super) fn new(
@@ -600,7 +600,7 @@ impl<O: JoinObserver> NativeJoin<O> {
     pub(super) fn free(self) {}
 }
 
-#[cfg(CONFIG_KUNIT)]
+#[cfg(CONFIG_KUNIT = "y")]
 impl<O: JoinObserver> Drop for NativeJoin<O> {
     fn drop(&mut self) {
         use kernel::sync::atomic::Relaxed;
@@ -622,7 +622,7 @@ impl<O: JoinObserver> Drop for NativeJoin<O> {
 /// # Safety
 ///
 /// `mc` is a live multicast of [`NativeJoin::new`], whose context is its `NativeCtx<O>`.
-#[cfg(CONFIG_KUNIT)]
+#[cfg(CONFIG_KUNIT = "y")]
 unsafe extern "C" fn native_callback<O: JoinObserver>(
     status: c_int,
     mc: *mut bindings::ib_sa_multicast,

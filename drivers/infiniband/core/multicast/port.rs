@@ -106,7 +106,7 @@ impl Table {
 /// leak checks only (two atomic operations per member, off the production path).
 pub(crate) struct Stats {
     groups: Atomic<i64>,
-    #[cfg(CONFIG_KUNIT)]
+    #[cfg(CONFIG_KUNIT = "y")]
     members: Atomic<i64>,
 }
 
@@ -114,23 +114,23 @@ impl Stats {
     const fn new() -> Self {
         Self {
             groups: Atomic::new(0),
-            #[cfg(CONFIG_KUNIT)]
+            #[cfg(CONFIG_KUNIT = "y")]
             members: Atomic::new(0),
         }
     }
 
     pub(crate) fn member_born(&self) {
-        #[cfg(CONFIG_KUNIT)]
+        #[cfg(CONFIG_KUNIT = "y")]
         self.members.fetch_add(1, Relaxed);
     }
 
     pub(crate) fn member_died(&self) {
-        #[cfg(CONFIG_KUNIT)]
+        #[cfg(CONFIG_KUNIT = "y")]
         self.members.fetch_sub(1, Relaxed);
     }
 
     /// Live groups and members.
-    #[cfg(CONFIG_KUNIT)]
+    #[cfg(CONFIG_KUNIT = "y")]
     pub(crate) fn live(&self) -> (i64, i64) {
         (self.groups.load(Relaxed), self.members.load(Relaxed))
     }

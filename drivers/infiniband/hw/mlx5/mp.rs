@@ -26,12 +26,12 @@
 
 mod engine;
 mod event;
-#[cfg(CONFIG_KUNIT)]
+#[cfg(CONFIG_KUNIT = "y")]
 mod fake;
 mod ffi;
 mod host;
 mod master;
 mod registry;
 mod slave;
-#[cfg(CONFIG_KUNIT)]
+#[cfg(CONFIG_KUNIT = "y")]
 mod tests;

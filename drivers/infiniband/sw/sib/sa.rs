@@ -445,7 +445,7 @@ impl Sa {
     }
 
     /// The number of groups and of members over all groups.
-    #[cfg(CONFIG_KUNIT)]
+    #[cfg(CONFIG_KUNIT = "y")]
     pub(crate) fn counts(&self) -> (usize, usize) {
         (
             self.groups.len(),

@@ -48,7 +48,7 @@ macro_rules! mcast_dbg {
 mod attempt;
 mod engine;
 mod entry;
-#[cfg(CONFIG_KUNIT)]
+#[cfg(CONFIG_KUNIT = "y")]
 mod fake;
 mod ffi;
 mod host;
@@ -57,5 +57,5 @@ mod remove;
 mod restart;
 mod send;
 mod task;
-#[cfg(CONFIG_KUNIT)]
+#[cfg(CONFIG_KUNIT = "y")]
 mod tests;

@@ -258,7 +258,7 @@ impl<H: Host> Engine<H> {
     }
 
     /// Runs `f` on the registry (for the checks of KUnit).
-    #[cfg(CONFIG_KUNIT)]
+    #[cfg(CONFIG_KUNIT = "y")]
     pub(crate) fn with_registry<R>(&self, f: impl FnOnce(&Registry<H>) -> R) -> R {
         f(&self.registry.lock())
     }

@@ -195,7 +195,7 @@ impl<H: Host> Master<H> {
     }
 
     /// Whether `port` is occupied by `slave` (for the checks of KUnit).
-    #[cfg(CONFIG_KUNIT)]
+    #[cfg(CONFIG_KUNIT = "y")]
     pub(crate) fn holds(&self, port: u32, slave: &Slave<H>) -> bool {
         let slots = self.slots.lock();
         slots.get(index(port)).is_some_and(
@@ -204,7 +204,7 @@ impl<H: Host> Master<H> {
     }
 
     /// Whether an unbind waits on port `port`'s users.
-    #[cfg(CONFIG_KUNIT)]
+    #[cfg(CONFIG_KUNIT = "y")]
     pub(crate) fn draining(&self, port: u32) -> bool {
         self.slots
             .lock()
@@ -213,7 +213,7 @@ impl<H: Host> Master<H> {
     }
 
     /// The users of port `port`'s slave core device.
-    #[cfg(CONFIG_KUNIT)]
+    #[cfg(CONFIG_KUNIT = "y")]
     pub(crate) fn users(&self, port: u32) -> u32 {
         self.slots.lock().get(index(port)).map_or(0, |s| s.refs)
     }

@@ -129,7 +129,7 @@ impl<H: Host> Engine<H> {
     }
 
     /// The entry of group `mgid`.
-    #[cfg(CONFIG_KUNIT)]
+    #[cfg(CONFIG_KUNIT = "y")]
     pub(crate) fn find(&self, mgid: &kernel::rdma::Gid) -> Option<Arc<Entry<H>>> {
         self.inner.lock().tree.get(&mgid.0).cloned()
     }
