@@ -53,10 +53,16 @@ if ! rustup component list --installed 2>/dev/null | grep -q '^rust-src'; then
 else
 	step "rust-src present"
 fi
+# Its build (two minutes on two cores) runs while the steps below download
+# and unpack; step 6 waits for it.
+bindgen_pid=
+bindgen_log=$RDMA_RS_CACHE/bindgen-install.log
 if ! bindgen --version 2>/dev/null | grep -q " $BINDGEN_VERSION\$"; then
-	step "building bindgen-cli $BINDGEN_VERSION (cargo install --locked, a few minutes)"
-	cargo install --locked --quiet bindgen-cli --version "$BINDGEN_VERSION" ||
-		die "cargo install bindgen-cli $BINDGEN_VERSION failed: crates.io must be reachable"
+	step "building bindgen-cli $BINDGEN_VERSION (cargo install --locked, in the background)"
+	cargo install --locked --quiet bindgen-cli --version "$BINDGEN_VERSION" >"$bindgen_log" 2>&1 &
+	bindgen_pid=$!
+	# A later step that fails stops the build too.
+	trap '[ -z "$bindgen_pid" ] || kill "$bindgen_pid" 2>/dev/null || true' EXIT
 else
 	step "bindgen-cli $BINDGEN_VERSION present"
 fi
@@ -135,6 +141,15 @@ else
 fi
 
 # 6. Rust is available? -----------------------------------------------------
+if [ -n "$bindgen_pid" ]; then
+	if ! wait "$bindgen_pid"; then
+		tail -20 "$bindgen_log" >&2
+		bindgen_pid=
+		die "cargo install bindgen-cli $BINDGEN_VERSION failed: crates.io must be reachable"
+	fi
+	bindgen_pid=
+	step "bindgen-cli $BINDGEN_VERSION built"
+fi
 rust_env
 if ! make -s -C "$SRC_DIR" LLVM= rustavailable >/dev/null 2>&1; then
 	make -C "$SRC_DIR" rustavailable || true

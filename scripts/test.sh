@@ -17,10 +17,14 @@
 # that run and counted, and the output says which ones. RDMA_RS_FRESH=1 runs
 # every unit (CI does).
 #
-# All units run in one guest with two vCPUs. Results are kept in
-# <build folder>/results/<date>/; the passed units' keys and results in
-# <build folder>/results/passed/. The last line is "N passed, N failed", with
-# ", N skipped" when a test was skipped.
+# The units run in RDMA_RS_GUESTS guests at once (2; 1 runs them all in one
+# 2-vCPU guest): the first with two vCPUs, the second with one;
+# scripts/units.sh says which guest runs which unit, and why. A guest with no
+# unit to run is not started, but the first always is: it checks the kernel
+# log of a boot. Results are kept in <build folder>/results/<date>/guest<N>/;
+# the passed units' keys and results in <build folder>/results/passed/. The
+# last line is "N passed, N failed", with ", N skipped" when a test was
+# skipped.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=scripts/units.sh
@@ -43,7 +47,7 @@ t1=$(date +%s)
 # RDMA_RS_RUN_TAG names runs that start in the same second apart.
 R=$B/results/$(date +%Y%m%d-%H%M%S)${RDMA_RS_RUN_TAG:+-$RDMA_RS_RUN_TAG}
 P=$B/results/passed
-mkdir -p "$R/units" "$P"
+mkdir -p "$R" "$P"
 ln -sfn "$R" "$B/results/latest"
 
 # The repository's files (tracked, or new and not ignored; not out/), split
@@ -92,31 +96,67 @@ unit_key() {
 	} | sha256sum | cut -c1-16
 }
 
-# The units of the selected suites, their keys, and which can be reused.
+# The units of the selected suites, their keys, which can be reused, and the
+# guest of each.
 base=$(base_key)
-declare -A key
-reused=()
-: >"$R/reuse.list"
+guests=${RDMA_RS_GUESTS:-2}
+declare -A key guest reuse
+units=()
+to_run=(0 0 0)
 while read -r unit suite script envs deps; do
 	[[ " ${suites[*]} " == *" $suite "* ]] || continue
+	units+=("$unit")
 	# The list is split into words, never expanded as a pattern ("*").
 	set -f
 	# shellcheck disable=SC2086
 	key[$unit]=$(unit_key "$base" $deps)
 	set +f
-	[ "${RDMA_RS_FRESH:-0}" = 1 ] && continue
-	[ "$(cat "$P/$unit/key" 2>/dev/null)" = "${key[$unit]}" ] || continue
-	cp "$P/$unit/res" "$R/units/$unit.res"
-	# The GID steps of one implementation are compared with the other's.
-	if [ -d "$P/$unit/gid" ]; then
-		mkdir -p "$R/gid"
-		cp -r "$P/$unit/gid/." "$R/gid/"
+	guest[$unit]=$(rs_unit_guest "$unit" "$guests")
+	if [ "${RDMA_RS_FRESH:-0}" != 1 ] &&
+		[ "$(cat "$P/$unit/key" 2>/dev/null)" = "${key[$unit]}" ]; then
+		reuse[$unit]=1
+	else
+		to_run[${guest[$unit]}]=$((to_run[${guest[$unit]}] + 1))
 	fi
-	echo "$unit" >>"$R/reuse.list"
-	reused+=("$unit ($(cat "$P/$unit/from"))")
 done < <(rs_units)
+# The second guest starts only for a unit to run; its reused units are
+# counted by the first.
+if [ "${to_run[2]}" -eq 0 ]; then
+	for unit in "${units[@]}"; do guest[$unit]=1; done
+fi
+booted=(1)
+[ "${to_run[2]}" -eq 0 ] || booted+=(2)
 
-log "running ${suites[*]} in QEMU; results in $R"
+# Each guest's folder: its units' suites, the units another guest runs
+# (elsewhere.list) and its reused units' results (reuse.list, units/).
+reused=()
+for g in "${booted[@]}"; do
+	G=$R/guest$g
+	mkdir -p "$G/units"
+	: >"$G/reuse.list"
+	: >"$G/elsewhere.list"
+	gsuites=()
+	for unit in "${units[@]}"; do
+		if [ "${guest[$unit]}" != "$g" ]; then
+			echo "$unit" >>"$G/elsewhere.list"
+			continue
+		fi
+		s=$(rs_units | awk -v u="$unit" '$1 == u { print $2 }')
+		[[ " ${gsuites[*]} " == *" $s "* ]] || gsuites+=("$s")
+		[ -n "${reuse[$unit]:-}" ] || continue
+		cp "$P/$unit/res" "$G/units/$unit.res"
+		# The GID steps of one implementation are compared with the other's.
+		if [ -d "$P/$unit/gid" ]; then
+			mkdir -p "$G/gid"
+			cp -r "$P/$unit/gid/." "$G/gid/"
+		fi
+		echo "$unit" >>"$G/reuse.list"
+		reused+=("$unit ($(cat "$P/$unit/from"))")
+	done
+	echo "${gsuites[*]}" >"$G/suites"
+done
+
+log "running ${suites[*]} in QEMU, ${#booted[@]} guest(s) at once; results in $R"
 [ ${#reused[@]} -eq 0 ] || log "not run again (passed with the same inputs): ${reused[*]}"
 set +e
 guest_limit=$RS_LIMIT_GUEST
@@ -128,40 +168,70 @@ if [ -n "${RDMA_RS_DEADLINE:-}" ]; then
 	[ "$left" -ge "$guest_limit" ] || guest_limit=$((left > 60 ? left : 60))
 	log "the guest has $guest_limit s (deadline $(date -d "@$RDMA_RS_DEADLINE" +%T))"
 fi
-"$RDMA_RS_TOP/scripts/run-qemu.sh" -r "$R" -t "$guest_limit" -- \
-	bash "$RDMA_RS_TOP/scripts/guest/run-suites.sh" "$R" "$SRC_DIR" "${suites[@]}"
-rc=$?
+# virtme-ng links the modules for the guest (.virtme_mods) when the build
+# changed them: done here once, not by two guests at once (nor by several
+# runs at once: with RDMA_RS_BUILT=1 the caller did it).
+[ "${RDMA_RS_BUILT:-0}" = 1 ] || (cd "$B" && virtme-prep-kdir-mods >/dev/null)
+declare -A rc pid
+for g in "${booted[@]}"; do
+	G=$R/guest$g
+	cpus=${RDMA_RS_CPUS:-2}
+	[ "$g" = 1 ] || cpus=$RS_GUEST2_CPUS
+	(
+		# shellcheck disable=SC2046
+		RDMA_RS_CPUS=$cpus "$RDMA_RS_TOP/scripts/run-qemu.sh" -r "$G" -t "$guest_limit" -- \
+			bash "$RDMA_RS_TOP/scripts/guest/run-suites.sh" "$G" "$SRC_DIR" $(cat "$G/suites")
+		r=$?
+		echo $(($(date +%s) - t1)) >"$G/seconds"
+		exit $r
+	) &
+	pid[$g]=$!
+done
+# An interrupted run takes its guests with it.
+trap 'kill "${pid[@]}" 2>/dev/null || true' EXIT
+for g in "${booted[@]}"; do
+	wait "${pid[$g]}"
+	rc[$g]=$?
+done
+trap - EXIT
 set -e
 t2=$(date +%s)
 
 # Built aside: the summary is a .res file in the results folder itself.
 res=$R/.summary
-cat "$R"/*.res 2>/dev/null >"$res" || true
-if [ ! -e "$R/kernel-log.res" ]; then
-	printf 'FAIL\tguest: did not finish (exit %d); see %s\n' "$rc" "$R/console.log" >>"$res"
-	tail -30 "$R/console.log" | sed 's/^/    /' >&2 || true
-elif [ "$rc" -ne 0 ]; then
-	printf 'FAIL\tguest: run-suites exited %d\n' "$rc" >>"$res"
-fi
+: >"$res"
+for g in "${booted[@]}"; do
+	G=$R/guest$g
+	cat "$G"/*.res 2>/dev/null >>"$res" || true
+	if [ ! -e "$G/kernel-log.res" ]; then
+		printf 'FAIL\tguest %d: did not finish (exit %d); see %s\n' "$g" "${rc[$g]}" "$G/console.log" >>"$res"
+		tail -30 "$G/console.log" | sed 's/^/    /' >&2 || true
+	elif [ "${rc[$g]}" -ne 0 ]; then
+		printf 'FAIL\tguest %d: run-suites exited %d\n' "$g" "${rc[$g]}" >>"$res"
+	fi
+done
 
 while IFS=$'\t' read -r status name; do
 	printf '%-4s %s\n' "$status" "$name"
 done <"$res"
-if [ -s "$R/kernel-log.hits" ]; then
-	log "kernel log reports (first 20 lines):"
-	head -20 "$R/kernel-log.hits" >&2
-fi
-if [ -s "$R/kmemleak.txt" ]; then
-	log "kmemleak report (first 20 lines):"
-	head -20 "$R/kmemleak.txt" >&2
-fi
+for g in "${booted[@]}"; do
+	G=$R/guest$g
+	if [ -s "$G/kernel-log.hits" ]; then
+		log "guest $g: kernel log reports (first 20 lines):"
+		head -20 "$G/kernel-log.hits" >&2
+	fi
+	if [ -s "$G/kmemleak.txt" ]; then
+		log "guest $g: kmemleak report (first 20 lines):"
+		head -20 "$G/kmemleak.txt" >&2
+	fi
+done
 # Why each result failed, not only that it did: the comment lines a test
 # printed before its "not ok" (the last 40 since the result before it).
 if grep -q '^FAIL' "$res"; then
 	log "what the failed results printed (first 200 lines):"
-	for k in "$R"/*.ktap; do
+	for k in "$R"/guest*/*.ktap; do
 		[ -e "$k" ] || continue
-		awk -v f="${k##*/}" '
+		awk -v f="${k#"$R"/}" '
 			/^[ \t]*(not )?ok [0-9]+ / {
 				if ($1 == "not") {
 					print "  " f ": " $0
@@ -177,28 +247,34 @@ fi
 mv "$res" "$R/summary.res"
 res=$R/summary.res
 
-# Keep the units that ran and passed, if the kernel log stayed clean.
-if [ -e "$R/kernel-log.res" ] && ! grep -q '^FAIL' "$R/kernel-log.res" && [ "$rc" -eq 0 ]; then
-	for unit in "${!key[@]}"; do
-		f=$R/units/$unit.res
-		grep -qx "$unit" "$R/reuse.list" && continue
-		[ -s "$f" ] && ! grep -q '^FAIL' "$f" || continue
-		rm -rf "${P:?}/$unit"
-		mkdir -p "$P/$unit"
-		cp "$f" "$P/$unit/res"
-		# A GID unit's tables, for the other implementation's next run.
-		if [[ $unit == smoke.rdma_rs_gid.* ]] && [ -d "$R/gid/${unit##*.}" ]; then
-			mkdir -p "$P/$unit/gid"
-			cp -r "$R/gid/${unit##*.}" "$P/$unit/gid/"
-		fi
-		echo "${R##*/}" >"$P/$unit/from"
-		echo "${key[$unit]}" >"$P/$unit/key"
-	done
-fi
+# Keep the units that ran and passed, if their guest's kernel log stayed clean.
+for unit in "${units[@]}"; do
+	g=${guest[$unit]}
+	G=$R/guest$g
+	[ -e "$G/kernel-log.res" ] && ! grep -q '^FAIL' "$G/kernel-log.res" && [ "${rc[$g]}" -eq 0 ] ||
+		continue
+	f=$G/units/$unit.res
+	[ -z "${reuse[$unit]:-}" ] || continue
+	[ -s "$f" ] && ! grep -q '^FAIL' "$f" || continue
+	rm -rf "${P:?}/$unit"
+	mkdir -p "$P/$unit"
+	cp "$f" "$P/$unit/res"
+	# A GID unit's tables, for the other implementation's next run.
+	if [[ $unit == smoke.rdma_rs_gid.* ]] && [ -d "$G/gid/${unit##*.}" ]; then
+		mkdir -p "$P/$unit/gid"
+		cp -r "$G/gid/${unit##*.}" "$P/$unit/gid/"
+	fi
+	echo "${R##*/}" >"$P/$unit/from"
+	echo "${key[$unit]}" >"$P/$unit/key"
+done
 
-log "build $((t1 - t0)) s, guest $((t2 - t1)) s"
+log "build $((t1 - t0)) s, guests $((t2 - t1)) s ($(for g in "${booted[@]}"; do
+	printf 'guest %d: %s s, ' "$g" "$(cat "$R/guest$g/seconds" 2>/dev/null)"
+done | sed 's/, $//'))"
 if [ ${#reused[@]} -gt 0 ]; then
-	n=$(while read -r unit; do cat "$R/units/$unit.res"; done <"$R/reuse.list" | grep -c . || true)
+	n=$(for g in "${booted[@]}"; do
+		while read -r unit; do cat "$R/guest$g/units/$unit.res"; done <"$R/guest$g/reuse.list"
+	done | grep -c . || true)
 	log "$n of these $(grep -cE '^(PASS|FAIL|SKIP)' "$res" || true) results are from earlier runs with the same inputs (RDMA_RS_FRESH=1 runs all)"
 fi
 tally "$res"

@@ -53,6 +53,39 @@ RS_RUST_MLX5="rust/ drivers/infiniband/hw/mlx5"
 # once, per stream; every other piece on C): its key has the Rust rdma_ucm
 # sources.
 
+# Two guests run the default units at once (scripts/test.sh, RDMA_RS_GUESTS:
+# 2 by default): the first with two vCPUs, the second with one, three TCG
+# threads on the CI machine's two cores. A full run takes 2,029 s so
+# (2026-12-04 22:40: guest 1 1,828 s, guest 2 2,029 s, before the split
+# below moved 66 s of units to the first) against 2,304 s in one 2-vCPU
+# guest. Two 2-vCPU guests at once are slower than one: each unit takes 2 to
+# 3 times as long (the vCPUs of a guest wait on each other while the host
+# runs the other guest's).
+# The first guest runs the units whose point is concurrency: the KUnit
+# suites (threads probing and removing), the module reloads under users, the
+# IPoIB ifup/ifdown cycles with joins in flight, mlx5's race rounds, and the
+# rdma_cm and rdma_ucm units (their race programs); and, for balance, the SA
+# multicast units and the fabric's C unit. The second runs the others on one
+# vCPU: data paths, GID tables, the fabric's SA, pyverbs, the fuzzer (which
+# wants determinism, not concurrency). Each guest keeps the order below. The
+# two GID units share a guest: the second compares its tables with the
+# first's (RS_GID_DIR).
+RS_GUEST2="smoke.rdma_rs_pyverbs.rust smoke.rdma_rs_smoke.rust smoke.rdma_rs_ipoib.rust
+smoke.rdma_rs_ib_client.rust smoke.rdma_rs_gid.rust smoke.rdma_rs_sib_sa smoke.rdma_rs_gid.c
+smoke.rdma_rs_pyverbs.c smoke.rdma_rs_smoke.c smoke.rdma_rs_ucma_fuzz smoke.rdma_rs_ipoib.c
+smoke.rdma_rs_ib_client.c"
+RS_GUEST2_CPUS=1
+
+# rs_unit_guest UNIT GUESTS: the guest, 1 or 2, that runs UNIT when GUESTS
+# guests run.
+rs_unit_guest() {
+	if [ "$2" -ge 2 ] && [[ " ${RS_GUEST2//$'\n'/ } " == *" $1 "* ]]; then
+		echo 2
+	else
+		echo 1
+	fi
+}
+
 rs_units() {
 	cat <<EOF
 kunit kunit - - *

@@ -25,6 +25,9 @@
 # A unit named in RESULTS_DIR/reuse.list is not run: scripts/test.sh put the
 # results of its last passing run with the same inputs in
 # RESULTS_DIR/units/<unit>.res. Each unit run leaves its results there too.
+# A unit named in RESULTS_DIR/elsewhere.list is another guest's: neither run
+# nor counted here. The folder's name (guest1, guest2) names this guest in
+# the kernel-log results.
 set -u
 R=$1
 KSRC=$2
@@ -216,6 +219,7 @@ run_suite() {
 	: >"$R/$suite.res"
 	while read -r unit s script envs deps; do
 		[ "$s" = "$suite" ] || continue
+		grep -qx "$unit" "$R/elsewhere.list" 2>/dev/null && continue
 		if grep -qx "$unit" "$R/reuse.list" 2>/dev/null; then
 			say "$suite: $unit: passed before with the same inputs, not run again"
 			echo "# ---- $unit: reused" >>"$R/$suite.ktap"
@@ -279,16 +283,16 @@ suite_kernel_log() {
 		echo "the kernel log wrapped: its start is lost" >>"$R/kernel-log.hits"
 	{
 		if [ -s "$R/kernel-log.hits" ]; then
-			printf 'FAIL\tkernel-log: no BUG/WARN/KFENCE/UBSAN/lockdep/ODEBUG/SLUB/hang/ref_tracker/KUnit report\n'
+			printf 'FAIL\tkernel-log: %s: no BUG/WARN/KFENCE/UBSAN/lockdep/ODEBUG/SLUB/hang/ref_tracker/KUnit report\n' "${R##*/}"
 		else
-			printf 'PASS\tkernel-log: no BUG/WARN/KFENCE/UBSAN/lockdep/ODEBUG/SLUB/hang/ref_tracker/KUnit report\n'
+			printf 'PASS\tkernel-log: %s: no BUG/WARN/KFENCE/UBSAN/lockdep/ODEBUG/SLUB/hang/ref_tracker/KUnit report\n' "${R##*/}"
 		fi
 		if [ ! -e "$R/kmemleak.txt" ]; then
-			printf 'FAIL\tkernel-log: kmemleak not available\n'
+			printf 'FAIL\tkernel-log: %s: kmemleak not available\n' "${R##*/}"
 		elif [ -s "$R/kmemleak.txt" ]; then
-			printf 'FAIL\tkernel-log: kmemleak found no leak\n'
+			printf 'FAIL\tkernel-log: %s: kmemleak found no leak\n' "${R##*/}"
 		else
-			printf 'PASS\tkernel-log: kmemleak found no leak\n'
+			printf 'PASS\tkernel-log: %s: kmemleak found no leak\n' "${R##*/}"
 		fi
 	} >"$R/kernel-log.res"
 }
