@@ -68,11 +68,22 @@ rootflags=$(vng --run "$B" "${accel[@]}" --dry-run --exec true 2>/dev/null |
 
 cmd=$(printf '%q ' "$@")
 set +e
-timeout --foreground -k 10 "$tmo" \
+# timeout leads a process group of its own (no --foreground: the guest reads
+# no terminal), so that its signal reaches vng, virtme-run and QEMU, not only
+# vng. A signal to this script is passed on to it.
+timeout -k 10 "$tmo" \
 	vng --run "$B" "${accel[@]}" --cpus "${RDMA_RS_CPUS:-2}" --memory 3G --network user --no-dhcp \
 	--rwdir "$results" --verbose "${kargs[@]}" --exec "$cmd" \
-	</dev/null >"$results/console.log" 2>&1
-rc=$?
+	</dev/null >"$results/console.log" 2>&1 &
+tpid=$!
+trap 'kill -TERM "$tpid" 2>/dev/null' TERM INT HUP
+# A trapped signal ends a wait early: wait again until timeout has exited.
+while :; do
+	wait "$tpid"
+	rc=$?
+	kill -0 "$tpid" 2>/dev/null || break
+done
+trap - TERM INT HUP
 set -e
 [ $rc -eq 124 ] && log "guest timed out after $tmo s (console: $results/console.log)"
 exit $rc

@@ -59,10 +59,13 @@ bindgen_pid=
 bindgen_log=$RDMA_RS_CACHE/bindgen-install.log
 if ! bindgen --version 2>/dev/null | grep -q " $BINDGEN_VERSION\$"; then
 	step "building bindgen-cli $BINDGEN_VERSION (cargo install --locked, in the background)"
-	cargo install --locked --quiet bindgen-cli --version "$BINDGEN_VERSION" >"$bindgen_log" 2>&1 &
+	# In a session of its own (setsid execs cargo: a background job of a
+	# script leads no process group), so that one signal reaches its rustc.
+	setsid cargo install --locked --quiet bindgen-cli --version "$BINDGEN_VERSION" \
+		>"$bindgen_log" 2>&1 &
 	bindgen_pid=$!
 	# A later step that fails stops the build too.
-	trap '[ -z "$bindgen_pid" ] || kill "$bindgen_pid" 2>/dev/null || true' EXIT
+	trap '[ -z "$bindgen_pid" ] || kill -- -"$bindgen_pid" 2>/dev/null || true' EXIT
 else
 	step "bindgen-cli $BINDGEN_VERSION present"
 fi

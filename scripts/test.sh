@@ -100,12 +100,14 @@ unit_key() {
 # guest of each.
 base=$(base_key)
 guests=${RDMA_RS_GUESTS:-2}
-declare -A key guest reuse
+case $guests in 1 | 2) ;; *) die "RDMA_RS_GUESTS is 1 or 2, not '$guests'" ;; esac
+declare -A key guest reuse suite_of
 units=()
 to_run=(0 0 0)
 while read -r unit suite script envs deps; do
 	[[ " ${suites[*]} " == *" $suite "* ]] || continue
 	units+=("$unit")
+	suite_of[$unit]=$suite
 	# The list is split into words, never expanded as a pattern ("*").
 	set -f
 	# shellcheck disable=SC2086
@@ -119,13 +121,18 @@ while read -r unit suite script envs deps; do
 		to_run[${guest[$unit]}]=$((to_run[${guest[$unit]}] + 1))
 	fi
 done < <(rs_units)
-# The second guest starts only for a unit to run; its reused units are
-# counted by the first.
-if [ "${to_run[2]}" -eq 0 ]; then
+# Two guests start only when both have a unit to run; otherwise the first
+# runs (and counts) every unit. It always starts: its kernel log is checked.
+booted=(1)
+if [ "${to_run[1]}" -gt 0 ] && [ "${to_run[2]}" -gt 0 ]; then
+	booted+=(2)
+else
 	for unit in "${units[@]}"; do guest[$unit]=1; done
 fi
-booted=(1)
-[ "${to_run[2]}" -eq 0 ] || booted+=(2)
+# The second GID unit compares its tables with the first's (RS_GID_DIR, a
+# guest's folder): they run in one guest.
+[ "${guest[smoke.rdma_rs_gid.rust]:-1}" = "${guest[smoke.rdma_rs_gid.c]:-1}" ] ||
+	die "scripts/units.sh: the two GID units must run in one guest"
 
 # Each guest's folder: its units' suites, the units another guest runs
 # (elsewhere.list) and its reused units' results (reuse.list, units/).
@@ -135,14 +142,11 @@ for g in "${booted[@]}"; do
 	mkdir -p "$G/units"
 	: >"$G/reuse.list"
 	: >"$G/elsewhere.list"
-	gsuites=()
 	for unit in "${units[@]}"; do
 		if [ "${guest[$unit]}" != "$g" ]; then
 			echo "$unit" >>"$G/elsewhere.list"
 			continue
 		fi
-		s=$(rs_units | awk -v u="$unit" '$1 == u { print $2 }')
-		[[ " ${gsuites[*]} " == *" $s "* ]] || gsuites+=("$s")
 		[ -n "${reuse[$unit]:-}" ] || continue
 		cp "$P/$unit/res" "$G/units/$unit.res"
 		# The GID steps of one implementation are compared with the other's.
@@ -153,7 +157,21 @@ for g in "${booted[@]}"; do
 		echo "$unit" >>"$G/reuse.list"
 		reused+=("$unit ($(cat "$P/$unit/from"))")
 	done
-	echo "${gsuites[*]}" >"$G/suites"
+	# The guest's suites, in the order asked for: those with a unit of its
+	# own, and in the first also those without units (upstream, or a name
+	# that is no suite, which the guest reports as a failure).
+	gsuites=()
+	for s in "${suites[@]}"; do
+		has=0
+		for unit in "${units[@]}"; do
+			[ "${suite_of[$unit]}" = "$s" ] || continue
+			has=1
+			[ "${guest[$unit]}" = "$g" ] && { has=2; break; }
+		done
+		[ $has = 2 ] || { [ $has = 0 ] && [ "$g" = 1 ]; } && gsuites+=("$s")
+	done
+	: >"$G/suites"
+	[ ${#gsuites[@]} -eq 0 ] || printf '%s\n' "${gsuites[@]}" >"$G/suites"
 done
 
 log "running ${suites[*]} in QEMU, ${#booted[@]} guest(s) at once; results in $R"
@@ -166,32 +184,33 @@ guest_limit=$RS_LIMIT_GUEST
 if [ -n "${RDMA_RS_DEADLINE:-}" ]; then
 	left=$((RDMA_RS_DEADLINE - $(date +%s)))
 	[ "$left" -ge "$guest_limit" ] || guest_limit=$((left > 60 ? left : 60))
-	log "the guest has $guest_limit s (deadline $(date -d "@$RDMA_RS_DEADLINE" +%T))"
+	log "each guest has $guest_limit s (deadline $(date -d "@$RDMA_RS_DEADLINE" +%T))"
 fi
 # virtme-ng links the modules for the guest (.virtme_mods) when the build
 # changed them: done here once, not by two guests at once (nor by several
 # runs at once: with RDMA_RS_BUILT=1 the caller did it).
-[ "${RDMA_RS_BUILT:-0}" = 1 ] || (cd "$B" && virtme-prep-kdir-mods >/dev/null)
-declare -A rc pid
+if [ "${RDMA_RS_BUILT:-0}" != 1 ]; then
+	(cd "$B" && virtme-prep-kdir-mods >/dev/null) || die "virtme-prep-kdir-mods failed in $B"
+fi
+declare -A rc pid guest_of secs
 for g in "${booted[@]}"; do
 	G=$R/guest$g
 	cpus=${RDMA_RS_CPUS:-2}
 	[ "$g" = 1 ] || cpus=$RS_GUEST2_CPUS
-	(
-		# shellcheck disable=SC2046
-		RDMA_RS_CPUS=$cpus "$RDMA_RS_TOP/scripts/run-qemu.sh" -r "$G" -t "$guest_limit" -- \
-			bash "$RDMA_RS_TOP/scripts/guest/run-suites.sh" "$G" "$SRC_DIR" $(cat "$G/suites")
-		r=$?
-		echo $(($(date +%s) - t1)) >"$G/seconds"
-		exit $r
-	) &
+	mapfile -t gsuites <"$G/suites"
+	RDMA_RS_CPUS=$cpus "$RDMA_RS_TOP/scripts/run-qemu.sh" -r "$G" -t "$guest_limit" -- \
+		bash "$RDMA_RS_TOP/scripts/guest/run-suites.sh" "$G" "$SRC_DIR" "${gsuites[@]}" &
 	pid[$g]=$!
+	guest_of[$!]=$g
 done
-# An interrupted run takes its guests with it.
+# An interrupted run takes its guests with it (run-qemu.sh stops its QEMU).
 trap 'kill "${pid[@]}" 2>/dev/null || true' EXIT
-for g in "${booted[@]}"; do
-	wait "${pid[$g]}"
-	rc[$g]=$?
+for _ in "${booted[@]}"; do
+	wait -n -p done_pid
+	r=$?
+	g=${guest_of[$done_pid]}
+	rc[$g]=$r
+	secs[$g]=$(($(date +%s) - t1))
 done
 trap - EXIT
 set -e
@@ -269,11 +288,13 @@ for unit in "${units[@]}"; do
 done
 
 log "build $((t1 - t0)) s, guests $((t2 - t1)) s ($(for g in "${booted[@]}"; do
-	printf 'guest %d: %s s, ' "$g" "$(cat "$R/guest$g/seconds" 2>/dev/null)"
+	printf 'guest %d: %s s, ' "$g" "${secs[$g]}"
 done | sed 's/, $//'))"
 if [ ${#reused[@]} -gt 0 ]; then
+	# The reused units a guest reached (and counted): its "reused" markers.
 	n=$(for g in "${booted[@]}"; do
-		while read -r unit; do cat "$R/guest$g/units/$unit.res"; done <"$R/guest$g/reuse.list"
+		cat "$R/guest$g"/*.ktap 2>/dev/null | sed -n 's/^# ---- \(.*\): reused$/\1/p' |
+			while read -r unit; do cat "$R/guest$g/units/$unit.res"; done
 	done | grep -c . || true)
 	log "$n of these $(grep -cE '^(PASS|FAIL|SKIP)' "$res" || true) results are from earlier runs with the same inputs (RDMA_RS_FRESH=1 runs all)"
 fi

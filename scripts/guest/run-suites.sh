@@ -219,8 +219,8 @@ run_suite() {
 	: >"$R/$suite.res"
 	while read -r unit s script envs deps; do
 		[ "$s" = "$suite" ] || continue
-		grep -qx "$unit" "$R/elsewhere.list" 2>/dev/null && continue
-		if grep -qx "$unit" "$R/reuse.list" 2>/dev/null; then
+		grep -qxF "$unit" "$R/elsewhere.list" 2>/dev/null && continue
+		if grep -qxF "$unit" "$R/reuse.list" 2>/dev/null; then
 			say "$suite: $unit: passed before with the same inputs, not run again"
 			echo "# ---- $unit: reused" >>"$R/$suite.ktap"
 		elif [ "$script" = - ]; then
