@@ -48,14 +48,10 @@ full)
 esac
 [ "$REPEATS" -ge 5 ] || echo "REPEATS=$REPEATS: the ratios want at least 5" >&2
 
-for m in ib_core ib_uverbs rdma_cm rdma_ucm rdma_rxe; do modprobe $m; done
+# shellcheck source=scripts/guest/bench-lib.sh
+. "$(dirname "$0")/bench-lib.sh"
 # Every benchmark takes the name of an RDMA device to work on.
-ip link add rs_b0 type veth peer name rs_b1
-ip addr add 10.90.0.1/24 dev rs_b0
-ip link set rs_b0 up
-ip link set rs_b1 up
-rdma link add rs_bench0 type rxe netdev rs_b0
-sleep 1
+rs_bench_rxe_up || exit 1
 
 # stats: "min median max" of the numbers on stdin.
 stats() {

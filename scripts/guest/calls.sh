@@ -29,13 +29,9 @@ mountpoint -q /sys/kernel/tracing || mount -t tracefs none /sys/kernel/tracing
 T=/sys/kernel/tracing
 D=/sys/kernel/debug/rdma_impl
 
-for m in ib_core ib_uverbs rdma_cm rdma_ucm rdma_rxe; do modprobe $m || exit 1; done
-ip link add rs_b0 type veth peer name rs_b1
-ip addr add 10.90.0.1/24 dev rs_b0
-ip link set rs_b0 up
-ip link set rs_b1 up
-rdma link add rs_bench0 type rxe netdev rs_b0 || exit 1
-sleep 1
+# shellcheck source=scripts/guest/bench-lib.sh
+. "$(dirname "$0")/bench-lib.sh"
+rs_bench_rxe_up || exit 1
 
 echo 0 >$T/tracing_on
 # Allocation, freeing, completions, work, trees, XArray, copies to and from
