@@ -24,7 +24,7 @@ mkdir -p "$R"
 if [ "${1:-}" = calls ]; then
 	shift
 	"$RDMA_RS_TOP/scripts/run-qemu.sh" -r "$R" -t 1800 -- \
-		bash "$RDMA_RS_TOP/scripts/guest/calls.sh" "$R" "$@" ||
+		env RS_LIB="$sel/rdma_rs_lib.sh" bash "$RDMA_RS_TOP/scripts/guest/calls.sh" "$R" "$@" ||
 		die "call count run failed: $R/console.log"
 	mkdir -p "$RDMA_RS_TOP/bench"
 	cp "$R/calls.txt" "$RDMA_RS_TOP/bench/"
@@ -33,7 +33,7 @@ if [ "${1:-}" = calls ]; then
 	exit 0
 fi
 "$RDMA_RS_TOP/scripts/run-qemu.sh" -r "$R" -t 3600 -- \
-	env RS_LIB="$SRC_DIR/tools/testing/selftests/rdma/rdma_rs_lib.sh" SCALE="${SCALE:-small}" \
+	env RS_LIB="$sel/rdma_rs_lib.sh" SCALE="${SCALE:-small}" \
 	bash "$RDMA_RS_TOP/scripts/guest/bench.sh" "$R" "$@" || die "benchmark run failed: $R/console.log"
 plot=0
 /usr/bin/python3 "$RDMA_RS_TOP/scripts/bench-plot.py" "$R" >/dev/null || plot=$?

@@ -238,10 +238,9 @@ ip link del rs_b0
 # N IPv4 addresses on VLANs of an rxe NIC (8 per VLAN) are added, then
 # removed, in one ip -batch each, timed until the GID table has converged;
 # the stack is reloaded with each implementation in turn, each repetition.
-# shellcheck disable=SC1090
+# (rdma_rs_lib.sh, sourced by bench-lib.sh above, writes its output here.)
 RS_OUT=$R/conv
 mkdir -p "$RS_OUT"
-source "$RS_LIB"
 
 # valid_gids dev: the number of valid entries in port 1's GID table.
 valid_gids() {
