@@ -83,7 +83,6 @@ carrier() { [ "$(cat "/sys/class/net/$1/carrier" 2>/dev/null)" = 1 ]; }
 no_carrier() { ! carrier "$1"; }
 tx_dropped() { cat "/sys/class/net/$IFA/statistics/tx_dropped"; }
 tx_packets() { cat "/sys/class/net/$IFA/statistics/tx_packets"; }
-held() { grep -qx "held $1" $RS_SA/faults; }
 
 # never_for secs cmd...: cmd fails at each of ten looks over secs seconds.
 never_for() {
@@ -184,10 +183,138 @@ sa_timeouts_are() {
 		{ rs_log "ib_sa timed out $((n - $1)) more joins: held too long"; return 1; }
 }
 
-# join_held MGID: the interface joins the group, and the SA holds the join.
-join_held() {
-	rs_sa_fault hold 1 method=SET mgid="$1"
-	maddr add "$1"
+# held_window MGID leave|ifdown|unload: the interface joins the group and the
+# SA holds the join; once it holds it, the action, then the SA answers:
+#   leave   the group left (as ip maddr del), and its ib0_mcg entry gone;
+#   ifdown  the interface set down (SIOCSIFFLAGS) in a child process, which a
+#           second later still sleeps in that ioctl;
+#   unload  ib_ipoib removed (delete_module(2)) in a child process, which a
+#           second later still sleeps in that call.
+# Then the child's end, bounded. The answer must come within ib_sa's 3.3 s,
+# whatever the guest's speed: the window is one Python process, with no exec
+# inside it (an exec takes a second or more in a loaded emulated guest), only
+# a fork for the action that blocks. On any failure the held join is
+# released, a rule never used cleared, and a child left running named.
+held_window() {
+	python3 -c '
+import ctypes, fcntl, os, re, socket, struct, sys, time
+sa, ifname, mgid, action, wait = sys.argv[1:6]
+limit = time.monotonic() + int(wait)
+sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+libc = ctypes.CDLL(None, use_errno=True)
+
+def fail(why):
+    print("# " + why)
+    sys.exit(1)
+
+def until(cond, what):
+    while not cond():
+        if time.monotonic() > limit:
+            fail("timed out waiting for " + what)
+        time.sleep(0.01)
+
+def multi(req):
+    addr = bytes.fromhex("00ffffff" + mgid.replace(":", ""))
+    fcntl.ioctl(sock, req, struct.pack("16sH22s", ifname.encode(), 0, addr))
+
+def held():
+    with open(sa + "/faults") as f:
+        return "held 1" in f.read().splitlines()
+
+def mcg_entry():
+    short = re.sub(r"(^|:)0{1,3}([0-9a-f])", r"\1\2", mgid)
+    with open("/sys/kernel/debug/ipoib/%s_mcg" % ifname) as f:
+        return any(l.split()[:2] == ["GID:", short] for l in f)
+
+def ifdown():
+    ifr = fcntl.ioctl(sock, 0x8913, struct.pack("16sH22s", ifname.encode(), 0, b""))
+    flags = struct.unpack_from("H", ifr, 16)[0] & ~1
+    fcntl.ioctl(sock, 0x8914, struct.pack("16sH22s", ifname.encode(), flags, b""))
+
+def unload():
+    if libc.delete_module(b"ib_ipoib", os.O_NONBLOCK) != 0:
+        raise OSError(ctypes.get_errno(), "delete_module(ib_ipoib)")
+
+# The syscall the child must sleep in (/proc/PID/syscall: its number first).
+blocking_call = {"ifdown": "16", "unload": "176"}  # x86_64 ioctl, delete_module
+
+def syscall_of(pid):
+    with open("/proc/%d/syscall" % pid) as f:
+        return f.read().split()[0]
+
+def write(name, line):
+    with open(sa + "/" + name, "w") as f:
+        f.write(line + "\n")
+
+def reap(child, secs):
+    end = time.monotonic() + secs
+    while True:
+        pid, status = os.waitpid(child, os.WNOHANG)
+        if pid:
+            return os.waitstatus_to_exitcode(status)
+        if time.monotonic() > end:
+            return None
+        time.sleep(0.01)
+
+child = None
+held_now = released = ok = False
+try:
+    write("faults", "hold 1 method=SET mgid=" + mgid)
+    multi(0x8931)
+    until(held, "the SA to hold the SET")
+    held_now = True
+    t0 = time.monotonic()
+    if action == "leave":
+        multi(0x8932)
+        until(lambda: not mcg_entry(), "the ib0_mcg entry to go")
+    else:
+        child = os.fork()
+        if child == 0:
+            try:
+                {"ifdown": ifdown, "unload": unload}[action]()
+                os._exit(0)
+            except BaseException as e:
+                print("# %s: %s" % (action, e), flush=True)
+                os._exit(1)
+        time.sleep(1)
+        code = reap(child, 0)
+        if code is not None:
+            child = None
+            fail(action + (" failed" if code else " did not wait for the answer"))
+        call = syscall_of(child)
+        if call != blocking_call[action]:
+            fail("%s not waiting in its syscall after 1 s: %s" % (action, call))
+    write("control", "release")
+    released = True
+    print("# held for %.2f s" % (time.monotonic() - t0))
+    if child:
+        code = reap(child, limit - time.monotonic())
+        if code is None:
+            fail(action + " still waits after the answer")
+        child = None
+        if code:
+            fail(action + " failed")
+    ok = True
+except SystemExit:
+    pass
+finally:
+    # Whatever failed: nothing left held or pending at the SA, no child left.
+    if not released:
+        try:
+            write("control", "release")
+            if not held_now:
+                write("faults", "clear")
+        except OSError:
+            pass
+    if child and reap(child, 10) is None:
+        try:
+            with open("/proc/%d/stack" % child) as f:
+                stack = f.read().replace("\n", " ")
+        except OSError as e:
+            stack = str(e)
+        print("# %s (pid %d) still running: %s" % (action, child, stack))
+sys.exit(0 if ok else 1)
+' "$RS_SA" "$IFA" "$1" "$2" "$RS_WAIT"
 }
 
 # checkpoint label: state and sa_log, at a point whose messages do not
@@ -237,7 +364,7 @@ pass() {
 	rs_sa_fault hold 1 method=SET mgid=$BCAST
 	ip link set "$IFA" up
 	bringup() {
-		rs_wait held 1 || { rs_log "no broadcast SET held"; return 1; }
+		rs_wait rs_sa_held 1 || { rs_log "no broadcast SET held"; return 1; }
 		never_for 1 carrier "$IFA" || { rs_log "carrier before the answer"; return 1; }
 		is_attached $BCAST && { rs_log "attached before the answer"; return 1; }
 		rs_wait eval '[ "$(sa_timeouts)" -ge 1 ]' ||
@@ -318,14 +445,9 @@ pass() {
 	# left once and not attached.
 	g1=$(rs_sa_mgid4 239.9.9.1)
 	timeouts=$(sa_timeouts)
-	join_held "$g1"
 	leave_in_flight() {
-		rs_wait held 1 || { rs_log "no SET held"; return 1; }
-		maddr del "$g1" || return 1
 		# Both take the entry off before they wait for its join.
-		rs_wait eval '! mcg $IFA | grep -q "^$(short_gid $g1) "' ||
-			{ rs_log "$g1 still an entry"; return 1; }
-		rs_sa_control release && sa_timeouts_are "$timeouts" || return 1
+		held_window "$g1" leave && sa_timeouts_are "$timeouts" || return 1
 		rs_wait eval 'rs_sa_no_member $g1 1 && [ "$(rs_sa_deletes $g1 $LID)" = 1 ]' &&
 			[ "$(rs_sa_answered 0x0000 "$g1" $LID)" = 1 ] &&
 			never_for 1 is_attached "$g1" &&
@@ -339,17 +461,10 @@ pass() {
 	# group of the port is left once (one DELETE per successful join).
 	g5=$(rs_sa_mgid4 239.9.9.5)
 	timeouts=$(sa_timeouts)
-	join_held "$g5"
 	down_in_flight() {
-		local had pid g rc=0
-		rs_wait held 1 || { rs_log "no SET held"; return 1; }
+		local had g rc=0
 		had=$(rs_sa_port_groups 1 | cut -d' ' -f1)
-		ip link set "$IFA" down &
-		pid=$!
-		rs_sleep 1
-		kill -0 $pid 2>/dev/null || { rs_log "ifdown did not wait"; return 1; }
-		rs_sa_control release && sa_timeouts_are "$timeouts" || return 1
-		wait $pid || return 1
+		held_window "$g5" ifdown && sa_timeouts_are "$timeouts" || return 1
 		rs_wait eval '[ -z "$(rs_sa_port_groups 1)" ]' ||
 			{ rs_log "left at the SA: $(rs_sa_port_groups 1 | tr '\n' ';')"; return 1; }
 		for g in $had $g5; do
@@ -373,7 +488,7 @@ pass() {
 	flap() {
 		rs_sa_fault hold 1 method=SET mgid=$BCAST
 		rs_sa_control port-err 1 && rs_wait no_carrier "$IFA" || return 1
-		rs_sa_control port-active 1 && rs_wait held 1 || return 1
+		rs_sa_control port-active 1 && rs_wait rs_sa_held 1 || return 1
 		never_for 1 carrier "$IFA" || { rs_log "carrier before the answer"; return 1; }
 		rs_sa_control release || return 1
 		rs_wait eval 'carrier $IFA && rs_sa_member $BCAST 1 0x1 && rs_sa_member $g2 1 0x1 &&
@@ -464,16 +579,8 @@ pass() {
 	# answer, then the port leaves every group.
 	g4=$(rs_sa_mgid4 239.9.9.4)
 	timeouts=$(sa_timeouts)
-	join_held "$g4"
 	unload_in_flight() {
-		local pid
-		rs_wait held 1 || { rs_log "no SET held"; return 1; }
-		modprobe -r ib_ipoib &
-		pid=$!
-		rs_sleep 1
-		kill -0 $pid 2>/dev/null || { rs_log "the unload did not wait"; return 1; }
-		rs_sa_control release && sa_timeouts_are "$timeouts" || return 1
-		wait $pid || { rs_log "modprobe -r ib_ipoib failed"; return 1; }
+		held_window "$g4" unload && sa_timeouts_are "$timeouts" || return 1
 		rs_wait eval '[ -z "$(rs_sa_port_groups 1)" ]' ||
 			{ rs_log "left at the SA: $(rs_sa_port_groups 1 | tr '\n' ';')"; return 1; }
 		[ "$(rs_sa_deletes "$g4" $LID)" = 1 ] && [ -z "$(attached)" ]

@@ -750,6 +750,13 @@ rs_sa_normalised_log() {
 # rs_sa_fault rule: adds a fault rule; rs_sa_control command: runs an SM
 # command (sib_sm's control.rs lists both).
 rs_sa_fault() { echo "$*" >$RS_SA/faults; }
+# rs_sa_held n: the SA holds n requests. Builtins only, no fork: the windows
+# that wait for a hold must close within ib_sa's 3.3 s.
+rs_sa_held() {
+	local l
+	while read -r l; do [ "$l" = "held $1" ] && return 0; done <$RS_SA/faults
+	return 1
+}
 rs_sa_control() { echo "$*" >$RS_SA/control; }
 
 # rs_maddr if add|del MGID...: adds or removes the link-layer multicast

@@ -202,7 +202,7 @@ scenario() {
 	ip addr add 239.9.9.4/32 dev "$ifa" autojoin
 	midjoin() {
 		local tid sends
-		rs_wait grep -q "held 1" $RS_SA/faults || { rs_log "no SET held"; return 1; }
+		rs_wait rs_sa_held 1 || { rs_log "no SET held"; return 1; }
 		rs_sa_control port-err 1 && rs_sa_control port-active 1 &&
 			rs_sa_control release || return 1
 		rs_wait eval "carrier $ifa && rs_sa_member $g4 1 0x1 && rs_sa_member $BCAST 1 0x1 &&
