@@ -75,11 +75,11 @@ LID_B=$(($(cat /sys/class/infiniband/sib2/ports/1/lid)))
 echo clear >$SA/log
 
 # ctl ns command: one command, written from namespace ns (where the sample
-# creates its ids); its error, if any, in $RS_OUT/ctl.err.
+# creates its ids) to the control file opened here (ip netns exec mounts a
+# sysfs of the namespace, and no debugfs); its error (echo: write error:
+# <errno text>), if any, in $RS_OUT/ctl.err.
 ctl() {
-	ip netns exec "$1" bash -c 'mountpoint -q /sys/kernel/debug ||
-		mount -t debugfs none /sys/kernel/debug
-		echo "$1" >'"$DBG"'/control' bash "$2" 2>"$RS_OUT/ctl.err"
+	ip netns exec "$1" echo "$2" 2>"$RS_OUT/ctl.err" >"$DBG/control"
 }
 
 # field name key: a value from the sample's line of endpoint name.
@@ -368,25 +368,20 @@ rs_result "SA keys changed under a group: B's joins ERR_REQ_INVALID (EINVAL); ke
 # with a DELETE, and the group goes. The release must come before ib_sa gives
 # up (10 sends 300 ms apart): everything up to it runs without a fork, and a
 # run that did not make it (11 sends of the SET) says so.
-# held_one: the SA holds one request (no fork: builtins only).
-held_one() {
-	local l
-	while read -r l; do [ "$l" = "held 1" ] && return 0; done <$SA/faults
-	return 1
-}
 free_midjoin() {
 	local m=ff12:4001:ffff:0000:0000:0000:0f03:0005 pid t0 i tid sends
 	echo "hold 1 method=SET mgid=$m" >$SA/faults || return 1
-	ip netns exec $NS_A bash -c 'mountpoint -q /sys/kernel/debug ||
-		mount -t debugfs none /sys/kernel/debug
-		echo "join fa 10.80.0.1 239.3.0.5" >'"$DBG"'/control' 2>"$RS_OUT/ctl.err" &
+	# Not ctl in the background: $! must be the writer (ip execs echo), not
+	# a subshell whose signal would leave the write going.
+	ip netns exec $NS_A echo "join fa 10.80.0.1 239.3.0.5" 2>"$RS_OUT/ctl.err" \
+		>"$DBG/control" &
 	pid=$!
 	for ((i = 0; i < 10 * RS_WAIT; i++)); do
-		held_one && break
+		rs_sa_held 1 && break
 		rs_sleep 0.1
 	done
 	t0=$EPOCHREALTIME
-	if ! held_one; then
+	if ! rs_sa_held 1; then
 		kill $pid
 		echo clear >$SA/faults
 		wait $pid
