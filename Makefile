@@ -73,4 +73,4 @@ rust-analyzer:
 	scripts/rust-analyzer.sh
 
 shell:
-	scripts/run-qemu.sh -t 86400 -- bash
+	scripts/run-qemu.sh -i

@@ -4,28 +4,37 @@
 # Boot the cached kernel in QEMU and run one command inside it:
 #
 #   scripts/run-qemu.sh [-r RESULTS_DIR] [-t TIMEOUT_S] [-a KERNEL_ARG]... -- CMD...
+#   scripts/run-qemu.sh -i [-r RESULTS_DIR] [-a KERNEL_ARG]...
 #
 # The guest runs on the host's root filesystem, read-only with a writable
 # overlay (virtme-ng), plus RESULTS_DIR shared read-write. Uses TCG: on this
 # kind of machine /dev/kvm opens but KVM guests hang; RDMA_RS_KVM=1 tries KVM
 # after a short probe boot proves it works. Exits with the command's status
-# (124 on timeout); the console log is RESULTS_DIR/console.log.
+# (124 on timeout); the console log is RESULTS_DIR/console.log. With -i (make
+# shell) the guest's console is this terminal, and RESULTS_DIR is shared.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 results=
 tmo=1800
 kargs=()
+interactive=0
 while [ $# -gt 0 ]; do
 	case "$1" in
+	-i) interactive=1; shift ;;
 	-r) results=$2; shift 2 ;;
 	-t) tmo=$2; shift 2 ;;
 	-a) kargs+=(--append "$2"); shift 2 ;;
 	--) shift; break ;;
-	*) die "usage: $0 [-r dir] [-t secs] [-a karg]... -- cmd..." ;;
+	*) die "usage: $0 [-i] [-r dir] [-t secs] [-a karg]... -- cmd..." ;;
 	esac
 done
-[ $# -gt 0 ] || die "no command to run in the guest"
+if [ $interactive = 1 ]; then
+	[ $# -eq 0 ] || die "-i runs a shell, not a command"
+	[ "$tmo" = 1800 ] || die "-i has no timeout"
+else
+	[ $# -gt 0 ] || die "no command to run in the guest"
+fi
 B=$(build_dir)
 [ -e "$B/arch/x86/boot/bzImage" ] || die "no kernel in $B: run scripts/build.sh"
 [ -n "$results" ] || results=$(mktemp -d "$RESULTS_ROOT/run.XXXX")
@@ -66,6 +75,11 @@ rootflags=$(vng --run "$B" "${accel[@]}" --dry-run --exec true 2>/dev/null |
 	grep -o 'rootfstype=9p rootflags=[^ ]*' | head -1 | sed 's/.*rootflags=//')
 [ -n "$rootflags" ] && kargs+=(--append "rootflags=$rootflags,cache=loose")
 
+if [ $interactive = 1 ]; then
+	log "shared with the guest: $results"
+	exec vng --run "$B" "${accel[@]}" --cpus "${RDMA_RS_CPUS:-2}" --memory 3G --network user \
+		--no-dhcp --rwdir "$results" "${kargs[@]}"
+fi
 cmd=$(printf '%q ' "$@")
 set +e
 # timeout leads a process group of its own (no --foreground: the guest reads
