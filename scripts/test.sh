@@ -17,9 +17,9 @@
 # that run and counted, and the output says which ones. RDMA_RS_FRESH=1 runs
 # every unit (CI does).
 #
-# The units run in one 2-vCPU guest, or with RDMA_RS_GUESTS=2 in two at once:
-# the first with two vCPUs, the second with one; scripts/units.sh says which
-# guest runs which unit, why, and why one is the default. A guest with no
+# The units run in two guests at once, the first with two vCPUs, the second
+# with one (RDMA_RS_GUESTS=1: all in one 2-vCPU guest); scripts/units.sh says
+# which guest runs which unit, and why. A guest with no
 # unit to run is not started, but the first always is: it checks the kernel
 # log of a boot. Results are kept in <build folder>/results/<date>/guest<N>/;
 # the passed units' keys and results in <build folder>/results/passed/. The
@@ -99,7 +99,7 @@ unit_key() {
 # The units of the selected suites, their keys, which can be reused, and the
 # guest of each.
 base=$(base_key)
-guests=${RDMA_RS_GUESTS:-1}
+guests=${RDMA_RS_GUESTS:-2}
 case $guests in 1 | 2) ;; *) die "RDMA_RS_GUESTS is 1 or 2, not '$guests'" ;; esac
 declare -A key guest reuse suite_of
 units=()

@@ -37,10 +37,10 @@ RS_RUST_IPOIB="rust/ drivers/infiniband/ulp/ipoib"
 # over the fake provider mlx5_mp_fake.
 RS_RUST_MLX5="rust/ drivers/infiniband/hw/mlx5"
 
-# The order keeps module reloads few (a reload of the stack takes 30 s to 2
-# minutes under TCG): the units with every piece on Rust, then those with one
-# piece on Rust (rdma_rs_sib_sa.sh runs the implementation loaded first, then
-# the other: C), then those on C; rdma_ucm's parameter is written, not
+# The order keeps module reloads few (a few seconds each under TCG): the
+# units with every piece on Rust, then those with one piece on Rust
+# (rdma_rs_sib_sa.sh runs the implementation loaded first, then the other:
+# C), then those on C; rdma_ucm's parameter is written, not
 # reloaded (rdma_rs_lib.sh's rs_reload_impl).
 #
 # The soak suites (make soak: scripts/soak.sh) run the fuzzer, the reload
@@ -53,26 +53,26 @@ RS_RUST_MLX5="rust/ drivers/infiniband/hw/mlx5"
 # once, per stream; every other piece on C): its key has the Rust rdma_ucm
 # sources.
 
-# With RDMA_RS_GUESTS=2 (scripts/test.sh) two guests run the units at once:
-# the first with two vCPUs, the second with one, three TCG threads on the CI
-# machine's two cores. A full run takes 2,000 to 2,029 s so (2026-12-04
+# Two guests (scripts/test.sh; RDMA_RS_GUESTS=1 for one) run the units at
+# once: the first with two vCPUs, the second with one, three TCG threads on
+# the CI machine's two cores. A full run took 2,000 to 2,029 s so (2026-12-04
 # 22:40 and 23:38) against 2,304 s in one 2-vCPU guest. Two 2-vCPU guests at
 # once are slower than one: each unit takes 2 to 3 times as long (the vCPUs
 # of a guest wait on each other while the host runs the other guest's).
-# It is not the default: under that load rdma_rs_ipoib_mcast.sh failed in one
-# of two runs. Its held joins must be released within ib_sa's 3.3 s, and the
-# shell steps inside that window (ip, awk, each a fork and exec in the slower
-# guest) took longer; its steps 4 and 5 need a window that does not depend
-# on the guest's speed first.
+# Under that load the shell is slow (a fork and exec can take seconds): the
+# windows that must close within ib_sa's 3.3 s (the held joins of
+# rdma_rs_ipoib_mcast.sh, rdma_rs_ib_client.sh and rdma_rs_sib_sa.sh) have no
+# exec inside them.
 # The first guest runs the units whose point is concurrency: the KUnit
 # suites (threads probing and removing), the module reloads under users, the
 # IPoIB ifup/ifdown cycles with joins in flight, mlx5's race rounds, and the
 # rdma_cm and rdma_ucm units (their race programs); and, for balance, the SA
-# multicast units and the fabric's C unit. The second runs the others on one
-# vCPU: data paths, GID tables, the fabric's SA, pyverbs, the fuzzer (which
-# wants determinism, not concurrency). Each guest keeps the order below. The
-# two GID units share a guest: the second compares its tables with the
-# first's (RS_GID_DIR).
+# multicast units and the fabric's C unit, which take two to three times as
+# long on one vCPU (2026-12-05 03:17: 208 s against 105). The second runs
+# the others on one vCPU: data paths, GID tables, the fabric's SA, pyverbs,
+# the fuzzer (which wants determinism, not concurrency). Each guest keeps the
+# order below. The two GID units share a guest: the second compares its
+# tables with the first's (RS_GID_DIR).
 RS_GUEST2="smoke.rdma_rs_pyverbs.rust smoke.rdma_rs_smoke.rust smoke.rdma_rs_ipoib.rust
 smoke.rdma_rs_ib_client.rust smoke.rdma_rs_gid.rust smoke.rdma_rs_sib_sa smoke.rdma_rs_gid.c
 smoke.rdma_rs_pyverbs.c smoke.rdma_rs_smoke.c smoke.rdma_rs_ucma_fuzz smoke.rdma_rs_ipoib.c

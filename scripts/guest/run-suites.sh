@@ -171,8 +171,8 @@ run_script() {
 # leftovers: what a unit left behind that the next one would find: RDMA
 # devices, network namespaces, rs_* links, rdma_cm ids, kprobe events, trace
 # filters. Printed, then cleaned, so that no unit depends on another's end
-# state (units with the same parameters share the loaded modules: a reload
-# takes about a minute under TCG).
+# state (units with the same parameters share the loaded modules, which
+# their KUnit suites make a few seconds to reload under TCG).
 leftovers() {
 	local l= d
 	d=$(ls /sys/class/infiniband 2>/dev/null | tr '\n' ' ')
