@@ -19,11 +19,12 @@ results=
 tmo=1800
 kargs=()
 interactive=0
+tmo_set=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 	-i) interactive=1; shift ;;
 	-r) results=$2; shift 2 ;;
-	-t) tmo=$2; shift 2 ;;
+	-t) tmo=$2; tmo_set=1; shift 2 ;;
 	-a) kargs+=(--append "$2"); shift 2 ;;
 	--) shift; break ;;
 	*) die "usage: $0 [-i] [-r dir] [-t secs] [-a karg]... -- cmd..." ;;
@@ -31,7 +32,7 @@ while [ $# -gt 0 ]; do
 done
 if [ $interactive = 1 ]; then
 	[ $# -eq 0 ] || die "-i runs a shell, not a command"
-	[ "$tmo" = 1800 ] || die "-i has no timeout"
+	[ $tmo_set = 0 ] || die "-i has no timeout"
 else
 	[ $# -gt 0 ] || die "no command to run in the guest"
 fi

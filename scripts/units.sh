@@ -61,14 +61,14 @@ RS_RUST_MLX5="rust/ drivers/infiniband/hw/mlx5"
 # of a guest wait on each other while the host runs the other guest's).
 # Under that load the shell is slow (a fork and exec can take seconds): the
 # windows that must close within ib_sa's 3.3 s (the held joins of
-# rdma_rs_ipoib_mcast.sh, rdma_rs_ib_client.sh and rdma_rs_sib_sa.sh) have no
-# exec inside them.
+# rdma_rs_ipoib_mcast.sh's steps 1, 4, 5 and 10, rdma_rs_ib_client.sh and
+# rdma_rs_sib_sa.sh) have no exec inside them.
 # The first guest runs the units whose point is concurrency: the KUnit
 # suites (threads probing and removing), the module reloads under users, the
 # IPoIB ifup/ifdown cycles with joins in flight, mlx5's race rounds, and the
 # rdma_cm and rdma_ucm units (their race programs); and, for balance, the SA
-# multicast units and the fabric's C unit, which take two to three times as
-# long on one vCPU (2026-12-05 03:17: 208 s against 105). The second runs
+# multicast units and the fabric's C unit, which take about twice as long
+# on one vCPU (2026-12-05 03:17: 208 s against 105). The second runs
 # the others on one vCPU: data paths, GID tables, the fabric's SA, pyverbs,
 # the fuzzer (which wants determinism, not concurrency). Each guest keeps the
 # order below. The two GID units share a guest: the second compares its

@@ -188,17 +188,20 @@ sa_timeouts_are() {
 # it holds it, the action, then the SA answers:
 #   ifup-timeout  ib_sa gives up on the join (its callback's -ETIMEDOUT, the
 #           rs_sa_timeout event), with no carrier and the group not attached
-#           at any look before;
-#   leave   the group left (as ip maddr del), and its ib0_mcg entry gone;
+#           at every look, the one that sees the timeout included;
+#   leave   the group, an ib0_mcg entry while held, left (as ip maddr del),
+#           and its entry gone (C and Rust take it off before they wait for
+#           the join);
 #   ifdown  the interface set down (SIOCSIFFLAGS) in a child process, which a
 #           second later still sleeps in that ioctl;
 #   unload  ib_ipoib removed (delete_module(2)) in a child process, which a
 #           second later still sleeps in that call.
-# Then the child's end, bounded. The answer must come within ib_sa's 3.3 s,
-# whatever the guest's speed: the window is one Python process, with no exec
-# inside it (an exec takes a second or more in a loaded emulated guest), only
-# a fork for the action that blocks. On any failure the held join is
-# released, a rule never used cleared, and a child left running named.
+# Then the child's end, bounded. The answer must come within ib_sa's 3.3 s
+# (ifup-timeout: before IPoIB's next join times out in turn, 2 s + 3.3 s after
+# the first), whatever the guest's speed: the window is one Python process,
+# with no exec inside it (an exec takes a second or more in a loaded emulated
+# guest), only a fork for the action that blocks. On any failure the held join
+# is released, a rule never used cleared, and a child left running named.
 held_window() {
 	python3 -c '
 import ctypes, fcntl, os, re, socket, struct, sys, time
@@ -294,30 +297,46 @@ try:
     t0 = time.monotonic()
     if action == "ifup-timeout":
         def timed_out():
+            # The look after the timeout is seen counts too.
+            seen = timeouts() > base
             if carrier():
                 fail("carrier before the answer")
             if attached():
                 fail("attached before the answer")
-            return timeouts() > base
+            return seen
         until(timed_out, "ib_sa to time out the held join")
     elif action == "leave":
+        if not mcg_entry():
+            fail("no ib0_mcg entry while the join is held")
         multi(0x8932)
         until(lambda: not mcg_entry(), "the ib0_mcg entry to go")
     else:
         child = os.fork()
         if child == 0:
+            # The child ends here, whatever happens: never in the code below.
+            code = 1
             try:
                 {"ifdown": ifdown, "unload": unload}[action]()
-                os._exit(0)
+                code = 0
             except BaseException as e:
-                print("# %s: %s" % (action, e), flush=True)
-                os._exit(1)
+                try:
+                    print("# %s: %s" % (action, e), flush=True)
+                except BaseException:
+                    pass
+            finally:
+                os._exit(code)
         time.sleep(1)
         code = reap(child, 0)
         if code is not None:
             child = None
             fail(action + (" failed" if code else " did not wait for the answer"))
+        # "running" while it runs in the call or is about to sleep again.
         call = syscall_of(child)
+        for _ in range(20):
+            if call != "running":
+                break
+            time.sleep(0.01)
+            call = syscall_of(child)
         if call != blocking_call[action]:
             fail("%s not waiting in its syscall after 1 s: %s" % (action, call))
     write("control", "release")
@@ -336,10 +355,15 @@ except SystemExit:
 finally:
     # Whatever failed: nothing left held or pending at the SA, no child left.
     if not released:
+        # The rule first: a request held after the release would wait for
+        # the next one.
         try:
-            write("control", "release")
             if not held_now:
                 write("faults", "clear")
+        except OSError:
+            pass
+        try:
+            write("control", "release")
         except OSError:
             pass
     if child and reap(child, 10) is None:
@@ -391,10 +415,10 @@ pass() {
 	# 1. Bring-up with the broadcast join held: no carrier until the answer.
 	# The SA holds the join until ib_sa gave up on it (-ETIMEDOUT after 11
 	# sends 300 ms apart; a kprobe on its query callback sees the status):
-	# this check takes about as long in the emulated guest, so an earlier
-	# release would answer in time in one run and too late in another, and
-	# the SA's logs would differ. IPoIB joins again after its backoff; the SA
-	# serves that join once the held one is answered.
+	# the step is IPoIB's join again after a timeout, and a release at a fixed
+	# point keeps the SA's log the same from run to run. IPoIB joins again
+	# after its backoff; the SA serves that join once the held one is
+	# answered.
 	rs_event_on rs_sa_timeout 'ib_core:ib_sa_mcmember_rec_callback status=$arg2:s32' \
 		"status == -$ETIMEDOUT" || ktap_exit_fail_msg "cannot probe ib_sa's callback"
 	bringup() {
@@ -476,7 +500,6 @@ pass() {
 	g1=$(rs_sa_mgid4 239.9.9.1)
 	timeouts=$(sa_timeouts)
 	leave_in_flight() {
-		# Both take the entry off before they wait for its join.
 		held_window "$g1" leave && sa_timeouts_are "$timeouts" || return 1
 		rs_wait eval 'rs_sa_no_member $g1 1 && [ "$(rs_sa_deletes $g1 $LID)" = 1 ]' &&
 			[ "$(rs_sa_answered 0x0000 "$g1" $LID)" = 1 ] &&

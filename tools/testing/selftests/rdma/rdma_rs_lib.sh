@@ -345,7 +345,7 @@ rs_load_stack() {
 }
 
 # rs_reload_impl c|rust: the stack with the pieces on one implementation;
-# reloaded only if it runs another one (a reload takes a minute when emulated).
+# reloaded only if it runs another one (a reload takes seconds when emulated).
 # A parameter that is writable at run time (rdma_ucm.ucma_impl, read at each
 # open()) is written instead.
 rs_reload_impl() {
