@@ -76,10 +76,11 @@ rootflags=$(vng --run "$B" "${accel[@]}" --dry-run --exec true 2>/dev/null |
 	grep -o 'rootfstype=9p rootflags=[^ ]*' | head -1 | sed 's/.*rootflags=//')
 [ -n "$rootflags" ] && kargs+=(--append "rootflags=$rootflags,cache=loose")
 
+vng=(vng --run "$B" "${accel[@]}" --cpus "${RDMA_RS_CPUS:-2}" --memory 3G --network user --no-dhcp
+	--rwdir "$results" "${kargs[@]}")
 if [ $interactive = 1 ]; then
 	log "shared with the guest: $results"
-	exec vng --run "$B" "${accel[@]}" --cpus "${RDMA_RS_CPUS:-2}" --memory 3G --network user \
-		--no-dhcp --rwdir "$results" "${kargs[@]}"
+	exec "${vng[@]}"
 fi
 cmd=$(printf '%q ' "$@")
 set +e
@@ -87,8 +88,7 @@ set +e
 # no terminal), so that its signal reaches vng, virtme-run and QEMU, not only
 # vng. A signal to this script is passed on to it.
 timeout -k 10 "$tmo" \
-	vng --run "$B" "${accel[@]}" --cpus "${RDMA_RS_CPUS:-2}" --memory 3G --network user --no-dhcp \
-	--rwdir "$results" --verbose "${kargs[@]}" --exec "$cmd" \
+	"${vng[@]}" --verbose --exec "$cmd" \
 	</dev/null >"$results/console.log" 2>&1 &
 tpid=$!
 trap 'kill -TERM "$tpid" 2>/dev/null' TERM INT HUP

@@ -248,14 +248,9 @@ def timeouts():
     with open("/sys/kernel/tracing/trace") as f:
         return sum(" rs_sa_timeout:" in l for l in f)
 
-def ifup():
+def set_up(up):
     ifr = fcntl.ioctl(sock, 0x8913, struct.pack("16sH22s", ifname.encode(), 0, b""))
-    flags = struct.unpack_from("H", ifr, 16)[0] | 1
-    fcntl.ioctl(sock, 0x8914, struct.pack("16sH22s", ifname.encode(), flags, b""))
-
-def ifdown():
-    ifr = fcntl.ioctl(sock, 0x8913, struct.pack("16sH22s", ifname.encode(), 0, b""))
-    flags = struct.unpack_from("H", ifr, 16)[0] & ~1
+    flags = struct.unpack_from("H", ifr, 16)[0] & ~1 | int(up)
     fcntl.ioctl(sock, 0x8914, struct.pack("16sH22s", ifname.encode(), flags, b""))
 
 def unload():
@@ -289,7 +284,7 @@ try:
     write("faults", "hold 1 method=SET mgid=" + mgid)
     if action == "ifup-timeout":
         base = timeouts()
-        ifup()
+        set_up(True)
     else:
         multi(0x8931)
     until(held, "the SA to hold the SET")
@@ -316,7 +311,7 @@ try:
             # The child ends here, whatever happens: never in the code below.
             code = 1
             try:
-                {"ifdown": ifdown, "unload": unload}[action]()
+                {"ifdown": lambda: set_up(False), "unload": unload}[action]()
                 code = 0
             except BaseException as e:
                 try:
