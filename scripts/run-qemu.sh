@@ -74,7 +74,9 @@ kargs+=(--append "printk.devkmsg=on loglevel=6 log_buf_len=32M")
 # slow under TCG. (The results folder is a mount of its own, not cached.)
 rootflags=$(vng --run "$B" "${accel[@]}" --dry-run --exec true 2>/dev/null |
 	grep -o 'rootfstype=9p rootflags=[^ ]*' | head -1 | sed 's/.*rootflags=//')
-[ -n "$rootflags" ] && kargs+=(--append "rootflags=$rootflags,cache=loose")
+# vng names no root device for 9p: the kernel mounted its tag, /dev/root,
+# through the block layer's path, which the test config leaves out.
+[ -n "$rootflags" ] && kargs+=(--append "root=/dev/root rootflags=$rootflags,cache=loose")
 
 vng=(vng --run "$B" "${accel[@]}" --cpus "${RDMA_RS_CPUS:-2}" --memory 3G --network user --no-dhcp
 	--rwdir "$results" "${kargs[@]}")
