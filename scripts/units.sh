@@ -68,15 +68,15 @@ RS_RUST_MLX5="rust/ drivers/infiniband/hw/mlx5"
 # IPoIB ifup/ifdown cycles with joins in flight, mlx5's race rounds, and the
 # rdma_cm and rdma_ucm units (their race programs); and, for balance, the SA
 # multicast units and the fabric's C unit, which take about twice as long
-# on one vCPU (2026-12-05 03:17: 208 s against 105). The second runs
+# on one vCPU (2026-12-05 03:17: 208 s against 105), and IPoIB's C unit.
+# The second runs
 # the others on one vCPU: data paths, GID tables, the fabric's SA, pyverbs,
 # the fuzzer (which wants determinism, not concurrency). Each guest keeps the
 # order below. The two GID units share a guest: the second compares its
 # tables with the first's (RS_GID_DIR).
 RS_GUEST2="smoke.rdma_rs_pyverbs.rust smoke.rdma_rs_smoke.rust smoke.rdma_rs_ipoib.rust
 smoke.rdma_rs_ib_client.rust smoke.rdma_rs_gid.rust smoke.rdma_rs_sib_sa smoke.rdma_rs_gid.c
-smoke.rdma_rs_pyverbs.c smoke.rdma_rs_smoke.c smoke.rdma_rs_ucma_fuzz smoke.rdma_rs_ipoib.c
-smoke.rdma_rs_ib_client.c"
+smoke.rdma_rs_pyverbs.c smoke.rdma_rs_smoke.c smoke.rdma_rs_ucma_fuzz smoke.rdma_rs_ib_client.c"
 RS_GUEST2_CPUS=1
 
 # rs_unit_guest UNIT GUESTS: the guest, 1 or 2, that runs UNIT when GUESTS

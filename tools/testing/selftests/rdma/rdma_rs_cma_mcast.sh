@@ -9,6 +9,7 @@
 # RoCE v2, the IPoIB port space on RoCE), all as the C implementation does.
 #
 # RS_IMPL=c|rust reloads the RDMA stack with that implementation first.
+# RS_MC_REPEAT: the join/send/leave cycles of step 4 (5).
 
 source "$(dirname "$0")/rdma_rs_lib.sh"
 
@@ -97,20 +98,21 @@ igmp() {
 }
 rs_result "IGMP: full-member join and leave, none for send-only [$impl]" igmp
 
-# 4. Repeated joins and leaves: 10 senders in turn, each joins, sends, leaves.
+# 4. Repeated joins and leaves: senders in turn, each joins, sends, leaves.
+REPEAT=${RS_MC_REPEAT:-5}
 repeat() {
 	local i g=239.2.3.1
 	: >"$RS_OUT/repeat.send"
 	# One cycle takes 6-33 s under TCG (18 runs each, C and Rust, 2026-11-22).
-	for i in $(seq 10); do
+	for i in $(seq "$REPEAT"); do
 		ip netns exec "$RS_NS_B" timeout "$RS_MC_TIMEOUT" \
 			mckey -m $g -b "$RS_IP_B" -s -C 2 \
 			>>"$RS_OUT/repeat.send" 2>&1 || return 1
 	done
-	[ "$(grep -c 'data transfers complete' "$RS_OUT/repeat.send")" -eq 10 ] &&
+	[ "$(grep -c 'data transfers complete' "$RS_OUT/repeat.send")" -eq "$REPEAT" ] &&
 		! in_igmp "$RS_NS_B" $g
 }
-rs_result "10 join/send/leave cycles, no membership left [$impl]" repeat
+rs_result "$REPEAT join/send/leave cycles, no membership left [$impl]" repeat
 
 # 5. Ids destroyed with a join in flight. (a) 100 ids of one file, each
 # joined and destroyed at once (rdma_rs_ucma_race --inflight): kprobes count

@@ -23,7 +23,7 @@
 #  9. a P_Key change with a child interface: the child joins its partition's
 #     broadcast group when the P_Key comes, and leaves when it goes;
 # 10. module unload while the SA holds a join: the unload waits, then leaves;
-# 11. ifup/ifdown cycles (RS_IPOIB_CYCLES, 25; `make soak`: 1,000) with joins delayed, failed and
+# 11. ifup/ifdown cycles (RS_IPOIB_CYCLES, 10; `make soak`: 1,000) with joins delayed, failed and
 #     in flight: the SA ends with no membership of the port, and a last ifup
 #     joins every group;
 # 12. kprobes prove that the join task and the sends ran the implementation
@@ -47,7 +47,7 @@ modinfo sib_sm >/dev/null 2>&1 || rs_missing "sib_sm (CONFIG_INFINIBAND_SIB)"
 modinfo ib_ipoib >/dev/null 2>&1 || rs_missing "ib_ipoib (CONFIG_INFINIBAND_IPOIB)"
 [ -n "$RS_ULP_IMPL_PARAMS" ] || rs_missing "ib_ipoib.mcast_impl (the Rust join task)"
 
-CYCLES=${RS_IPOIB_CYCLES:-25}
+CYCLES=${RS_IPOIB_CYCLES:-10}
 IMPLS="c rust"
 BCAST=$RS_SA_BCAST
 # The broadcast group of partition 0x8003, and the IPv4 all-hosts group.
