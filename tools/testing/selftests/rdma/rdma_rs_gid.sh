@@ -85,10 +85,21 @@ settle() {
 
 # v4gid a.b.c.d, v6gid addr: the GID (sysfs format) of an address.
 v4gid() { rs_ip_gid "$1"; }
+# (Hex forms only, "::" expanded; builtins only: a Python start costs seconds
+# in the emulated guest.)
 v6gid() {
-	python3 -c 'import ipaddress,sys
-a=ipaddress.IPv6Address(sys.argv[1]).exploded.replace(":","")
-print(":".join(a[i:i+4] for i in range(0,32,4)))' "$1"
+	local head=$1 tail= g q out=
+	local -a h t
+	if [[ $1 == *::* ]]; then
+		head=${1%%::*}
+		tail=${1#*::}
+	fi
+	IFS=: read -ra h <<<"$head"
+	IFS=: read -ra t <<<"$tail"
+	for g in "${h[@]}"; do printf -v q '%04x:' "0x$g" && out+=$q; done
+	for ((g = ${#h[@]} + ${#t[@]}; g < 8; g++)); do out+=0000:; done
+	for g in "${t[@]}"; do printf -v q '%04x:' "0x$g" && out+=$q; done
+	echo "${out%:}"
 }
 # llgid mac: the default GID of a MAC address (fe80::EUI-64).
 llgid() {
@@ -100,14 +111,27 @@ llgid() {
 
 # has file gid ndev: the GID is in the table, on ndev, once for each GID type
 # of the port ($TYPES: those of the default GID once the device is created).
+# Builtins only, no fork: settle runs the checks at every poll.
 TYPES=
 has() {
-	local t
+	local t l lines found
+	mapfile -t lines <"$1" || return 1
 	for t in $TYPES; do
-		grep -q " $2 $t $3\$" "$1" || return 1
+		found=0
+		for l in "${lines[@]}"; do
+			[[ $l == *" $2 $t $3" ]] && { found=1; break; }
+		done
+		[ $found = 1 ] || return 1
 	done
 }
-hasnt() { ! grep -q " $2 " "$1"; }
+hasnt() {
+	local l lines
+	mapfile -t lines <"$1" || return 1
+	for l in "${lines[@]}"; do
+		[[ $l == *" $2 "* ]] && return 1
+	done
+	return 0
+}
 
 # step name check...: save the settled table and test it.
 STEPNO=0

@@ -356,7 +356,7 @@ sa_mismatch() {
 		{ rs_log "kb: $(cat "$RS_OUT/ctl.err")"; return 1; }
 	transfer ka kb 5 64 && transfer kb ka 5 64 || return 1
 	ctl $NS_A "leave ka" && ctl $NS_B "leave kb" || return 1
-	rs_wait eval '! grep -q "^$m " $SA/groups' || { rs_log "$m still at the SA"; return 1; }
+	rs_wait rs_sa_no_group "$m" || { rs_log "$m still at the SA"; return 1; }
 }
 rs_result "SA keys changed under a group: B's joins ERR_REQ_INVALID (EINVAL); keys back, B joins" \
 	sa_mismatch

@@ -67,7 +67,7 @@ sysctl -qw $GC=3600 || ktap_exit_fail_msg "cannot set $GC"
 BCAST=$RS_SA_BCAST
 BCAST2=ff12:401b:8002:0000:0000:0000:ffff:ffff
 
-carrier() { [ "$(cat "/sys/class/net/$1/carrier" 2>/dev/null)" = 1 ]; }
+carrier() { rs_carrier "$1"; }
 # in_b cmd...: a command in namespace B.
 in_b() { ip netns exec $NS_B "$@"; }
 carrier_b() { rs_carrier_in $NS_B "$1"; }
@@ -286,11 +286,10 @@ scenario() {
 	ip link set "$ifa" down
 	in_b ip link set "$ifb" down
 	nothing_left() {
-		local g
 		[ $SENDONLY_BACK = 1 ] && [ "$(rs_sa_sets "$g5" $lida 0x8)" = 1 ] &&
 			[ "$(rs_sa_answered 0x0000 "$g5" $lida)" = 1 ] ||
 			{ rs_log "no send-only member of $g5 before the leave"; return 1; }
-		rs_wait eval "g=\$(rs_sa_groups) && ! echo \"\$g\" | grep -q ' port[0-9]'" || {
+		rs_wait rs_sa_port_none '[0-9]' || {
 			rs_log "left at the SA: $(rs_sa_groups | grep ' port[0-9]' | tr '\n' ';')"
 			cat $RS_SA/log >"$RS_OUT/sa-log-raw.$impl"
 			return 1
