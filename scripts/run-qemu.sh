@@ -42,9 +42,28 @@ B=$(build_dir)
 mkdir -p "$results"
 command -v vng >/dev/null || die "virtme-ng missing: run scripts/setup.sh"
 
+# The root: with 9p (no virtiofsd on the host) vng names no root device, and
+# the kernel mounted the tag, /dev/root, through the block layer's fallback,
+# which the test config leaves out: root=/dev/root. And let the guest cache
+# what it reads: the root is read-only and nothing on it changes during a
+# run. Every exec and Python import otherwise asks the host for each path and
+# page, about twice as slow under TCG. (The results folder is a mount of its
+# own, not cached.) With virtiofs, vng's own root= stands.
+rootargs=()
+dry=$(vng --run "$B" --disable-kvm --dry-run --exec true 2>/dev/null)
+case $dry in
+*"rootfstype=9p rootflags="*)
+	rootflags=$(echo "$dry" | grep -o 'rootfstype=9p rootflags=[^ ]*' | head -1 |
+		sed 's/.*rootflags=//')
+	rootargs=(--append "root=/dev/root rootflags=$rootflags,cache=loose")
+	;;
+*rootfstype=virtiofs*) ;;
+*) die "vng --dry-run shows neither a 9p nor a virtiofs root" ;;
+esac
+
 accel=(--disable-kvm)
 if [ "${RDMA_RS_KVM:-0}" = 1 ] && [ -w /dev/kvm ]; then
-	if timeout 60 vng --run "$B" --memory 512M --exec true >/dev/null 2>&1; then
+	if timeout 60 vng --run "$B" --memory 512M "${rootargs[@]}" --exec true >/dev/null 2>&1; then
 		accel=()
 	else
 		log "KVM probe boot failed; using TCG"
@@ -68,15 +87,7 @@ fi
 # a soak more): the kernel-log check reads it whole, from the boot's first
 # line on, and fails if that line is gone.
 kargs+=(--append "printk.devkmsg=on loglevel=6 log_buf_len=32M")
-# With a 9p root (no virtiofsd on the host), let the guest cache what it reads:
-# the root is read-only and nothing on it changes during a run. Every exec and
-# Python import otherwise asks the host for each path and page, about twice as
-# slow under TCG. (The results folder is a mount of its own, not cached.)
-rootflags=$(vng --run "$B" "${accel[@]}" --dry-run --exec true 2>/dev/null |
-	grep -o 'rootfstype=9p rootflags=[^ ]*' | head -1 | sed 's/.*rootflags=//')
-# vng names no root device for 9p: the kernel mounted its tag, /dev/root,
-# through the block layer's path, which the test config leaves out.
-[ -n "$rootflags" ] && kargs+=(--append "root=/dev/root rootflags=$rootflags,cache=loose")
+kargs+=("${rootargs[@]}")
 
 vng=(vng --run "$B" "${accel[@]}" --cpus "${RDMA_RS_CPUS:-2}" --memory 3G --network user --no-dhcp
 	--rwdir "$results" "${kargs[@]}")

@@ -44,7 +44,8 @@ RS_RUST_MLX5="rust/ drivers/infiniband/hw/mlx5"
 # reloaded (rdma_rs_lib.sh's rs_reload_impl).
 #
 # The soak suites (make soak: scripts/soak.sh) run the fuzzer, the reload
-# cycles, IPoIB's ifup/ifdown cycles and mlx5's race rounds at volume, each
+# cycles, IPoIB's ifup/ifdown cycles, mlx5's race rounds and rdma_cm's
+# join/send/leave cycles (200 per implementation) at volume, each
 # suite in a guest of its own, several guests at once; they are not in the
 # default run. The fuzzer's 1,000,000 commands per implementation are four
 # seeds of 250,000, the reload's 100 cycles per implementation a suite per
@@ -68,11 +69,10 @@ RS_RUST_MLX5="rust/ drivers/infiniband/hw/mlx5"
 # IPoIB ifup/ifdown cycles with joins in flight, mlx5's race rounds, and the
 # rdma_cm and rdma_ucm units (their race programs); and, for balance, the SA
 # multicast units and the fabric's C unit, which take about twice as long
-# on one vCPU (2026-12-05 03:17: 208 s against 105), and IPoIB's C unit.
-# The second runs
-# the others on one vCPU: data paths, GID tables, the fabric's SA, pyverbs,
-# the fuzzer (which wants determinism, not concurrency). Each guest keeps the
-# order below. The two GID units share a guest: the second compares its
+# on one vCPU (2026-12-05 03:17: 208 s against 105), and IPoIB's C unit. The
+# second runs the others on one vCPU: data paths, GID tables, the fabric's
+# SA, pyverbs, the fuzzer (which wants determinism, not concurrency). Each
+# guest keeps the order below. The two GID units share a guest: the second compares its
 # tables with the first's (RS_GID_DIR).
 RS_GUEST2="smoke.rdma_rs_pyverbs.rust smoke.rdma_rs_smoke.rust smoke.rdma_rs_ipoib.rust
 smoke.rdma_rs_ib_client.rust smoke.rdma_rs_gid.rust smoke.rdma_rs_sib_sa smoke.rdma_rs_gid.c
@@ -124,5 +124,7 @@ soak-reload-c.rdma_rs_reload soak-reload-c rdma_rs_reload.sh RS_RELOAD_CYCLES=10
 soak-reload-rust.rdma_rs_reload soak-reload-rust rdma_rs_reload.sh RS_RELOAD_CYCLES=100,RS_RELOAD_IMPLS=rust *
 soak-ipoib.rdma_rs_ipoib_mcast soak-ipoib rdma_rs_ipoib_mcast.sh RS_IPOIB_CYCLES=1000 $RS_RUST_SIB $RS_RUST_SA $RS_RUST_IPOIB
 soak-mlx5.rdma_rs_mlx5_mp soak-mlx5 rdma_rs_mlx5_mp.sh RS_MLX5_MP_RACE_ROUNDS=1000 $RS_RUST_MLX5
+soak-cma-mcast.rdma_rs_cma_mcast.rust soak-cma-mcast rdma_rs_cma_mcast.sh RS_IMPL=rust,RS_PIECES=rdma_cm:mcast_impl,RS_MC_REPEAT=200 $RS_RUST_CMA
+soak-cma-mcast.rdma_rs_cma_mcast.c soak-cma-mcast rdma_rs_cma_mcast.sh RS_IMPL=c,RS_MC_REPEAT=200 -
 EOF
 }

@@ -43,10 +43,12 @@ mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
 say() { echo "[guest] $(date +%T) $*" | tee -a "$R/progress.log"; }
 
 # No udev: virtme-ng's init started systemd-udevd and waited for it to settle.
-# No test needs it (device nodes come from devtmpfs, the tests name their
-# devices and addresses), and under TCG its workers' rule runs for every
-# uevent of the tests' netdevs, modules and RDMA devices cost about 6 % of
-# the guest's CPU (rdma_rs_cma_mcast.sh on C, 2026-12-05).
+# No test needs it: devtmpfs makes the device nodes, and the tests load their
+# modules and name their devices and addresses themselves. Under TCG, udev's
+# workers, which run its rules on every uevent of the tests' netdevs, modules
+# and RDMA devices, cost about 6 % of the guest's CPU (rdma_rs_cma_mcast.sh on
+# C, 2026-12-05); and udev could load mlx5_ib with its default parameters
+# before a test loads it with its own.
 udevadm control --exit 2>/dev/null
 
 # ktap_to_res SUITE PREFIX < ktap: top-level and nested "ok"/"not ok" lines

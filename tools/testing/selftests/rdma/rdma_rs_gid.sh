@@ -90,6 +90,7 @@ v4gid() { rs_ip_gid "$1"; }
 v6gid() {
 	local head=$1 tail= g q out=
 	local -a h t
+	[[ $1 =~ ^[0-9a-f:]+$ ]] || { echo "v6gid: not a hex IPv6 address: $1" >&2; return 1; }
 	if [[ $1 == *::* ]]; then
 		head=${1%%::*}
 		tail=${1#*::}

@@ -663,7 +663,7 @@ rs_carrier() {
 # One exec (ip -n opens its netlink socket in ns; ip netns exec would exec a
 # cat after remounting /sys).
 rs_carrier_in() {
-	[[ $(ip -n "$1" -o link show dev "$2" 2>/dev/null) == *LOWER_UP* ]]
+	[[ $(ip -n "$1" -o link show dev "$2" 2>/dev/null) == *[\<,]LOWER_UP[,\>]* ]]
 }
 
 # The SA of the software InfiniBand fabric, through sib_sm's debugfs
@@ -727,11 +727,24 @@ rs_sa_port_groups() {
 # answers: the requester takes the first, and the SA may answer a request it
 # already carried out otherwise, a DELETE sent again with ERR_REQ_INVALID),
 # without the time each came (at_us): what two runs compare.
+# RS_SA_LOG_AWK: the awk function sa_msg(s) behind it, for the helpers that
+# read the log with one awk: the current line as rs_sa_log shows it (without
+# its sequence number and at_us), or "" for a line before sequence number s,
+# not a message, or an answer already seen. (Lines seen twice are left to the
+# caller.)
+RS_SA_LOG_AWK='
+function sa_msg(s,    m) {
+	if ($1 !~ /^[0-9]+$/ || $1 < s || ($2 == "resp" && sa_first[$3 " " $4]++))
+		return ""
+	m = $0
+	sub(/ at_us=[0-9]+$/, "", m)
+	sub(/^[0-9]+ /, "", m)
+	return m
+}'
 RS_SA_LOG_FROM=0
 rs_sa_log() {
-	awk -v s="$RS_SA_LOG_FROM" '$1 ~ /^[0-9]+$/ && $1 >= s &&
-		!($2 == "resp" && first[$3 " " $4]++) { sub(/ at_us=[0-9]+$/, ""); print }' \
-		$RS_SA/log | cut -d' ' -f2- | sort -u
+	awk -v s="$RS_SA_LOG_FROM" "$RS_SA_LOG_AWK"'
+		{ m = sa_msg(s) } m != "" { print m }' $RS_SA/log | sort -u
 }
 # rs_sa_log_mark: rs_sa_log shows the messages from now on.
 rs_sa_log_mark() {
@@ -739,15 +752,13 @@ rs_sa_log_mark() {
 }
 
 # rs_sa_log_count ERE [EXCLUDE] [ALSO]: the messages of rs_sa_log that match
-# ERE, and ALSO if given, but not EXCLUDE; counted by one awk.
+# ERE, and ALSO if given, but not EXCLUDE; counted by one awk. (All three are
+# awk EREs, passed with -v: a backslash in them is an escape.)
 rs_sa_log_count() {
-	awk -v s="$RS_SA_LOG_FROM" -v re="$1" -v ex="${2:-}" -v also="${3:-}" '
-		$1 ~ /^[0-9]+$/ && $1 >= s && !($2 == "resp" && first[$3 " " $4]++) {
-			sub(/ at_us=[0-9]+$/, ""); sub(/^[0-9]+ /, "")
-			if ($0 ~ re && (ex == "" || $0 !~ ex) && (also == "" || $0 ~ also) &&
-			    !seen[$0]++)
-				n++
-		}
+	awk -v s="$RS_SA_LOG_FROM" -v re="$1" -v ex="${2:-}" -v also="${3:-}" "$RS_SA_LOG_AWK"'
+		{ m = sa_msg(s) }
+		m != "" && m ~ re && (ex == "" || m !~ ex) && (also == "" || m ~ also) &&
+			!seen[m]++ { n++ }
 		END { print n + 0 }' $RS_SA/log
 }
 

@@ -11,7 +11,7 @@
 
 # One kselftest script (a unit): worst 613 s (rdma_rs_ipoib_mcast.sh in
 # make test's first guest, beside the second, 2026-12-04; alone 357 s, or
-# 570 s with 100 ifup/ifdown cycles per join task, 4x its default;
+# 570 s with 100 ifup/ifdown cycles per join task, 10x its default;
 # rdma_rs_reload.sh with 5 cycles per implementation 397 s beside the second
 # guest, rdma_rs_ucma_fuzz.sh with 20,000 commands per implementation 239 s
 # in the second guest, the others at most 300 s), 2.4x.

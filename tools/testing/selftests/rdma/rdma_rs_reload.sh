@@ -64,8 +64,8 @@ RACE=$(rs_program rdma_rs_ucma_race) || ktap_exit_fail_msg "cannot build rdma_rs
 
 # users_start: rping, an mckey pair and the race program, in the background.
 # They must be at work (the rping server listening, the mckey receiver
-# joined) and alive a second later, before the sender starts; else it
-# returns 1.
+# joined) and alive two seconds later, before the sender starts, and the
+# sender must be sending; else it returns 1.
 users_start() {
 	local p
 	PIDS=()
@@ -80,14 +80,14 @@ users_start() {
 	rs_wait grep -q 'receiving data transfers' "$RS_OUT/mckey.recv" || return 1
 	"$RACE" $IP 60 >"$RS_OUT/race" 2>&1 &
 	PIDS+=($!)
-	rs_sleep 1
+	rs_sleep 2
 	for p in "${PIDS[@]}"; do
 		kill -0 "$p" 2>/dev/null || return 1
 	done
 	# The sender last: its datagrams are in flight when the stack goes.
-	mckey -m 239.8.0.1 -b $IP -s -C 10000 >"$RS_OUT/mckey.send" 2>&1 &
+	stdbuf -oL mckey -m 239.8.0.1 -b $IP -s -C 10000 >"$RS_OUT/mckey.send" 2>&1 &
 	PIDS+=($!)
-	rs_sleep 0.5
+	rs_wait grep -q 'initiating data transfers' "$RS_OUT/mckey.send"
 }
 
 users_kill() {

@@ -173,7 +173,7 @@ scenario() {
 	timed_out() {
 		local dropped
 		rs_wait rs_sa_member "$g2" 1 0x1 || return 1
-		dropped=$(rs_sa_log | grep -cE "^req lid=$lida .* SET .*mgid=$g2 .* fault=drop")
+		dropped=$(rs_sa_log_count "^req lid=$lida .* SET .*mgid=$g2 .* fault=drop")
 		[ "$dropped" = 1 ] && [ "$(rs_sa_sets "$g2" $lida)" = 1 ] &&
 			[ "$(rs_sa_answered 0x0000 "$g2" $lida)" = 1 ]
 	}
