@@ -72,8 +72,8 @@ RS_RUST_MLX5="rust/ drivers/infiniband/hw/mlx5"
 # on one vCPU (2026-12-05 03:17: 208 s against 105), and IPoIB's C unit. The
 # second runs the others on one vCPU: data paths, GID tables, the fabric's
 # SA, pyverbs, the fuzzer (which wants determinism, not concurrency). Each
-# guest keeps the order below. The two GID units share a guest: the second compares its
-# tables with the first's (RS_GID_DIR).
+# guest keeps the order below. The two GID units share a guest: the second
+# compares its tables with the first's (RS_GID_DIR).
 RS_GUEST2="smoke.rdma_rs_pyverbs.rust smoke.rdma_rs_smoke.rust smoke.rdma_rs_ipoib.rust
 smoke.rdma_rs_ib_client.rust smoke.rdma_rs_gid.rust smoke.rdma_rs_sib_sa smoke.rdma_rs_gid.c
 smoke.rdma_rs_pyverbs.c smoke.rdma_rs_smoke.c smoke.rdma_rs_ucma_fuzz smoke.rdma_rs_ib_client.c"

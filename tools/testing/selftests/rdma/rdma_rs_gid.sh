@@ -112,26 +112,17 @@ llgid() {
 
 # has file gid ndev: the GID is in the table, on ndev, once for each GID type
 # of the port ($TYPES: those of the default GID once the device is created).
-# Builtins only, no fork: settle runs the checks at every poll.
+# (rs_lines_match: no fork, settle runs the checks at every poll.)
 TYPES=
 has() {
-	local t l lines found
-	mapfile -t lines <"$1" || return 1
+	local t
 	for t in $TYPES; do
-		found=0
-		for l in "${lines[@]}"; do
-			[[ $l == *" $2 $t $3" ]] && { found=1; break; }
-		done
-		[ $found = 1 ] || return 1
+		rs_lines_match " $2 $t $3\$" "$1" || return 1
 	done
 }
 hasnt() {
-	local l lines
-	mapfile -t lines <"$1" || return 1
-	for l in "${lines[@]}"; do
-		[[ $l == *" $2 "* ]] && return 1
-	done
-	return 0
+	rs_lines_match " $2 " "$1"
+	[ $? = 1 ]
 }
 
 # step name check...: save the settled table and test it.

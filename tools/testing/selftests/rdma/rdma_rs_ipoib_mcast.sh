@@ -106,14 +106,7 @@ never_for() {
 # attached: the groups with a QP of sib1 attached, without their MLIDs.
 SIB_MCAST=/sys/kernel/debug/sib/sib1/mcast
 attached() { sed -E 's/ lid=0x[0-9a-f]+//' $SIB_MCAST; }
-is_attached() {
-	local l lines
-	mapfile -t lines <$SIB_MCAST || return 1
-	for l in "${lines[@]}"; do
-		[[ $l == "$1 "* ]] && return 0
-	done
-	return 1
-}
+is_attached() { rs_lines_match "^$1 " $SIB_MCAST; }
 
 # mcg if: the interface's ib0_mcg debugfs file, one line per group, without
 # creation times: "GID queuelen=N complete=yes|no send_only=yes|no".

@@ -408,6 +408,18 @@ rs_stack_up() {
 	return $rc
 }
 
+# rs_lines_match ERE FILE: a line of FILE matches ERE (1: none; 2: FILE cannot
+# be read). Builtins only, no fork: tests poll it, and a fork and exec costs
+# about 0.4 s in the emulated guest.
+rs_lines_match() {
+	local l lines
+	mapfile -t lines 2>/dev/null <"$2" || return 2
+	for l in "${lines[@]}"; do
+		[[ $l =~ $1 ]] && return 0
+	done
+	return 1
+}
+
 # rs_wait cmd...: retry a command until it succeeds, for up to $RS_WAIT s.
 rs_wait() {
 	local end=$((SECONDS + RS_WAIT))
@@ -683,34 +695,23 @@ rs_sa_mgid4() {
 
 # rs_sa_groups: the SA's groups; fails when they cannot be read.
 rs_sa_groups() { cat $RS_SA/groups; }
-# The look-ups below read the groups with builtins only, no fork: tests poll
-# them, and a fork and exec costs about 0.4 s in the emulated guest.
-# rs_sa_group_match ERE: a group's line matches ERE (1: none; 2: the groups
-# cannot be read).
-rs_sa_group_match() {
-	local l lines
-	mapfile -t lines 2>/dev/null <$RS_SA/groups || return 2
-	for l in "${lines[@]}"; do
-		[[ $l =~ $1 ]] && return 0
-	done
-	return 1
-}
+# The look-ups below read the groups with rs_lines_match: tests poll them.
 # rs_sa_member MGID PORT JOIN: the SA lists port PORT in group MGID with JOIN.
-rs_sa_member() { rs_sa_group_match "^$1 .* port$2:$3( |\$)"; }
+rs_sa_member() { rs_lines_match "^$1 .* port$2:$3( |\$)" $RS_SA/groups; }
 # rs_sa_no_member MGID PORT: the SA lists port PORT in no join state of MGID.
 rs_sa_no_member() {
-	rs_sa_group_match "^$1 .* port$2:"
+	rs_lines_match "^$1 .* port$2:" $RS_SA/groups
 	[ $? = 1 ]
 }
 # rs_sa_no_group MGID: the SA has no group MGID.
 rs_sa_no_group() {
-	rs_sa_group_match "^$1 "
+	rs_lines_match "^$1 " $RS_SA/groups
 	[ $? = 1 ]
 }
 # rs_sa_port_none PORT: the SA lists port PORT (a bracket expression: any of
 # those ports) in no group.
 rs_sa_port_none() {
-	rs_sa_group_match " port$1:"
+	rs_lines_match " port$1:" $RS_SA/groups
 	[ $? = 1 ]
 }
 # rs_sa_port_groups PORT: the groups the SA lists port PORT in, with the

@@ -77,7 +77,7 @@ users_start() {
 	# mckey's CQ holds twice its message count: rxe allows 32767 entries.
 	stdbuf -oL mckey -m 239.8.0.1 -b $IP -C 10000 >"$RS_OUT/mckey.recv" 2>&1 &
 	PIDS+=($!)
-	rs_wait grep -q 'receiving data transfers' "$RS_OUT/mckey.recv" || return 1
+	rs_wait rs_lines_match 'receiving data transfers' "$RS_OUT/mckey.recv" || return 1
 	"$RACE" $IP 60 >"$RS_OUT/race" 2>&1 &
 	PIDS+=($!)
 	rs_sleep 2
@@ -87,7 +87,7 @@ users_start() {
 	# The sender last: its datagrams are in flight when the stack goes.
 	stdbuf -oL mckey -m 239.8.0.1 -b $IP -s -C 10000 >"$RS_OUT/mckey.send" 2>&1 &
 	PIDS+=($!)
-	rs_wait grep -q 'initiating data transfers' "$RS_OUT/mckey.send"
+	rs_wait rs_lines_match 'initiating data transfers' "$RS_OUT/mckey.send"
 }
 
 users_kill() {
